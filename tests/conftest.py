@@ -1,0 +1,31 @@
+"""Shared test fixtures."""
+
+import os
+import pathlib
+
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras_ppg_kd  # noqa: E402,F401
+
+SPC_DIR = (
+    pathlib.Path(__file__).resolve().parents[1]
+    / ".."
+    / "shared"
+    / "data"
+    / "ieee_spc2015"
+).resolve()
+
+
+@pytest.fixture
+def spc_dir():
+    """The real IEEE SPC 2015 recordings; skip with a reason when absent."""
+    path = pathlib.Path(os.environ.get("PPG_SPC2015_DIR", SPC_DIR))
+    if not (path / "Training_data").is_dir():
+        pytest.skip(
+            f"IEEE SPC 2015 data not found at {path} (set PPG_SPC2015_DIR); "
+            "CI has it at ../shared/data/ieee_spc2015."
+        )
+    return path

@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from keras_ppg_kd import HRClasses, bpm_to_class, class_to_bpm, logits_to_bpm
+
+
+def test_bpm_to_class_matches_study_rule():
+    # label = round(HR) - 30, round half up.
+    bpm = np.array([30.0, 30.49, 30.5, 72.4, 209.49])
+    np.testing.assert_array_equal(bpm_to_class(bpm), [0, 0, 1, 42, 179])
+
+
+def test_class_round_trip():
+    classes = np.arange(180)
+    np.testing.assert_array_equal(bpm_to_class(class_to_bpm(classes)), classes)
+
+
+def test_out_of_range_raises_with_values():
+    with pytest.raises(ValueError, match=r"2 heart rate\(s\).*\[25\.0, 215\.0\]"):
+        bpm_to_class([25.0, 60.0, 215.0])
+    with pytest.raises(ValueError, match="NaN"):
+        bpm_to_class([np.nan, 60.0])
+
+
+def test_out_of_range_clip_and_mask():
+    np.testing.assert_array_equal(
+        bpm_to_class([25.0, 60.0, 215.0], out_of_range="clip"), [0, 30, 179]
+    )
+    np.testing.assert_array_equal(
+        HRClasses().in_range([29.4, 29.5, 209.4, 209.5, np.nan]),
+        [False, True, True, False, False],
+    )
+    with pytest.raises(ValueError, match="out_of_range='drop'"):
+        bpm_to_class(60.0, out_of_range="drop")
+
+
+def test_configurable_classes():
+    classes = HRClasses(min_bpm=40, max_bpm=200, resolution=2)
+    assert classes.num_classes == 80
+    np.testing.assert_array_equal(bpm_to_class([40, 41.1, 198.9], classes), [0, 1, 79])
+    with pytest.raises(ValueError, match="whole number"):
+        HRClasses(min_bpm=30, max_bpm=31, resolution=0.7)
+
+
+def test_logits_to_bpm_argmax_and_expectation():
+    logits = np.full((2, 180), -1e4, dtype="float32")
+    logits[0, 40] = 0.0  # all mass on 70 BPM
+    logits[1, 40] = logits[1, 42] = 0.0  # half on 70, half on 72
+    np.testing.assert_allclose(logits_to_bpm(logits), [70.0, 70.0])
+    np.testing.assert_allclose(
+        logits_to_bpm(logits, method="expectation"), [70.0, 71.0], atol=1e-4
+    )
+    with pytest.raises(ValueError, match="180 classes"):
+        logits_to_bpm(np.zeros((1, 10)))
+    with pytest.raises(ValueError, match="method='median'"):
+        logits_to_bpm(logits, method="median")
