@@ -28,10 +28,16 @@ def _command(function):
 @_command
 def cmd_models():
     """Parameter table: our ResNet1D, the study's count, an equal MLP."""
-    from keras_ppg_kd.models import STUDY_PARAMETER_COUNTS, ResNet1D, mlp_for_budget
+    from keras_ppg_kd.models import (
+        STUDY_PARAMETER_COUNTS,
+        ResNet1D,
+        mlp_for_budget,
+    )
 
-    print(f"{'blocks':>6} {'params':>9} {'as-study':>9} {'study':>8} "
-          f"{'MLP same size':>16}")
+    print(
+        f"{'blocks':>6} {'params':>9} {'as-study':>9} {'study':>8} "
+        f"{'MLP same size':>16}"
+    )
     for blocks in map(int, FLAGS.blocks):
         model = ResNet1D(blocks)
         trainable = sum(int(w.numpy().size) for w in model.trainable_weights)

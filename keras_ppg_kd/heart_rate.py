@@ -15,9 +15,9 @@ windows instead, filter with :meth:`HRClasses.in_range` and report the count
 import dataclasses
 
 import numpy as np
+from keras import ops
 
 from keras_ppg_kd import _backend  # noqa: F401
-from keras import ops
 
 _POLICIES = ("raise", "clip")
 _DECODERS = ("argmax", "expectation")

@@ -16,7 +16,9 @@ def test_class_round_trip():
 
 
 def test_out_of_range_raises_with_values():
-    with pytest.raises(ValueError, match=r"2 heart rate\(s\).*\[25\.0, 215\.0\]"):
+    with pytest.raises(
+        ValueError, match=r"2 heart rate\(s\).*\[25\.0, 215\.0\]"
+    ):
         bpm_to_class([25.0, 60.0, 215.0])
     with pytest.raises(ValueError, match="NaN"):
         bpm_to_class([np.nan, 60.0])
@@ -37,7 +39,9 @@ def test_out_of_range_clip_and_mask():
 def test_configurable_classes():
     classes = HRClasses(min_bpm=40, max_bpm=200, resolution=2)
     assert classes.num_classes == 80
-    np.testing.assert_array_equal(bpm_to_class([40, 41.1, 198.9], classes), [0, 1, 79])
+    np.testing.assert_array_equal(
+        bpm_to_class([40, 41.1, 198.9], classes), [0, 1, 79]
+    )
     with pytest.raises(ValueError, match="whole number"):
         HRClasses(min_bpm=30, max_bpm=31, resolution=0.7)
 

@@ -29,7 +29,9 @@ def test_hr_mae_in_compile_and_config_round_trip():
     x = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
     result = model.evaluate(x, np.arange(8), verbose=0, return_dict=True)
     assert np.isfinite(result["hr_mae"]) and result["hr_mae"] > 0
-    clone = HeartRateMAE.from_config(HeartRateMAE(method="expectation").get_config())
+    clone = HeartRateMAE.from_config(
+        HeartRateMAE(method="expectation").get_config()
+    )
     assert clone.method == "expectation" and clone.classes.num_classes == 180
     with pytest.raises(ValueError, match="method='mode'"):
         HeartRateMAE(method="mode")

@@ -61,7 +61,9 @@ def test_feature_model_shares_weights():
 
 
 def test_unknown_tap_lists_available():
-    with pytest.raises(ValueError, match=r"'block_9'.*Available taps: \['stem'"):
+    with pytest.raises(
+        ValueError, match=r"'block_9'.*Available taps: \['stem'"
+    ):
         ResNet1D(2).tap_output("block_9")
     with pytest.raises(ValueError, match="hidden_1"):
         MLP((8,)).feature_model(["block_1"])
@@ -110,7 +112,9 @@ def test_save_load_round_trip(tmp_path, build):
     loaded = keras.saving.load_model(path)
     assert type(loaded) is type(model)
     assert loaded.get_config() == model.get_config()
-    np.testing.assert_array_equal(loaded(x, training=False), model(x, training=False))
+    np.testing.assert_array_equal(
+        loaded(x, training=False), model(x, training=False)
+    )
     assert loaded.feature_taps == model.feature_taps
 
 

@@ -19,7 +19,9 @@ class PPGModel(keras.Model):
     def _init_functional(self, inputs, logits, taps, sampling_rate, **kwargs):
         super().__init__(inputs=inputs, outputs=logits, **kwargs)
         self.sampling_rate = float(sampling_rate)
-        self._tap_layers = {tap: t._keras_history[0].name for tap, t in taps.items()}
+        self._tap_layers = {
+            tap: t._keras_history[0].name for tap, t in taps.items()
+        }
 
     @property
     def feature_taps(self):

@@ -102,8 +102,9 @@ def mlp_parameter_count(width, depth, input_length=200, num_classes=180):
     )
 
 
-def mlp_for_budget(num_params, depth=2, input_length=200, num_classes=180,
-                   **kwargs):
+def mlp_for_budget(
+    num_params, depth=2, input_length=200, num_classes=180, **kwargs
+):
     """An :class:`MLP` of equal-width layers closest to ``num_params``.
 
     Args:
