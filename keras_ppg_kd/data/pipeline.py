@@ -1,0 +1,119 @@
+"""One call from dataset names to batched, prefetched tf.data pipelines."""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from keras_ppg_kd.data.transforms import WindowSet
+
+
+def load_windows(
+    names="synthetic_ppg", data_dir=None, manual_dir=None, config=None
+):
+    """Prepare (once) and read one or more datasets into a WindowSet.
+
+    Args:
+        names: A dataset name or a list of them (``"synthetic_ppg"``,
+            ``"ieee_spc2015"``, ``"ppg_dalia"``, ``"wildppg"``,
+            ``"galaxy_ppg"``). ``"synthetic_ppg/large"`` picks a config.
+        data_dir: Where tfds keeps prepared data (tfds default if None).
+        manual_dir: Raw downloads, a path or ``{name: path}``; by default
+            ``$PPG_DATA_DIR/<name>`` when that variable is set.
+        config: Builder config name (overrides ``name/config``).
+
+    Returns:
+        A :class:`WindowSet` with every window, and the windows each
+        builder dropped (per reason) in ``.dropped``.
+    """
+    from keras_ppg_kd.datasets import BUILDERS
+
+    names = [names] if isinstance(names, str) else list(names)
+    parts = []
+    for full_name in names:
+        name, _, config_name = full_name.partition("/")
+        if name not in BUILDERS:
+            raise ValueError(
+                f"Unknown dataset {name!r}. Available: {sorted(BUILDERS)}"
+            )
+        kwargs = {"data_dir": data_dir}
+        if config or config_name:
+            kwargs["config"] = config or config_name
+        builder = BUILDERS[name](**kwargs)
+        manual = (
+            manual_dir.get(name)
+            if isinstance(manual_dir, dict)
+            else (manual_dir)
+        )
+        if manual is None and os.environ.get("PPG_DATA_DIR"):
+            manual = os.path.join(os.environ["PPG_DATA_DIR"], name)
+        builder.download_and_prepare(
+            download_config=tfds.download.DownloadConfig(manual_dir=manual)
+        )
+        data = tfds.as_numpy(builder.as_dataset(split="train", batch_size=-1))
+        order = np.lexsort((data["start_time"], data["participant"]))
+        windows = WindowSet(
+            windows=data["window"][order],
+            start_times=data["start_time"][order],
+            hr_bpm=data["hr_bpm"][order],
+            label=data["label"][order].astype("int32"),
+            participant=data["participant"][order].astype(str).astype(object),
+            dataset=data["dataset"][order].astype(str).astype(object),
+            activity=data["activity"][order].astype(str).astype(object),
+        )
+        windows.dropped.update(builder.info.metadata.get("dropped_windows", {}))
+        parts.append(windows)
+    return WindowSet.concatenate(parts)
+
+
+def to_dataset(windows, batch_size=128, shuffle=True, seed=0, repeat=False):
+    """A batched, prefetched ``tf.data.Dataset`` of ``(window, class)``.
+
+    Args:
+        windows: A :class:`WindowSet` (or a subset of one).
+        batch_size: Batch size.
+        shuffle: Shuffle every epoch (deterministic from ``seed``).
+        seed: Shuffle seed.
+        repeat: Repeat indefinitely.
+    """
+    if len(windows) == 0:
+        raise ValueError("Cannot build a dataset from 0 windows.")
+    ds = tf.data.Dataset.from_tensor_slices(
+        (windows.windows, windows.label.astype("int32"))
+    )
+    if shuffle:
+        ds = ds.shuffle(len(windows), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def load(
+    names="synthetic_ppg",
+    mask=None,
+    batch_size=128,
+    shuffle=True,
+    seed=0,
+    **kwargs,
+):
+    """Datasets by name -> batched, prefetched ``(window, class)`` pipeline.
+
+    Args:
+        names: Dataset name(s), see :func:`load_windows`.
+        mask: Optional boolean mask selecting windows (e.g. a split from
+            :mod:`keras_ppg_kd.data.splits`, computed on the same names).
+        batch_size: Batch size.
+        shuffle: Shuffle each epoch.
+        seed: Shuffle seed.
+        **kwargs: Passed to :func:`load_windows`.
+
+    Example:
+    >>> ds = load("synthetic_ppg", batch_size=128)
+    """
+    windows = load_windows(names, **kwargs)
+    if mask is not None:
+        windows = windows.subset(mask)
+    return to_dataset(
+        windows, batch_size=batch_size, shuffle=shuffle, seed=seed
+    )

@@ -1,0 +1,440 @@
+"""Pure signal transforms: recording -> labelled, standardised windows.
+
+Nothing here reads files; the tfds builders read raw files into a
+:class:`Recording` and call :func:`windows_from_recording`. Every window
+that is rejected is counted with its reason in :attr:`WindowSet.dropped`.
+"""
+
+import collections
+import dataclasses
+import fractions
+
+import numpy as np
+from scipy import ndimage, signal
+
+from keras_ppg_kd.heart_rate import DEFAULT_CLASSES, HRClasses, bpm_to_class
+
+# Reasons a window is dropped (keys of WindowSet.dropped).
+NON_FINITE = "non_finite"
+FLAT = "flat"
+CLIPPED = "clipped"
+MISSING_LABEL = "missing_label"
+HR_OUT_OF_RANGE = "hr_out_of_range"
+
+
+@dataclasses.dataclass(frozen=True)
+class WindowConfig:
+    """The windowing protocol (the study's by default).
+
+    Args:
+        window_seconds: Window length (8 s).
+        stride_seconds: Hop between window starts (2 s).
+        target_rate: Sampling rate of the windows, Hz (25).
+        band: Band-pass edges in Hz, or ``None`` to skip filtering.
+        filter_order: Butterworth order (applied forward and backward).
+        zscore: Standardise each window to zero mean, unit variance.
+        flat_std: A window whose raw standard deviation is below this
+            (relative to the recording's median window std) is ``flat``.
+        max_clipped_fraction: A window with more than this fraction of
+            samples stuck at the recording's extreme values is ``clipped``.
+        classes: Heart-rate classes for the labels.
+    """
+
+    window_seconds: float = 8.0
+    stride_seconds: float = 2.0
+    target_rate: float = 25.0
+    band: tuple | None = (0.5, 4.0)
+    filter_order: int = 4
+    zscore: bool = True
+    flat_std: float = 1e-3
+    max_clipped_fraction: float = 0.1
+    classes: HRClasses = DEFAULT_CLASSES
+
+    def __post_init__(self):
+        for name in ("window_seconds", "stride_seconds", "target_rate"):
+            if not getattr(self, name) > 0:
+                raise ValueError(
+                    f"`{name}` must be positive. Received: "
+                    f"{name}={getattr(self, name)}"
+                )
+        if self.band is not None:
+            low, high = self.band
+            if not 0 < low < high < self.target_rate / 2:
+                raise ValueError(
+                    "`band` must satisfy 0 < low < high < target_rate / 2 "
+                    f"({self.target_rate / 2} Hz). Received: band={self.band}"
+                )
+
+    @property
+    def window_length(self) -> int:
+        """Samples per window at ``target_rate`` (200 by default)."""
+        return int(round(self.window_seconds * self.target_rate))
+
+
+@dataclasses.dataclass
+class Recording:
+    """One participant's raw recording, as a builder reads it.
+
+    Args:
+        dataset: Dataset name (``"ppg_dalia"``, ...).
+        participant: Participant id, unique within the dataset.
+        ppg: Green PPG samples, shape ``(n,)``.
+        fs: Sampling rate of ``ppg`` in Hz.
+        window_hr: Heart rate the dataset gives per window (BPM), on the
+            grid ``window_hr_grid = (window_seconds, stride_seconds)``.
+        beat_times: Heartbeat times in seconds (e.g. ECG R-peaks), from
+            which each window's HR is derived; used when ``window_hr`` is
+            ``None``.
+        beat_correction: Correct missed/extra beats (detected beats; see
+            :func:`hr_from_beats`). False for exact beat times.
+        invalid: Reason -> boolean mask over ``ppg`` samples that the
+            dataset marks unusable (gap fills, status flags, ...).
+        activity: Optional ``(times_s, labels)`` activity annotation.
+        source: The file the recording came from (for error messages).
+    """
+
+    dataset: str
+    participant: str
+    ppg: np.ndarray
+    fs: float
+    window_hr: np.ndarray | None = None
+    window_hr_grid: tuple = (8.0, 2.0)
+    beat_times: np.ndarray | None = None
+    beat_correction: bool = False
+    invalid: dict = dataclasses.field(default_factory=dict)
+    activity: tuple | None = None
+    source: str = ""
+
+
+@dataclasses.dataclass
+class WindowSet:
+    """Windows of one or more recordings and what was dropped.
+
+    Attributes:
+        windows: ``(n, window_length, 1)`` float32.
+        start_times: Window start, seconds from the recording start.
+        hr_bpm: Reference heart rate per window.
+        label: Class index per window.
+        participant: Participant id per window.
+        dataset: Dataset name per window.
+        activity: Activity label per window (``""`` when unknown).
+        dropped: Reason -> number of windows dropped.
+    """
+
+    windows: np.ndarray
+    start_times: np.ndarray
+    hr_bpm: np.ndarray
+    label: np.ndarray
+    participant: np.ndarray
+    dataset: np.ndarray
+    activity: np.ndarray
+    dropped: collections.Counter = dataclasses.field(
+        default_factory=collections.Counter
+    )
+
+    def __len__(self):
+        return len(self.label)
+
+    def subset(self, mask):
+        """The windows where ``mask`` is True (``dropped`` is kept)."""
+        fields = {
+            f.name: getattr(self, f.name)[mask]
+            for f in dataclasses.fields(self)
+            if f.name != "dropped"
+        }
+        return WindowSet(**fields, dropped=collections.Counter(self.dropped))
+
+    @classmethod
+    def concatenate(cls, parts):
+        """Join window sets; their drop counts add up."""
+        parts = list(parts)
+        if not parts:
+            raise ValueError("Nothing to concatenate: no window sets given.")
+        dropped = collections.Counter()
+        for part in parts:
+            dropped.update(part.dropped)
+        fields = {
+            f.name: np.concatenate([getattr(p, f.name) for p in parts])
+            for f in dataclasses.fields(cls)
+            if f.name != "dropped"
+        }
+        return cls(**fields, dropped=dropped)
+
+
+def bandpass(x, fs, band=(0.5, 4.0), order=4):
+    """Zero-phase Butterworth band-pass along the last axis.
+
+    Args:
+        x: Signal, ``(..., n)``.
+        fs: Sampling rate in Hz.
+        band: ``(low, high)`` edges in Hz.
+        order: Filter order (doubled by the forward-backward pass).
+
+    Returns:
+        The filtered signal, same shape, float64.
+    """
+    sos = signal.butter(order, band, btype="bandpass", fs=fs, output="sos")
+    return signal.sosfiltfilt(sos, x, axis=-1)
+
+
+def resample(x, fs, target_rate):
+    """Polyphase resampling from ``fs`` to ``target_rate`` (any ratio).
+
+    Non-integer ratios (e.g. 125 -> 25.6) use the nearest rational with a
+    denominator up to 1000.
+    """
+    if not fs > 0:
+        raise ValueError(f"Sampling rate must be positive. Received: fs={fs}")
+    ratio = fractions.Fraction(target_rate / fs).limit_denominator(1000)
+    if ratio == 1:
+        return np.asarray(x, dtype="float64")
+    return signal.resample_poly(
+        np.asarray(x, "float64"), ratio.numerator, ratio.denominator, axis=-1
+    )
+
+
+def frame(x, window_length, stride):
+    """Overlapping frames ``(num_windows, window_length)`` as a view."""
+    if len(x) < window_length:
+        return np.empty((0, window_length), dtype=x.dtype)
+    view = np.lib.stride_tricks.sliding_window_view(x, window_length)
+    return view[::stride]
+
+
+def standardize(windows, axis=-2, eps=1e-8):
+    """Per-window z-score (works on NumPy arrays and tensors alike).
+
+    Mappable in tf.data: ``ds.map(lambda x, y: (standardize(x), y))``
+    with windows of shape ``(length, 1)`` (``axis=-2`` is time).
+    """
+    mean = windows.mean(axis=axis, keepdims=True)
+    std = windows.std(axis=axis, keepdims=True)
+    return (windows - mean) / (std + eps)
+
+
+def hr_from_beats(beat_times, window_starts, window_seconds, correct=False):
+    """Heart rate per window: 60 / mean RR of the beats inside it.
+
+    Args:
+        beat_times: Sorted beat times in seconds.
+        window_starts: Window start times in seconds.
+        window_seconds: Window length in seconds.
+        correct: Correct detector errors (for beats found in an ECG): a
+            beat closer than half the local median RR to its predecessor is
+            dropped as an extra detection, and an interval of about k local
+            median RRs counts as k intervals (k - 1 missed beats).
+
+    Returns:
+        BPM per window; NaN where fewer than two beats fall inside.
+    """
+    beats = np.asarray(beat_times, dtype="float64")
+    counts = np.ones(max(len(beats) - 1, 0))
+    if correct and len(beats) > 3:
+        rr = np.diff(beats)
+        local = ndimage.median_filter(rr, size=21, mode="nearest")
+        beats = beats[np.concatenate([[True], rr >= 0.5 * local])]
+        rr = np.diff(beats)
+        local = ndimage.median_filter(rr, size=21, mode="nearest")
+        counts = np.maximum(1.0, np.round(rr / local))
+    starts = np.asarray(window_starts, dtype="float64")
+    first = np.searchsorted(beats, starts, side="left")
+    last = np.searchsorted(beats, starts + window_seconds, side="left") - 1
+    hr = np.full(len(starts), np.nan)
+    ok = last - first >= 1
+    # intervals between beat `first` and beat `last`: counts[first:last]
+    cumulative = np.concatenate([[0.0], np.cumsum(counts)])
+    intervals = cumulative[last[ok]] - cumulative[first[ok]]
+    hr[ok] = 60.0 * intervals / (beats[last[ok]] - beats[first[ok]])
+    return hr
+
+
+def _window_any(mask, starts_idx, length):
+    """For each window, whether any sample of ``mask`` falls inside it."""
+    cumulative = np.concatenate([[0], np.cumsum(mask, dtype="int64")])
+    return cumulative[starts_idx + length] - cumulative[starts_idx] > 0
+
+
+def windows_from_recording(recording, config=WindowConfig(), labelled=True):
+    """Turn a raw recording into labelled, standardised windows.
+
+    Resamples to ``config.target_rate``, band-passes, frames into windows,
+    labels each one (dataset HR or HR from beat times) and drops, with a
+    count per reason, windows that touch non-finite or dataset-flagged
+    samples, are flat or clipped, or whose label is missing or out of range.
+
+    Args:
+        recording: A :class:`Recording`.
+        config: The :class:`WindowConfig`.
+        labelled: If False, the recording needs no HR: windows keep
+            ``hr_bpm`` NaN and ``label`` -1 and are not dropped for it.
+
+    Returns:
+        A :class:`WindowSet`.
+
+    Raises:
+        ValueError: bad sampling rate, a recording shorter than one window,
+            or dataset labels on a grid other than the config's; the message
+            names the source file.
+    """
+    where = recording.source or f"{recording.dataset}/{recording.participant}"
+    fs = float(recording.fs)
+    if not np.isfinite(fs) or fs < 2 * (config.band[1] if config.band else 1):
+        raise ValueError(
+            f"{where}: sampling rate fs={recording.fs} Hz is not usable; "
+            "expected a positive rate above twice the band's upper edge."
+        )
+    raw = np.asarray(recording.ppg, dtype="float64").reshape(-1)
+    duration = len(raw) / fs
+    if duration < config.window_seconds:
+        raise ValueError(
+            f"{where}: recording is {duration:.2f} s long, shorter than one "
+            f"{config.window_seconds} s window."
+        )
+
+    # Per-sample badness at the native rate.
+    bad = {NON_FINITE: ~np.isfinite(raw)}
+    for reason, mask in recording.invalid.items():
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != raw.shape:
+            raise ValueError(
+                f"{where}: invalid-sample mask {reason!r} has shape "
+                f"{mask.shape}, expected {raw.shape}."
+            )
+        bad[reason] = mask
+    clean = raw.copy()
+    if bad[NON_FINITE].any():  # fill so filters run; those windows drop
+        idx = np.arange(len(raw))
+        good = ~bad[NON_FINITE]
+        if not good.any():
+            raise ValueError(f"{where}: every PPG sample is NaN or Inf.")
+        clean[~good] = np.interp(idx[~good], idx[good], raw[good])
+
+    # Quality checks on the native-rate raw signal.
+    native_length = int(round(config.window_seconds * fs))
+    starts_s = np.arange(
+        0.0, duration - config.window_seconds + 1e-9, config.stride_seconds
+    )
+    native_starts = np.round(starts_s * fs).astype("int64")
+    native_starts = native_starts[native_starts + native_length <= len(raw)]
+    starts_s = starts_s[: len(native_starts)]
+
+    reasons = np.full(len(starts_s), "", dtype=object)
+    for reason, mask in bad.items():
+        hit = _window_any(mask, native_starts, native_length)
+        reasons[(reasons == "") & hit] = reason
+
+    windows_raw = clean[native_starts[:, None] + np.arange(native_length)]
+    window_std = windows_raw.std(axis=1)
+    typical = (
+        np.median(window_std[reasons == ""]) if (reasons == "").any() else 1
+    )
+    reasons[(reasons == "") & (window_std <= config.flat_std * typical)] = FLAT
+    low, high = np.nanmin(clean), np.nanmax(clean)
+    tol = 1e-6 * max(high - low, 1e-12)
+    stuck = (windows_raw >= high - tol) | (windows_raw <= low + tol)
+    clipped = stuck.mean(axis=1) > config.max_clipped_fraction
+    reasons[(reasons == "") & clipped] = CLIPPED
+
+    # Labels.
+    if recording.window_hr is not None:
+        grid = tuple(float(v) for v in recording.window_hr_grid)
+        if grid != (config.window_seconds, config.stride_seconds):
+            raise ValueError(
+                f"{where}: the dataset gives HR on {grid[0]} s windows every "
+                f"{grid[1]} s; the config asks for {config.window_seconds} s "
+                f"every {config.stride_seconds} s. Use the dataset's grid."
+            )
+        given = np.asarray(recording.window_hr, dtype="float64").reshape(-1)
+        if not len(starts_s) - 3 <= len(given) <= len(starts_s) + 1:
+            implied = len(raw) / ((len(given) - 1) * grid[1] + grid[0])
+            raise ValueError(
+                f"{where}: {len(given)} labelled windows but the signal "
+                f"at fs={fs} Hz holds {len(starts_s)}; the sampling rate "
+                f"looks wrong (the labels imply about {implied:.1f} Hz)."
+            )
+        n = min(len(given), len(starts_s))  # align on the label count
+        starts_s, native_starts, reasons = (
+            starts_s[:n],
+            native_starts[:n],
+            reasons[:n],
+        )
+        hr = given[:n]
+    elif recording.beat_times is not None:
+        hr = hr_from_beats(
+            recording.beat_times,
+            starts_s,
+            config.window_seconds,
+            correct=recording.beat_correction,
+        )
+    elif labelled:
+        raise ValueError(
+            f"{where}: recording has neither per-window HR nor beat times."
+        )
+    else:
+        hr = np.full(len(starts_s), np.nan)
+    if labelled:
+        reasons[(reasons == "") & ~np.isfinite(hr)] = MISSING_LABEL
+        out_of_range = ~config.classes.in_range(np.nan_to_num(hr, nan=0.0))
+        reasons[(reasons == "") & out_of_range] = HR_OUT_OF_RANGE
+    keep = reasons == ""
+    dropped = collections.Counter(reasons[~keep].tolist())
+
+    # Resample the whole recording once, then cut the kept windows.
+    x = resample(clean, fs, config.target_rate)
+    if config.band is not None:
+        x = bandpass(x, config.target_rate, config.band, config.filter_order)
+    length = config.window_length
+    starts = np.round(starts_s[keep] * config.target_rate).astype("int64")
+    starts = np.minimum(starts, len(x) - length)
+    windows = x[starts[:, None] + np.arange(length)].astype("float32")
+    if config.zscore:
+        windows = standardize(windows, axis=1)
+    n = int(keep.sum())
+    return WindowSet(
+        windows=windows[..., None],
+        start_times=starts_s[keep].astype("float32"),
+        hr_bpm=hr[keep].astype("float32"),
+        label=(
+            bpm_to_class(hr[keep], config.classes)
+            if labelled
+            else np.full(n, -1, dtype="int32")
+        ),
+        participant=np.full(n, recording.participant, dtype=object),
+        dataset=np.full(n, recording.dataset, dtype=object),
+        activity=_activity_at(recording.activity, starts_s[keep], config),
+        dropped=dropped,
+    )
+
+
+def _activity_at(activity, starts_s, config):
+    """Activity label at each window's centre (``""`` when unknown)."""
+    if activity is None:
+        return np.full(len(starts_s), "", dtype=object)
+    times, labels = activity
+    centre = starts_s + config.window_seconds / 2
+    index = np.clip(np.searchsorted(times, centre, side="right") - 1, 0, None)
+    return np.asarray(labels, dtype=object)[index]
+
+
+def windows_from_signal(ppg, fs, config=WindowConfig()):
+    """Windows of a user's own recording, ready for ``model.predict``.
+
+    Args:
+        ppg: Green PPG samples, shape ``(n,)``.
+        fs: Sampling rate in Hz (any; resampled to ``config.target_rate``).
+        config: The :class:`WindowConfig`.
+
+    Returns:
+        ``(windows, start_times)``: float32 ``(num_windows, 200, 1)`` and
+        the start of each window in seconds. Windows with NaN/Inf samples,
+        flat or clipped signal are dropped (the start times show which
+        remain); use :func:`windows_from_recording` for the drop counts.
+
+    Example:
+    >>> x, t = windows_from_signal(np.random.randn(64 * 60), fs=64)
+    >>> x.shape, t[:3]
+    ((27, 200, 1), array([0., 2., 4.], dtype=float32))
+    """
+    recording = Recording(dataset="user", participant="user", ppg=ppg, fs=fs)
+    found = windows_from_recording(recording, config, labelled=False)
+    return found.windows, found.start_times

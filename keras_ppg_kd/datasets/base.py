@@ -1,0 +1,112 @@
+"""The shared tensorflow-datasets builder for windowed PPG datasets.
+
+A dataset's builder only finds its raw sources and reads each into a
+:class:`~keras_ppg_kd.data.transforms.Recording`; windowing, labelling and
+dropping are the pure transforms'. Windows dropped while preparing are
+counted per reason in ``builder.info.metadata["dropped_windows"]``.
+"""
+
+import collections
+import dataclasses
+
+import numpy as np
+import tensorflow_datasets as tfds
+from absl import logging
+
+from keras_ppg_kd.data.transforms import WindowConfig, windows_from_recording
+
+
+@dataclasses.dataclass
+class PPGBuilderConfig(tfds.core.BuilderConfig):
+    """A windowing protocol as a tfds builder config."""
+
+    window: WindowConfig = WindowConfig()
+
+
+DEFAULT_CONFIGS = [
+    PPGBuilderConfig(
+        name="default",
+        description="8 s windows every 2 s at 25 Hz, band-pass 0.5-4 Hz.",
+    ),
+]
+
+
+class WindowedPPGBuilder(tfds.core.GeneratorBasedBuilder):
+    """Base builder: subclasses define ``_sources`` and ``_read``."""
+
+    BUILDER_CONFIGS = DEFAULT_CONFIGS
+    HOMEPAGE = ""
+
+    def _info(self):
+        length = self.builder_config.window.window_length
+        classes = self.builder_config.window.classes
+        return self.dataset_info_from_configs(
+            features=tfds.features.FeaturesDict(
+                {
+                    "window": tfds.features.Tensor(
+                        shape=(length, 1), dtype=np.float32
+                    ),
+                    "label": tfds.features.ClassLabel(
+                        num_classes=classes.num_classes
+                    ),
+                    "hr_bpm": np.float32,
+                    "participant": tfds.features.Text(),
+                    "dataset": tfds.features.Text(),
+                    "start_time": np.float32,
+                    "activity": tfds.features.Text(),
+                }
+            ),
+            supervised_keys=("window", "label"),
+            homepage=self.HOMEPAGE,
+            metadata=tfds.core.MetadataDict(),
+        )
+
+    def _split_generators(self, dl_manager):
+        return {"train": self._generate_examples(self._sources(dl_manager))}
+
+    def _sources(self, dl_manager):
+        """The raw sources (files or folders) to read, in a fixed order."""
+        raise NotImplementedError
+
+    def _read(self, source):
+        """Read one source into a Recording."""
+        raise NotImplementedError
+
+    def _generate_examples(self, sources):
+        dropped = collections.Counter()
+        for source in sources:
+            recording = self._read(source)
+            found = windows_from_recording(
+                recording, self.builder_config.window
+            )
+            dropped.update(found.dropped)
+            if found.dropped:
+                logging.info(
+                    "%s: dropped %s", recording.source, dict(found.dropped)
+                )
+            for i in range(len(found)):
+                key = f"{found.participant[i]}_{found.start_times[i]:09.2f}"
+                yield (
+                    key,
+                    {
+                        "window": found.windows[i],
+                        "label": int(found.label[i]),
+                        "hr_bpm": float(found.hr_bpm[i]),
+                        "participant": found.participant[i],
+                        "dataset": found.dataset[i],
+                        "start_time": float(found.start_times[i]),
+                        "activity": found.activity[i],
+                    },
+                )
+        self.info.metadata["dropped_windows"] = dict(dropped)
+
+
+def require_files(root, pattern, layout, homepage):
+    """Sorted matches of ``pattern`` under ``root``, or a clear error."""
+    found = sorted(root.glob(pattern))
+    if not found:
+        raise FileNotFoundError(
+            f"No files matching {pattern!r} under {root}. Download the data "
+            f"from {homepage} and lay it out as:\n{layout}"
+        )
+    return found

@@ -1,0 +1,7 @@
+"""IEEE Signal Processing Cup 2015 (TROIKA) training recordings."""
+
+from keras_ppg_kd.datasets.ieee_spc2015.ieee_spc2015_dataset_builder import (
+    Builder,
+)
+
+__all__ = ["Builder"]

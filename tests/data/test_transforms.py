@@ -1,0 +1,168 @@
+import numpy as np
+import pytest
+
+from keras_ppg_kd.data import (
+    Recording,
+    WindowConfig,
+    hr_from_beats,
+    windows_from_recording,
+    windows_from_signal,
+)
+from keras_ppg_kd.data.transforms import bandpass, resample
+
+
+def _sine(fs, seconds, hz=1.5, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(fs * seconds)) / fs
+    return np.sin(2 * np.pi * hz * t) + 0.05 * rng.standard_normal(len(t))
+
+
+def _recording(ppg, fs, hr=None, **kwargs):
+    beats = np.arange(0, len(ppg) / fs + 1, 60.0 / (hr or 90.0))
+    return Recording("test", "p1", ppg, fs, beat_times=beats, **kwargs)
+
+
+@pytest.mark.parametrize("fs", [64.0, 125.0, 128.0, 700.0, 32.5])
+def test_resample_keeps_frequency_and_length(fs):
+    x = _sine(fs, 40)
+    y = resample(x, fs, 25.0)
+    assert len(y) == pytest.approx(40 * 25, abs=2)
+    spectrum = np.abs(np.fft.rfft(y[100:-100] * np.hanning(len(y) - 200)))
+    peak = np.fft.rfftfreq(len(y) - 200, 1 / 25)[np.argmax(spectrum)]
+    assert peak == pytest.approx(1.5, abs=0.05)
+
+
+def test_bandpass_removes_out_of_band():
+    t = np.arange(25 * 60) / 25
+    x = (
+        np.sin(2 * np.pi * 1.5 * t)
+        + np.sin(2 * np.pi * 0.1 * t)
+        + np.sin(2 * np.pi * 8 * t)
+    )
+    y = bandpass(x, 25)
+    expected = np.sin(2 * np.pi * 1.5 * t)
+    assert np.abs(y - expected)[200:-200].max() < 0.1
+
+
+def test_windows_from_signal_shapes_and_starts():
+    x, starts = windows_from_signal(_sine(64, 60), fs=64)
+    assert x.shape == (27, 200, 1) and x.dtype == np.float32
+    np.testing.assert_allclose(starts[:3], [0, 2, 4])
+    np.testing.assert_allclose(x.mean(axis=1), 0, atol=1e-5)
+    np.testing.assert_allclose(x.std(axis=1), 1, atol=1e-3)
+
+
+def test_other_protocol_non_overlapping():
+    config = WindowConfig(window_seconds=8, stride_seconds=8, target_rate=32)
+    x, starts = windows_from_signal(_sine(128, 80), fs=128, config=config)
+    assert x.shape == (10, 256, 1)
+    np.testing.assert_allclose(starts, np.arange(10) * 8)
+
+
+def test_hr_from_beats_by_hand():
+    beats = np.array([0.5, 1.5, 2.5, 3.0, 3.5])
+    # window [0, 4): 5 beats, span 3 s, 4 intervals -> 80 BPM
+    # window [2, 6): beats 2.5, 3.0, 3.5 -> 2 intervals over 1 s -> 120 BPM
+    # window [4, 8): no beats -> NaN
+    hr = hr_from_beats(beats, [0.0, 2.0, 4.0], 4.0)
+    np.testing.assert_allclose(hr[:2], [80.0, 120.0])
+    assert np.isnan(hr[2])
+
+
+def test_hr_from_beats_corrects_missed_and_extra_beats():
+    beats = np.arange(0, 60, 0.75)  # 80 BPM
+    missed = np.delete(beats, [20, 40])
+    extra = np.sort(np.append(beats, [10.1, 30.2]))
+    starts = np.arange(0, 50, 2.0)
+    truth = hr_from_beats(beats, starts, 8)
+    np.testing.assert_allclose(truth, 80.0)
+    assert np.abs(hr_from_beats(missed, starts, 8) - 80).max() > 5
+    np.testing.assert_allclose(
+        hr_from_beats(missed, starts, 8, correct=True), 80.0, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        hr_from_beats(extra, starts, 8, correct=True), 80.0, atol=1e-6
+    )
+
+
+def test_nan_flat_and_clipped_windows_are_counted():
+    fs = 64
+    ppg = _sine(fs, 60)
+    ppg[10 * fs : 11 * fs] = np.nan  # touches windows starting 4..10 s
+    ppg[30 * fs : 50 * fs] = 0.25  # flat: windows fully inside 30-50 s
+    clean = windows_from_recording(_recording(_sine(fs, 60), fs))
+    found = windows_from_recording(_recording(ppg, fs))
+    assert found.dropped["non_finite"] == 4
+    assert found.dropped["flat"] == 7
+    assert len(found) + sum(found.dropped.values()) == len(clean)
+    assert np.isfinite(found.windows).all()
+
+    clipped = _sine(fs, 60) * 3
+    clipped[20 * fs : 30 * fs] = np.clip(clipped[20 * fs : 30 * fs], -1, 1)
+    clipped[0] = 1.0  # the recording's extremes are the clip levels
+    clipped = np.clip(clipped, -1, 1)
+    found = windows_from_recording(_recording(clipped, fs))
+    assert found.dropped["clipped"] == len(clean)
+
+
+def test_labels_out_of_range_and_missing_are_counted():
+    fs = 64
+    ppg = _sine(fs, 40)
+    n = 17
+    hr = np.full(n, 80.0)
+    hr[[1, 2]] = [220.0, 20.0]
+    hr[5] = np.nan
+    rec = Recording("test", "p1", ppg, fs, window_hr=hr)
+    found = windows_from_recording(rec)
+    assert found.dropped == {"hr_out_of_range": 2, "missing_label": 1}
+    assert len(found) == n - 3
+    np.testing.assert_array_equal(found.label, 50)
+
+
+def test_dataset_flags_drop_windows():
+    fs = 64
+    ppg = _sine(fs, 40)
+    flags = np.zeros(len(ppg), bool)
+    flags[: 5 * fs] = True  # windows starting at 0, 2, 4
+    found = windows_from_recording(
+        _recording(ppg, fs, invalid={"status_flag": flags})
+    )
+    assert found.dropped == {"status_flag": 3}
+    assert found.start_times[0] == 6.0
+
+
+def test_short_recording_and_bad_rates_raise_with_source():
+    with pytest.raises(ValueError, match=r"my\.mat: recording is 5\.00 s"):
+        windows_from_recording(_recording(_sine(64, 5), 64, source="my.mat"))
+    with pytest.raises(ValueError, match="fs=0"):
+        windows_from_recording(
+            Recording("t", "p", _sine(64, 20), 0.0, beat_times=[1.0, 2.0])
+        )
+    # labels for 40 s of data but the signal claimed at the wrong rate
+    rec = Recording(
+        "t",
+        "p",
+        _sine(64, 40),
+        128.0,
+        window_hr=np.full(17, 70.0),
+        source="wrong.pkl",
+    )
+    with pytest.raises(ValueError, match=r"wrong\.pkl.*about 64\.0 Hz"):
+        windows_from_recording(rec)
+    with pytest.raises(ValueError, match="every PPG sample is NaN"):
+        windows_from_recording(_recording(np.full(64 * 20, np.nan), 64))
+    with pytest.raises(ValueError, match="neither per-window HR"):
+        windows_from_recording(Recording("t", "p", _sine(64, 20), 64.0))
+
+
+def test_labels_on_another_grid_raise():
+    rec = Recording("t", "p", _sine(64, 40), 64.0, window_hr=np.full(17, 70.0))
+    with pytest.raises(ValueError, match="Use the dataset's grid"):
+        windows_from_recording(rec, WindowConfig(stride_seconds=8))
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="band=\\(0.5, 20\\)"):
+        WindowConfig(band=(0.5, 20))
+    with pytest.raises(ValueError, match="stride_seconds=0"):
+        WindowConfig(stride_seconds=0)
