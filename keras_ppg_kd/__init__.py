@@ -5,6 +5,7 @@ The public API is small on purpose; everything else lives in subpackages
 """
 
 from keras_ppg_kd import _backend  # noqa: F401  (must come first)
+from keras_ppg_kd.distiller import Distiller, cached_dataset
 from keras_ppg_kd.heart_rate import (
     HRClasses,
     bpm_to_class,
@@ -16,6 +17,8 @@ from keras_ppg_kd.models import MLP, ResNet1D, mlp_for_budget
 from keras_ppg_kd.version import __version__
 
 __all__ = [
+    "Distiller",
+    "cached_dataset",
     "HRClasses",
     "HeartRateMAE",
     "MLP",

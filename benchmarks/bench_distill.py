@@ -1,0 +1,210 @@
+"""Distillation cost and effect, all in one run on the same synthetic data.
+
+Timing (12-block teacher -> 1-block student, median epoch time):
+scratch student; our Distiller uncached; our Distiller with cached teacher
+outputs; keras.distillation.Distiller with LogitsDistillation. Prints the
+ratios (targets: cached <= 1.2x scratch; uncached <= keras.distillation).
+
+Effect: 1- and 2-block students from scratch vs distilled with each
+strategy from the 12-block teacher, over several seeds; prints the MAE
+table (mean +- std, BPM) on held-out participants.
+
+Usage: python benchmarks/bench_distill.py [--epochs 10 --seeds 3]
+"""
+
+import statistics
+import time
+
+import keras
+import numpy as np
+from absl import app, flags
+
+from keras_ppg_kd import Distiller, HeartRateMAE, ResNet1D, cached_dataset
+from keras_ppg_kd.data import (
+    SyntheticConfig,
+    WindowSet,
+    generate_recording,
+    to_dataset,
+    train_test_split,
+    windows_from_recording,
+)
+from keras_ppg_kd.losses import (
+    DKD,
+    FeatureDistillation,
+    HardDistillation,
+    SoftDistillation,
+)
+
+flags.DEFINE_integer("participants", 20, "Synthetic participants.")
+flags.DEFINE_float("minutes", 8.0, "Minutes per participant.")
+flags.DEFINE_integer("teacher_epochs", 12, "Teacher training epochs.")
+flags.DEFINE_integer("epochs", 10, "Student epochs in the experiment.")
+flags.DEFINE_integer("timing_epochs", 4, "Epochs per timed variant.")
+flags.DEFINE_integer("seeds", 3, "Seeds per experiment cell.")
+flags.DEFINE_bool("experiment", True, "Run the MAE experiment too.")
+FLAGS = flags.FLAGS
+CE = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+class EpochTimer(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.times = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.times.append(time.perf_counter() - self.start)
+
+
+def median_epoch(model, data, **fit_kwargs):
+    timer = EpochTimer()
+    model.fit(
+        data,
+        epochs=FLAGS.timing_epochs,
+        verbose=0,
+        callbacks=[timer],
+        **fit_kwargs,
+    )
+    return statistics.median(timer.times[1:])  # first epoch traces
+
+
+def strategies():
+    return {
+        "hard": HardDistillation(),
+        "soft": SoftDistillation(temperature=4.0),
+        "dkd": DKD(),
+        "feature": FeatureDistillation("head", "head"),
+    }
+
+
+def main(_):
+    config = SyntheticConfig(
+        num_participants=FLAGS.participants, minutes=FLAGS.minutes, seed=11
+    )
+    data = WindowSet.concatenate(
+        windows_from_recording(generate_recording(i, config)[0])
+        for i in range(config.num_participants)
+    )
+    train_mask, test_mask = train_test_split(data, 0.2, seed=0)
+    train, test = data.subset(train_mask), data.subset(test_mask)
+    print(
+        f"data: {len(train)} train / {len(test)} test windows "
+        f"({config.num_participants} participants, split by participant)"
+    )
+    train_ds = to_dataset(train, 128, seed=0)
+    test_ds = to_dataset(test, 256, shuffle=False)
+
+    keras.utils.set_random_seed(0)
+    teacher = ResNet1D(12)
+    teacher.compile(keras.optimizers.Adam(5e-4), CE, metrics=[HeartRateMAE()])
+    start = time.perf_counter()
+    teacher.fit(train_ds, epochs=FLAGS.teacher_epochs, verbose=0)
+    teacher_mae = teacher.evaluate(test_ds, verbose=0, return_dict=True)[
+        "hr_mae"
+    ]
+    print(
+        f"teacher ResNet1D(12): test MAE {teacher_mae:.2f} BPM "
+        f"({FLAGS.teacher_epochs} epochs, {time.perf_counter() - start:.0f} s)"
+    )
+
+    # --- timing, same data, same batch size ---
+    scratch = ResNet1D(1)
+    scratch.compile(keras.optimizers.Adam(5e-4), CE)
+    t_scratch = median_epoch(scratch, train_ds)
+    ours = Distiller(teacher, ResNet1D(1), loss=SoftDistillation(2.0))
+    ours.compile(keras.optimizers.Adam(5e-4))
+    t_uncached = median_epoch(ours, train_ds)
+    start = time.perf_counter()
+    outputs = ours.teacher_outputs(train.windows)
+    t_cache_build = time.perf_counter() - start
+    cached = cached_dataset(train.windows, train.label, outputs, 128)
+    t_cached = median_epoch(ours, cached)
+    reference = keras.distillation.Distiller(
+        teacher,
+        ResNet1D(1),
+        distillation_losses=keras.distillation.LogitsDistillation(
+            temperature=2.0
+        ),
+    )
+    reference.compile(keras.optimizers.Adam(5e-4), loss=CE)
+    t_keras = median_epoch(reference, train_ds)
+    print("median epoch time (s), 12-block teacher -> 1-block student:")
+    print(f"  scratch student            {t_scratch:.3f}")
+    print(
+        f"  Distiller uncached         {t_uncached:.3f}  "
+        f"({t_uncached / t_scratch:.2f}x scratch)"
+    )
+    print(
+        f"  Distiller cached           {t_cached:.3f}  "
+        f"({t_cached / t_scratch:.2f}x scratch; target <= 1.2x) "
+        f"+ one-off cache build {t_cache_build:.2f} s"
+    )
+    print(
+        f"  keras.distillation         {t_keras:.3f}  "
+        f"(uncached/keras = {t_uncached / t_keras:.2f}; target <= 1.0)"
+    )
+    if not FLAGS.experiment:
+        return
+
+    # --- effect: scratch vs strategies, seeds, cached teacher outputs ---
+    outputs = Distiller(teacher, ResNet1D(1), loss="feature").teacher_outputs(
+        train.windows
+    )
+    rows = {}
+    for blocks in (1, 2):
+        for name in ["scratch", *strategies()]:
+            maes = []
+            for seed in range(FLAGS.seeds):
+                keras.utils.set_random_seed(seed)
+                student = ResNet1D(blocks)
+                if name == "scratch":
+                    student.compile(
+                        keras.optimizers.Adam(5e-4),
+                        CE,
+                        metrics=[HeartRateMAE()],
+                    )
+                    student.fit(
+                        to_dataset(train, 128, seed=seed),
+                        epochs=FLAGS.epochs,
+                        verbose=0,
+                    )
+                else:
+                    model = Distiller(teacher, student, loss=strategies()[name])
+                    model.compile(keras.optimizers.Adam(5e-4))
+                    model.fit(
+                        cached_dataset(
+                            train.windows, train.label, outputs, 128, seed=seed
+                        ),
+                        epochs=FLAGS.epochs,
+                        verbose=0,
+                    )
+                    student.compile(metrics=[HeartRateMAE()], loss=CE)
+                maes.append(
+                    student.evaluate(test_ds, verbose=0, return_dict=True)[
+                        "hr_mae"
+                    ]
+                )
+            rows[(blocks, name)] = maes
+            print(
+                f"  {blocks}-block {name:8s} MAE {np.mean(maes):6.2f} "
+                f"+- {np.std(maes):.2f}  {np.round(maes, 2).tolist()}",
+                flush=True,
+            )
+    print(
+        f"\nMAE (BPM) on held-out participants, {FLAGS.epochs} epochs, "
+        f"{FLAGS.seeds} seeds, teacher {teacher_mae:.2f}:"
+    )
+    names = ["scratch", *strategies()]
+    print("| student | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for blocks in (1, 2):
+        cells = [
+            f"{np.mean(rows[(blocks, n)]):.2f} ± {np.std(rows[(blocks, n)]):.2f}"
+            for n in names
+        ]
+        print(f"| {blocks} block | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    app.run(main)

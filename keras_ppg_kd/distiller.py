@@ -1,0 +1,302 @@
+"""The Distiller: a keras.Model that trains a student from a frozen teacher."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from keras_ppg_kd import losses as losses_lib
+from keras_ppg_kd.losses.base import sparse_ce
+from keras_ppg_kd.losses.feature import make_adapter
+from keras_ppg_kd.metrics import HeartRateMAE
+
+WINDOW_KEY = "window"
+TEACHER_PREFIX = "teacher/"
+
+
+def _taps_model(model, taps):
+    """``model`` as a functional map to ``{"logits", tap, ...}``."""
+    if hasattr(model, "feature_model"):
+        return model.feature_model(taps)
+    outputs = {"logits": model.output}
+    for tap in taps:
+        try:
+            outputs[tap] = model.get_layer(tap).output
+        except ValueError:
+            raise ValueError(
+                f"Unknown layer {tap!r} in model {model.name!r}. Available: "
+                f"{[layer.name for layer in model.layers]}"
+            ) from None
+    return keras.Model(model.input, outputs, name=f"{model.name}_taps")
+
+
+@keras.saving.register_keras_serializable(package="keras_ppg_kd")
+class Distiller(keras.Model):
+    """Distil a frozen teacher into a student with swappable strategies.
+
+    ``train_step`` runs the student once (with its feature taps when a loss
+    needs them), the teacher in inference mode (BatchNorm statistics and
+    dropout untouched) or reads its cached outputs, and updates only the
+    student and the Distiller's own adapters. The total loss is
+    ``sum_i w_i * (ce_weight_i * CE(y, student) + KD_i)``; the CE is
+    computed once.
+
+    Args:
+        teacher: Trained teacher model (frozen here).
+        student: Student model with the same input and class count.
+        loss: A strategy, an alias (``"hard"``, ``"soft"``, ``"dkd"``,
+            ``"feature"``) or a list of them.
+        loss_weights: One weight per strategy (default 1 each).
+        name: Model name.
+
+    Example:
+    >>> distiller = Distiller(teacher, student, loss=DKD())
+    >>> distiller.compile(optimizer=keras.optimizers.Adam(5e-4))
+    >>> distiller.fit(train_ds, validation_data=val_ds, epochs=10)
+    >>> distiller.student.save("student.keras")
+    """
+
+    def __init__(
+        self,
+        teacher,
+        student,
+        loss="dkd",
+        loss_weights=None,
+        name="distiller",
+        **kwargs,
+    ):
+        super().__init__(name=name, **kwargs)
+        self._check_compatible(teacher, student)
+        loss_list = loss if isinstance(loss, (list, tuple)) else [loss]
+        self.distillation_losses = [losses_lib.get(item) for item in loss_list]
+        if loss_weights is None:
+            loss_weights = [1.0] * len(self.distillation_losses)
+        if len(loss_weights) != len(self.distillation_losses):
+            raise ValueError(
+                f"Got {len(loss_weights)} loss_weights for "
+                f"{len(self.distillation_losses)} losses. Received: "
+                f"loss_weights={loss_weights}"
+            )
+        self.loss_weights = [float(w) for w in loss_weights]
+        self.teacher = teacher
+        self.student = student
+        teacher.trainable = False
+
+        teacher_taps = [
+            t.teacher_tap for t in self.distillation_losses if t.teacher_tap
+        ]
+        student_taps = [
+            t.student_tap for t in self.distillation_losses if t.student_tap
+        ]
+        self.teacher_taps = sorted(set(teacher_taps))
+        self._teacher_outputs = _taps_model(teacher, self.teacher_taps)
+        self._student_outputs = _taps_model(student, sorted(set(student_taps)))
+        # === Adapters (owned here, never exported with the student) ===
+        self.adapters = []
+        for index, item in enumerate(self.distillation_losses):
+            if item.teacher_tap is None:
+                self.adapters.append(None)
+                continue
+            self.adapters.append(
+                make_adapter(
+                    self._student_outputs.output[item.student_tap].shape,
+                    self._teacher_outputs.output[item.teacher_tap].shape,
+                    name=f"adapter_{index}",
+                )
+            )
+        self.ce_weight = sum(
+            w * item.ce_weight
+            for w, item in zip(self.loss_weights, self.distillation_losses)
+        )
+
+        # === Metrics ===
+        self.total_tracker = keras.metrics.Mean(name="loss")
+        self.ce_tracker = keras.metrics.Mean(name="ce_loss")
+        self.kd_tracker = keras.metrics.Mean(name="kd_loss")
+        self.hr_mae = HeartRateMAE(name="hr_mae")
+        # Teacher, student and adapters are built functional models.
+        self.built = True
+
+    @staticmethod
+    def _check_compatible(teacher, student):
+        problems = []
+        t_in, s_in = tuple(teacher.input.shape), tuple(student.input.shape)
+        if t_in[1:] != s_in[1:]:
+            problems.append(f"input shapes teacher {t_in} vs student {s_in}")
+        t_out, s_out = tuple(teacher.output.shape), tuple(student.output.shape)
+        if t_out[1:] != s_out[1:]:
+            problems.append(
+                f"output (class) shapes teacher {t_out} vs student {s_out}"
+            )
+        t_rate = getattr(teacher, "sampling_rate", None)
+        s_rate = getattr(student, "sampling_rate", None)
+        if t_rate and s_rate and t_rate != s_rate:
+            problems.append(
+                f"sampling rates teacher {t_rate} vs student {s_rate}"
+            )
+        if problems:
+            raise ValueError(
+                "Teacher and student are incompatible: " + "; ".join(problems)
+            )
+
+    @property
+    def metrics(self):
+        return [
+            self.total_tracker,
+            self.ce_tracker,
+            self.kd_tracker,
+            self.hr_mae,
+        ]
+
+    def call(self, inputs, training=False):
+        if isinstance(inputs, dict):
+            inputs = inputs[WINDOW_KEY]
+        return self.student(inputs, training=training)
+
+    def _split(self, x):
+        """Window and cached teacher outputs (None when not cached)."""
+        if isinstance(x, dict):
+            cached = {
+                key[len(TEACHER_PREFIX) :]: value
+                for key, value in x.items()
+                if key.startswith(TEACHER_PREFIX)
+            }
+            return x[WINDOW_KEY], cached
+        return x, None
+
+    def _loss_terms(self, window, y, cached, training):
+        teacher = cached
+        if teacher is None:
+            teacher = self._teacher_outputs(window, training=False)
+        student = self._student_outputs(window, training=training)
+        logits = student["logits"]
+        ce = sparse_ce(y, logits)
+        kd = 0.0
+        step = self.optimizer.iterations if self.optimizer else None
+        for item, weight, adapter in zip(
+            self.distillation_losses, self.loss_weights, self.adapters
+        ):
+            if adapter is None:
+                t_out, s_out = teacher["logits"], logits
+            else:
+                t_out = teacher[item.teacher_tap]
+                s_out = adapter(student[item.student_tap], training=training)
+            kd = kd + weight * item.compute_loss(
+                ops.stop_gradient(t_out), s_out, labels=y, step=step
+            )
+        total = self.ce_weight * ce + kd
+        return total, ce, kd, logits
+
+    def _update_metrics(self, total, ce, kd, y, logits):
+        self.total_tracker.update_state(total)
+        self.ce_tracker.update_state(ce)
+        self.kd_tracker.update_state(kd)
+        self.hr_mae.update_state(y, logits)
+        return {m.name: m.result() for m in self.metrics}
+
+    def train_step(self, data):
+        x, y = data[0], data[1]
+        window, cached = self._split(x)
+        variables = self.trainable_variables
+        with tf.GradientTape() as tape:
+            total, ce, kd, logits = self._loss_terms(window, y, cached, True)
+            scaled = self.optimizer.scale_loss(total)
+        gradients = tape.gradient(scaled, variables)
+        self.optimizer.apply(gradients, variables)
+        return self._update_metrics(total, ce, kd, y, logits)
+
+    def test_step(self, data):
+        x, y = data[0], data[1]
+        window, cached = self._split(x)
+        total, ce, kd, logits = self._loss_terms(window, y, cached, False)
+        return self._update_metrics(total, ce, kd, y, logits)
+
+    def cache_teacher(
+        self, windows, labels, batch_size=128, shuffle=True, seed=0
+    ):
+        """Run the teacher once and return a dataset that carries its outputs.
+
+        Teacher outputs of a training window never change (no augmentation),
+        so computing them once makes distillation cost about what training
+        the student alone costs. Reuse the result across epochs, and its
+        arrays (:meth:`teacher_outputs`) across the students of a sweep.
+
+        Args:
+            windows: ``(n, length, 1)`` windows (or a ``(x, y)`` batched
+                ``tf.data.Dataset`` and ``labels=None``; it is read once).
+            labels: ``(n,)`` class indices.
+            batch_size: Batch size of the returned dataset.
+            shuffle: Shuffle every epoch.
+            seed: Shuffle seed.
+
+        Returns:
+            A ``tf.data.Dataset`` of ``({"window", "teacher/logits", ...},
+            label)`` batches to pass to ``fit``.
+        """
+        if isinstance(windows, tf.data.Dataset):
+            xs, ys = zip(*[(x.numpy(), y.numpy()) for x, y in windows])
+            windows, labels = np.concatenate(xs), np.concatenate(ys)
+        outputs = self.teacher_outputs(windows, batch_size=max(batch_size, 256))
+        return cached_dataset(
+            windows, labels, outputs, batch_size, shuffle, seed
+        )
+
+    def teacher_outputs(self, windows, batch_size=256):
+        """The teacher's logits and tapped features as NumPy arrays."""
+        predicted = self._teacher_outputs.predict(
+            windows, batch_size=batch_size, verbose=0
+        )
+        return {key: np.asarray(value) for key, value in predicted.items()}
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "teacher": keras.saving.serialize_keras_object(self.teacher),
+            "student": keras.saving.serialize_keras_object(self.student),
+            "loss": [
+                keras.saving.serialize_keras_object(item)
+                for item in self.distillation_losses
+            ],
+            "loss_weights": self.loss_weights,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("teacher", "student"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        config["loss"] = [
+            keras.saving.deserialize_keras_object(item)
+            for item in config["loss"]
+        ]
+        return cls(**config)
+
+
+def cached_dataset(
+    windows, labels, teacher_outputs, batch_size=128, shuffle=True, seed=0
+):
+    """A fit-ready dataset of windows, labels and precomputed teacher outputs.
+
+    Args:
+        windows: ``(n, length, 1)`` windows.
+        labels: ``(n,)`` class indices.
+        teacher_outputs: ``{"logits": (n, classes), tap: ...}`` from
+            :meth:`Distiller.teacher_outputs` (shareable across students).
+        batch_size: Batch size.
+        shuffle: Shuffle every epoch.
+        seed: Shuffle seed.
+    """
+    features = {WINDOW_KEY: np.asarray(windows, "float32")}
+    for key, value in teacher_outputs.items():
+        if len(value) != len(features[WINDOW_KEY]):
+            raise ValueError(
+                f"teacher output {key!r} has {len(value)} rows for "
+                f"{len(features[WINDOW_KEY])} windows."
+            )
+        features[TEACHER_PREFIX + key] = value
+    ds = tf.data.Dataset.from_tensor_slices(
+        (features, np.asarray(labels, "int32"))
+    )
+    if shuffle:
+        ds = ds.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
