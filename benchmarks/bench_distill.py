@@ -200,7 +200,7 @@ def main(_):
     print("|---|" + "---|" * len(names))
     for blocks in (1, 2):
         cells = [
-            f"{np.mean(rows[(blocks, n)]):.2f} ± {np.std(rows[(blocks, n)]):.2f}"
+            f"{np.mean(rows[blocks, n]):.2f} ± {np.std(rows[blocks, n]):.2f}"
             for n in names
         ]
         print(f"| {blocks} block | " + " | ".join(cells) + " |")

@@ -227,7 +227,8 @@ def test_mirrored_strategy_two_cpus():
             d.compile(optimizer=keras.optimizers.Adam(5e-4))
         h = d.fit(x, y, batch_size=32, epochs=2, verbose=0)
         assert all(np.isfinite(h.history["loss"]))
-        assert all(np.array_equal(a, b.numpy()) for a, b in zip(before, teacher.weights))
+        after = [w.numpy() for w in teacher.weights]
+        assert all(np.array_equal(a, b) for a, b in zip(before, after))
         print("OK", h.history["loss"])
         """
     )
