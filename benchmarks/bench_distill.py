@@ -39,34 +39,33 @@ flags.DEFINE_integer("participants", 20, "Synthetic participants.")
 flags.DEFINE_float("minutes", 8.0, "Minutes per participant.")
 flags.DEFINE_integer("teacher_epochs", 12, "Teacher training epochs.")
 flags.DEFINE_integer("epochs", 10, "Student epochs in the experiment.")
-flags.DEFINE_integer("timing_epochs", 4, "Epochs per timed variant.")
+flags.DEFINE_integer("timing_epochs", 5, "Timed rounds per variant.")
 flags.DEFINE_integer("seeds", 3, "Seeds per experiment cell.")
 flags.DEFINE_bool("experiment", True, "Run the MAE experiment too.")
 FLAGS = flags.FLAGS
 CE = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
-class EpochTimer(keras.callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.times = []
+def interleaved_epoch_times(variants):
+    """Median epoch time per variant, epochs run in alternating rounds.
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
+    Every variant first runs one untimed epoch (tracing). Then each round
+    runs one epoch of every variant in turn, so background load on a noisy
+    machine hits all variants alike; ratios are medians of per-round ratios.
+    """
+    for model, data in variants.values():
+        model.fit(data, epochs=1, verbose=0)
+    times = {name: [] for name in variants}
+    for _ in range(FLAGS.timing_epochs):
+        for name, (model, data) in variants.items():
+            start = time.perf_counter()
+            model.fit(data, epochs=1, verbose=0)
+            times[name].append(time.perf_counter() - start)
+    return times
 
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self.start)
 
-
-def median_epoch(model, data, **fit_kwargs):
-    timer = EpochTimer()
-    model.fit(
-        data,
-        epochs=FLAGS.timing_epochs,
-        verbose=0,
-        callbacks=[timer],
-        **fit_kwargs,
-    )
-    return statistics.median(timer.times[1:])  # first epoch traces
+def ratio(times, a, b):
+    return statistics.median(x / y for x, y in zip(times[a], times[b]))
 
 
 def strategies():
@@ -108,18 +107,17 @@ def main(_):
         f"({FLAGS.teacher_epochs} epochs, {time.perf_counter() - start:.0f} s)"
     )
 
-    # --- timing, same data, same batch size ---
+    # --- timing, same data, same batch size, interleaved rounds ---
     scratch = ResNet1D(1)
     scratch.compile(keras.optimizers.Adam(5e-4), CE)
-    t_scratch = median_epoch(scratch, train_ds)
     ours = Distiller(teacher, ResNet1D(1), loss=SoftDistillation(2.0))
     ours.compile(keras.optimizers.Adam(5e-4))
-    t_uncached = median_epoch(ours, train_ds)
+    ours_cached = Distiller(teacher, ResNet1D(1), loss=SoftDistillation(2.0))
+    ours_cached.compile(keras.optimizers.Adam(5e-4))
     start = time.perf_counter()
     outputs = ours.teacher_outputs(train.windows)
     t_cache_build = time.perf_counter() - start
     cached = cached_dataset(train.windows, train.label, outputs, 128)
-    t_cached = median_epoch(ours, cached)
     reference = keras.distillation.Distiller(
         teacher,
         ResNet1D(1),
@@ -128,21 +126,33 @@ def main(_):
         ),
     )
     reference.compile(keras.optimizers.Adam(5e-4), loss=CE)
-    t_keras = median_epoch(reference, train_ds)
-    print("median epoch time (s), 12-block teacher -> 1-block student:")
-    print(f"  scratch student            {t_scratch:.3f}")
+    times = interleaved_epoch_times(
+        {
+            "scratch": (scratch, train_ds),
+            "uncached": (ours, train_ds),
+            "cached": (ours_cached, cached),
+            "keras": (reference, train_ds),
+        }
+    )
+    med = {name: statistics.median(t) for name, t in times.items()}
     print(
-        f"  Distiller uncached         {t_uncached:.3f}  "
-        f"({t_uncached / t_scratch:.2f}x scratch)"
+        f"median epoch time (s) over {FLAGS.timing_epochs} interleaved "
+        "rounds, 12-block teacher -> 1-block student:"
+    )
+    print(f"  scratch student            {med['scratch']:.3f}")
+    print(
+        f"  Distiller uncached         {med['uncached']:.3f}  "
+        f"({ratio(times, 'uncached', 'scratch'):.2f}x scratch)"
     )
     print(
-        f"  Distiller cached           {t_cached:.3f}  "
-        f"({t_cached / t_scratch:.2f}x scratch; target <= 1.2x) "
-        f"+ one-off cache build {t_cache_build:.2f} s"
+        f"  Distiller cached           {med['cached']:.3f}  "
+        f"({ratio(times, 'cached', 'scratch'):.2f}x scratch; target <= 1.2x)"
+        f" + one-off cache build {t_cache_build:.2f} s"
     )
     print(
-        f"  keras.distillation         {t_keras:.3f}  "
-        f"(uncached/keras = {t_uncached / t_keras:.2f}; target <= 1.0)"
+        f"  keras.distillation         {med['keras']:.3f}  "
+        f"(uncached/keras = {ratio(times, 'uncached', 'keras'):.2f}; "
+        "target <= 1.0)"
     )
     if not FLAGS.experiment:
         return

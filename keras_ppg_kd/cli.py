@@ -4,6 +4,12 @@ Usage: ``keras-ppg-kd COMMAND [--flags]``; ``keras-ppg-kd --help`` lists
 every flag. Commands:
 
   models   Print the ResNet1D / MLP parameter table next to the study's.
+  train    Train a teacher or scratch model on named datasets.
+  distill  Distil a student from a saved teacher with one strategy.
+  sweep    Run (or resume) a teacher x student x strategy study; --dry_run
+           prints its cells and estimated time instead.
+  fit      Fit the scaling laws to a sweep's results table.
+  report   Table 2, scaling-law fits and Figures 1-3 from a results table.
 """
 
 import sys
@@ -15,6 +21,70 @@ flags.DEFINE_list(
     "blocks",
     ["1", "2", "6", "8", "10", "12"],
     "models: ResNet1D block counts to list.",
+)
+
+# --- data and training (train, distill) ---
+flags.DEFINE_list(
+    "datasets",
+    ["synthetic_ppg/small"],
+    "train/distill: dataset names (synthetic_ppg[/small|/large], "
+    "ieee_spc2015, ppg_dalia, wildppg, galaxy_ppg).",
+)
+flags.DEFINE_string("data_dir", None, "tfds data directory (tfds default).")
+flags.DEFINE_string(
+    "manual_dir",
+    None,
+    "Raw downloads of one dataset (default $PPG_DATA_DIR/<name>).",
+)
+flags.DEFINE_integer("size", 1, "train/distill: ResNet1D blocks of the model.")
+flags.DEFINE_enum(
+    "kind", "resnet", ["resnet", "mlp"], "train/distill: model family."
+)
+flags.DEFINE_integer(
+    "epochs", None, "Epochs (train/distill: default 300; sweep: overrides)."
+)
+flags.DEFINE_integer("seed", 0, "train/distill: seed of weights and split.")
+flags.DEFINE_float(
+    "test_fraction", 0.2, "train/distill: held-out share of participants."
+)
+flags.DEFINE_string("teacher", None, "distill: path of the teacher .keras.")
+flags.DEFINE_string(
+    "strategy", "dkd", "distill: one of hard, soft, dkd, feature."
+)
+flags.DEFINE_string("out", None, "Output directory (every command).")
+# --- sweep ---
+flags.DEFINE_string(
+    "config",
+    "quick",
+    "sweep: a preset (quick, paper) or a StudyConfig JSON file.",
+)
+flags.DEFINE_enum(
+    "engine",
+    "local",
+    ["local", "ray"],
+    "sweep: run cells in this process or as Ray tasks.",
+)
+flags.DEFINE_string(
+    "ray_address", None, "sweep: existing Ray cluster (local one if unset)."
+)
+flags.DEFINE_string(
+    "shard", None, "sweep: 'i/n' runs every n-th cell from i (job arrays)."
+)
+flags.DEFINE_bool(
+    "dry_run", False, "sweep: print cells and estimated time, train nothing."
+)
+# --- fit / report ---
+flags.DEFINE_string(
+    "results", None, "fit/report: results.csv of a sweep (or its directory)."
+)
+flags.DEFINE_integer(
+    "teacher_blocks", None, "fit/report: teacher to analyse (largest default)."
+)
+flags.DEFINE_float(
+    "target_mae", None, "fit: smallest student that reaches this MAE (BPM)."
+)
+flags.DEFINE_integer(
+    "predict_params", None, "fit: predicted MAE at this parameter count."
 )
 
 _COMMANDS = {}
@@ -52,6 +122,161 @@ def cmd_models():
         )
 
 
+def _require(name):
+    value = getattr(FLAGS, name)
+    if value is None:
+        raise app.UsageError(f"--{name} is required for this command.")
+    return value
+
+
+def _holdout():
+    from keras_ppg_kd.data import load_windows, train_test_split
+
+    windows = load_windows(
+        FLAGS.datasets, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir
+    )
+    train, test = train_test_split(windows, FLAGS.test_fraction, FLAGS.seed)
+    return windows.subset(train), windows.subset(test)
+
+
+def _save(model, result):
+    import json
+    import os
+
+    os.makedirs(_require("out"), exist_ok=True)
+    path = os.path.join(FLAGS.out, model.name + ".keras")
+    model.save(path)
+    with open(os.path.join(FLAGS.out, model.name + ".json"), "w") as f:
+        json.dump(result.to_dict(), f, indent=1)
+    print(
+        f"{model.name}: MAE {result.mae:.2f} BPM, RMSE {result.rmse:.2f} "
+        f"BPM, {result.params:,} parameters, {result.wall_time_s:.0f} s "
+        f"-> {path}"
+    )
+
+
+@_command
+def cmd_train():
+    """Train a ResNet1D/MLP with cross-entropy on a participant holdout."""
+    from keras_ppg_kd.study import recipes
+
+    _require("out")
+    train, test = _holdout()
+    model, result = recipes.train_scratch(
+        train,
+        test,
+        size=FLAGS.size,
+        kind=FLAGS.kind,
+        epochs=FLAGS.epochs or recipes.STUDY_EPOCHS,
+        seed=FLAGS.seed,
+        verbose=2,
+    )
+    _save(model, result)
+
+
+@_command
+def cmd_distill():
+    """Distil a student from --teacher with --strategy."""
+    import keras
+
+    from keras_ppg_kd.losses import get
+    from keras_ppg_kd.study import recipes
+
+    _require("out")
+    get(FLAGS.strategy)  # fail on an unknown strategy before any work
+    try:
+        teacher = keras.saving.load_model(_require("teacher"))
+    except (OSError, ValueError) as error:
+        raise app.UsageError(f"Cannot load --teacher: {error}") from None
+    train, test = _holdout()
+    model, result = recipes.distill(
+        teacher,
+        train,
+        test,
+        size=FLAGS.size,
+        kind=FLAGS.kind,
+        strategy=FLAGS.strategy,
+        epochs=FLAGS.epochs or recipes.STUDY_EPOCHS,
+        seed=FLAGS.seed,
+        verbose=2,
+    )
+    _save(model, result)
+
+
+@_command
+def cmd_sweep():
+    """Run or resume a study (or --dry_run it)."""
+    from keras_ppg_kd.study import get_config, run_sweep
+    from keras_ppg_kd.study.sweep import dry_run, parse_shard
+
+    config = get_config(FLAGS.config)
+    if FLAGS.epochs:
+        config = config.replace(epochs=FLAGS.epochs)
+    shard = parse_shard(FLAGS.shard) if FLAGS.shard else None
+    if FLAGS.dry_run:
+        dry_run(config, FLAGS.data_dir, FLAGS.manual_dir)
+        return
+    out = _require("out")
+    table = run_sweep(
+        config,
+        out,
+        data_dir=FLAGS.data_dir,
+        manual_dir=FLAGS.manual_dir,
+        engine=FLAGS.engine,
+        ray_address=FLAGS.ray_address,
+        shard=shard,
+    )
+    print(f"{len(table)} finished cells -> {out}/results.csv")
+
+
+@_command
+def cmd_fit():
+    """Fit both scaling laws per strategy; predict and invert."""
+    from keras_ppg_kd.study import report
+
+    fits = report.fit_strategies(
+        _require("results"), teacher=FLAGS.teacher_blocks
+    )
+    if not fits:
+        raise app.UsageError(
+            "No strategy has >= 3 student sizes in --results; a scaling "
+            "law needs three. Add student sizes to the sweep."
+        )
+    for strategy, (best, per_law) in fits.items():
+        print(report.format_fit(strategy, best, per_law))
+        if FLAGS.predict_params:
+            print(
+                f"    predicted MAE at {FLAGS.predict_params:,} parameters: "
+                f"{best.predict(FLAGS.predict_params):.2f} BPM"
+            )
+        if FLAGS.target_mae:
+            try:
+                needed = best.invert(FLAGS.target_mae)
+                print(
+                    f"    smallest student for {FLAGS.target_mae} BPM: "
+                    f"{needed:,.0f} parameters"
+                )
+            except ValueError as error:
+                print(f"    {error}")
+
+
+@_command
+def cmd_report():
+    """Write Table 2, fits and Figures 1-3 next to the results."""
+    import os
+
+    from keras_ppg_kd.study import report
+
+    results = _require("results")
+    out = FLAGS.out or os.path.join(
+        results if os.path.isdir(results) else os.path.dirname(results),
+        "report",
+    )
+    text, paths = report.report(results, out, teacher=FLAGS.teacher_blocks)
+    print(text)
+    print("\n".join(["wrote:", *paths]))
+
+
 def _main(argv):
     if len(argv) < 2 or argv[1] not in _COMMANDS:
         received = argv[1] if len(argv) > 1 else None
@@ -61,7 +286,10 @@ def _main(argv):
         )
     if len(argv) > 2:
         raise app.UsageError(f"Unexpected arguments: {argv[2:]}")
-    _COMMANDS[argv[1]]()
+    try:
+        _COMMANDS[argv[1]]()
+    except ValueError as error:  # invalid configs and inputs: no traceback
+        raise app.UsageError(str(error)) from None
 
 
 def run():

@@ -63,6 +63,7 @@ class MLP(PPGModel):
             taps[f"hidden_{index}"] = x
             if dropout:
                 x = layers.Dropout(dropout, name=f"drop_{index}")(x)
+        taps["head"] = taps[f"hidden_{len(hidden_units)}"]
         logits = layers.Dense(num_classes, name="logits")(x)
         self._init_functional(
             inputs,

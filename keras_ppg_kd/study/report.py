@@ -1,0 +1,310 @@
+"""Tables, scaling-law fits and figures from a sweep's results table."""
+
+import json
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from keras_ppg_kd.study import scaling  # noqa: E402
+
+REQUIRED_COLUMNS = {"role", "model", "size", "params", "strategy", "teacher"}
+STRATEGY_ORDER = ["scratch", "hard", "soft", "dkd", "feature"]
+COLORS = {
+    "scratch": "#444444",
+    "hard": "#1f77b4",
+    "soft": "#2ca02c",
+    "dkd": "#d62728",
+    "feature": "#9467bd",
+}
+
+
+def read_results(results):
+    """A results DataFrame from a DataFrame, a CSV/Parquet path or a dir."""
+    if isinstance(results, pd.DataFrame):
+        table = results
+    else:
+        path = str(results)
+        if os.path.isdir(path):
+            path = os.path.join(path, "results.csv")
+        try:
+            if path.endswith(".parquet"):
+                table = pd.read_parquet(path)
+            else:
+                table = pd.read_csv(path)
+        except (OSError, ValueError, pd.errors.ParserError) as error:
+            raise ValueError(
+                f"Cannot read a results table from {results!r}: {error}. "
+                "Pass the results.csv a sweep wrote (or its directory)."
+            ) from None
+    missing = (REQUIRED_COLUMNS | {"mae"}) - set(table.columns)
+    if missing or table.empty:
+        raise ValueError(
+            f"{results!r} is not a sweep results table: missing columns "
+            f"{sorted(missing)} or no rows."
+        )
+    return table
+
+
+def _strategies(table):
+    present = set(table["strategy"]) - {"teacher"}
+    ordered = [s for s in STRATEGY_ORDER if s in present]
+    return ordered + sorted(present - set(ordered))
+
+
+def default_teacher(table):
+    teachers = table.loc[table["role"] == "student", "teacher"]
+    return int(teachers.max()) if len(teachers) else 0
+
+
+def _students(table, teacher, kind="resnet"):
+    """Rows of ``kind`` students of ``teacher`` plus scratch baselines."""
+    rows = table[(table["model"] == kind) & (table["role"] != "teacher")]
+    return rows[(rows["role"] == "scratch") | (rows["teacher"] == teacher)]
+
+
+def table2(results, teacher=None, kind="resnet"):
+    """Students x strategies, ``mean ± std`` MAE over folds and seeds.
+
+    Returns:
+        ``(display, numbers)``: strings for Markdown, and a long table
+        of mean/std/n per student and strategy for CSV.
+    """
+    table = read_results(results)
+    teacher = default_teacher(table) if teacher is None else teacher
+    rows = _students(table, teacher, kind)
+    numbers = (
+        rows.groupby(["size", "params", "strategy"])["mae"]
+        .agg(["mean", "std", "count"])
+        .reset_index()
+    )
+    display = {}
+    for (size, params), group in numbers.groupby(["size", "params"]):
+        label = f"{size} block{'s' * (size > 1)} ({params / 1e3:.0f}K)"
+        cells = {}
+        for _, row in group.iterrows():
+            std = 0.0 if np.isnan(row["std"]) else row["std"]
+            cells[row["strategy"]] = f"{row['mean']:.2f} ± {std:.2f}"
+        display[label] = cells
+    frame = pd.DataFrame(display).T
+    frame = frame[[s for s in _strategies(rows) if s in frame.columns]]
+    frame.index.name = f"student (teacher {teacher} blocks)"
+    return frame, numbers
+
+
+def to_markdown(frame):
+    """A DataFrame as a GitHub Markdown table (no extra dependency)."""
+    header = [frame.index.name or "", *map(str, frame.columns)]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for index, row in frame.iterrows():
+        values = ["" if pd.isna(v) else str(v) for v in row]
+        lines.append("| " + " | ".join([str(index), *values]) + " |")
+    return "\n".join(lines)
+
+
+def fit_strategies(results, teacher=None, kind="resnet"):
+    """Best scaling law per strategy: ``{strategy: (best, {law: fit})}``.
+
+    Strategies with fewer than three student sizes are left out (a
+    three-parameter law needs three).
+    """
+    table = read_results(results)
+    teacher = default_teacher(table) if teacher is None else teacher
+    rows = _students(table, teacher, kind)
+    fits = {}
+    for strategy in _strategies(rows):
+        points = rows[rows["strategy"] == strategy]
+        if points["params"].nunique() < 3:
+            continue
+        fits[strategy] = scaling.fit_best(points["params"], points["mae"])
+    return fits
+
+
+def _save(fig, path):
+    """Save ``path``.png and ``path``.pdf; returns both paths."""
+    paths = [f"{path}.png", f"{path}.pdf"]
+    for p in paths:
+        fig.savefig(p, dpi=150, bbox_inches="tight")
+    plt.close(fig)
+    return paths
+
+
+def figure_heatmap(results, strategy, path, kind="resnet"):
+    """Figure 1: teacher x student MAE for one strategy, annotated."""
+    table = read_results(results)
+    rows = table[(table["strategy"] == strategy) & (table["model"] == kind)]
+    if rows.empty:
+        raise ValueError(f"No {kind} student rows for strategy {strategy!r}.")
+    grid = rows.pivot_table(
+        index="teacher", columns="size", values="mae", aggfunc="mean"
+    ).sort_index(ascending=False)
+    fig, ax = plt.subplots(
+        figsize=(1.2 * grid.shape[1] + 2.5, 0.7 * grid.shape[0] + 1.8)
+    )
+    image = ax.imshow(grid.values, cmap="viridis_r", aspect="auto")
+    ax.set_xticks(range(grid.shape[1]), [f"{c}" for c in grid.columns])
+    ax.set_yticks(range(grid.shape[0]), [f"{t}" for t in grid.index])
+    ax.set_xlabel("student (ResNet1D blocks)")
+    ax.set_ylabel("teacher (ResNet1D blocks)")
+    finite = grid.values[np.isfinite(grid.values)]
+    middle = (finite.min() + finite.max()) / 2 if finite.size else 0
+    for i in range(grid.shape[0]):
+        for j in range(grid.shape[1]):
+            value = grid.values[i, j]
+            if np.isfinite(value):
+                ax.text(
+                    j,
+                    i,
+                    f"{value:.1f}",
+                    ha="center",
+                    va="center",
+                    color="white" if value > middle else "black",
+                    fontsize=10,
+                )
+    fig.colorbar(image, ax=ax, label="MAE (BPM)")
+    ax.set_title(f"Student MAE, {strategy} distillation")
+    return _save(fig, path)
+
+
+def figure_scaling(results, fits, path, teacher=None):
+    """Figure 2: MAE vs student parameters per strategy with fitted laws."""
+    table = read_results(results)
+    teacher = default_teacher(table) if teacher is None else teacher
+    rows = _students(table, teacher, "resnet")
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    for strategy in _strategies(rows):
+        points = rows[rows["strategy"] == strategy]
+        stats = points.groupby("params")["mae"].agg(["mean", "std"])
+        color = COLORS.get(strategy)
+        style = "--" if strategy == "scratch" else "-"
+        ax.errorbar(
+            stats.index,
+            stats["mean"],
+            yerr=stats["std"].fillna(0),
+            fmt="o",
+            color=color,
+            capsize=3,
+            label=None,
+        )
+        label = strategy
+        if strategy in fits:
+            best = fits[strategy][0]
+            grid = np.geomspace(
+                stats.index.min() * 0.8, stats.index.max() * 1.5
+            )
+            ax.plot(grid, best.predict(grid), style, color=color)
+            label += f" ({best.law}, R²={best.r2:.2f})"
+        else:
+            ax.plot(stats.index, stats["mean"], style, color=color, alpha=0.6)
+        ax.plot([], [], style + "o", color=color, label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("student parameters")
+    ax.set_ylabel("MAE (BPM)")
+    ax.set_title(f"Student MAE vs size (teacher: {teacher}-block ResNet1D)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def figure_resnet_vs_mlp(results, path, teacher=None):
+    """Figure 3: ResNet vs MLP students of matched size."""
+    table = read_results(results)
+    teacher = default_teacher(table) if teacher is None else teacher
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    markers = {"resnet": "o", "mlp": "s"}
+    styles = {"resnet": "-", "mlp": ":"}
+    mlp = _students(table, teacher, "mlp")
+    for kind in ("resnet", "mlp"):
+        rows = _students(table, teacher, kind)
+        for strategy in _strategies(mlp):  # compared like for like
+            stats = (
+                rows[rows["strategy"] == strategy]
+                .groupby("params")["mae"]
+                .mean()
+            )
+            ax.plot(
+                stats.index,
+                stats.values,
+                styles[kind],
+                marker=markers[kind],
+                color=COLORS.get(strategy),
+                label=f"{kind.upper() if kind == 'mlp' else 'ResNet'} "
+                f"{strategy}",
+            )
+    ax.set_xscale("log")
+    ax.set_xlabel("student parameters")
+    ax.set_ylabel("MAE (BPM)")
+    ax.set_title("ResNet1D vs MLP students of matched size")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, ncol=2)
+    return _save(fig, path)
+
+
+def format_fit(strategy, best, fits):
+    lines = [f"{strategy}: best law {best.law}: {best.formula()}"]
+    for law, fit in fits.items():
+        ci = ", ".join(
+            f"{k} [{lo:.4g}, {hi:.4g}]" for k, (lo, hi) in fit.ci95.items()
+        )
+        lines.append(
+            f"    {law:<11} R²={fit.r2:.3f}  leave-one-size-out error "
+            f"{fit.loso_mae:.2f} BPM  95% CI: {ci}"
+        )
+    return "\n".join(lines)
+
+
+def report(results, out_dir, teacher=None):
+    """Write Table 2 (Markdown + CSV), fits.json and Figures 1-3.
+
+    Returns:
+        ``(text, paths)``: a printable summary and the files written.
+    """
+    table = read_results(results)
+    os.makedirs(out_dir, exist_ok=True)
+    teacher = default_teacher(table) if teacher is None else teacher
+    frame, numbers = table2(table, teacher)
+    paths = []
+    md = os.path.join(out_dir, "table2.md")
+    with open(md, "w") as f:
+        f.write(to_markdown(frame) + "\n")
+    csv = os.path.join(out_dir, "table2.csv")
+    numbers.to_csv(csv, index=False)
+    paths += [md, csv]
+    text = [to_markdown(frame), ""]
+
+    fits = fit_strategies(table, teacher)
+    with open(os.path.join(out_dir, "fits.json"), "w") as f:
+        json.dump(
+            {
+                s: {law: fit.to_dict() for law, fit in per.items()}
+                | {"best": best.law}
+                for s, (best, per) in fits.items()
+            },
+            f,
+            indent=1,
+        )
+    paths.append(os.path.join(out_dir, "fits.json"))
+    for strategy, (best, per) in fits.items():
+        text.append(format_fit(strategy, best, per))
+    if not fits:
+        text.append("scaling laws: need >= 3 student sizes per strategy")
+
+    for strategy in _strategies(table[table["role"] == "student"]):
+        paths += figure_heatmap(
+            table, strategy, os.path.join(out_dir, f"fig1_heatmap_{strategy}")
+        )
+    paths += figure_scaling(
+        table, fits, os.path.join(out_dir, "fig2_scaling"), teacher
+    )
+    if (table["model"] == "mlp").any():
+        paths += figure_resnet_vs_mlp(
+            table, os.path.join(out_dir, "fig3_resnet_vs_mlp"), teacher
+        )
+    return "\n".join(text), paths

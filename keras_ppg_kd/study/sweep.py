@@ -1,0 +1,574 @@
+"""Teacher x student x strategy sweeps: resumable, shardable, Ray-ready.
+
+A sweep directory holds::
+
+    study.json            the StudyConfig (a rerun must match it)
+    cells/<cell>.json     one finished cell's Result (the completion marker)
+    models/<cell>.keras   its trained model (teachers and students)
+    backup/<cell>/        BackupAndRestore state of a cell in progress
+    results.csv          every finished cell, one row each
+
+Finished cells are never redone; a half-done cell resumes from its last
+finished epoch. Every file is written to a temporary name and then moved
+into place, so a kill at any point loses at most the epoch in flight.
+Teachers train once per fold and seed; their outputs on the training
+windows are computed once and shared by every student cell.
+"""
+
+import dataclasses
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import keras
+import numpy as np
+import pandas as pd
+
+from keras_ppg_kd.data import splits
+from keras_ppg_kd.data.pipeline import load_windows
+from keras_ppg_kd.study import recipes
+from keras_ppg_kd.study.config import SCRATCH, StudyConfig, get_config
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Cell:
+    """One unit of work: a teacher, a scratch model or a distilled student."""
+
+    fold: int
+    seed: int
+    role: str
+    model: str
+    size: int
+    strategy: str
+    teacher: int = 0
+
+    @property
+    def id(self):
+        prefix = f"f{self.fold}-s{self.seed}"
+        if self.role == "teacher":
+            return f"{prefix}-teacher{self.size}"
+        if self.role == SCRATCH:
+            return f"{prefix}-scratch-{self.model}{self.size}"
+        return (
+            f"{prefix}-t{self.teacher}-{self.model}{self.size}-{self.strategy}"
+        )
+
+    def teacher_cell(self):
+        return Cell(
+            self.fold, self.seed, "teacher", "resnet", self.teacher, "teacher"
+        )
+
+
+def num_folds(config, windows=None):
+    if config.split == "kfold":
+        return config.folds
+    if config.split == "holdout":
+        return 1
+    return len({d.partition("/")[0] for d in config.datasets})
+
+
+def fold_masks(config, windows):
+    """``[(train_mask, test_mask), ...]`` per fold (split seed fixed at 0)."""
+    if config.split == "kfold":
+        return splits.k_fold(windows, config.folds, seed=0)
+    if config.split == "holdout":
+        return [splits.train_test_split(windows, config.test_fraction, 0)]
+    return [
+        splits.leave_one_dataset_out(windows, name)
+        for name in sorted(set(windows.dataset.astype(str)))
+    ]
+
+
+def plan_cells(config):
+    """Every cell of the study, teachers first, in a stable order."""
+    cells = []
+    students = [("resnet", s) for s in config.students] + [
+        ("mlp", s) for s in config.mlp_students
+    ]
+    for fold in range(num_folds(config)):
+        for seed in config.seeds:
+            for t in config.teachers:
+                cells.append(
+                    Cell(fold, seed, "teacher", "resnet", t, "teacher")
+                )
+            if config.scratch:
+                for kind, size in students:
+                    cells.append(Cell(fold, seed, SCRATCH, kind, size, SCRATCH))
+            for t in config.teachers:
+                for kind, size in students:
+                    if size >= t:
+                        continue
+                    for strategy in config.strategies:
+                        cells.append(
+                            Cell(fold, seed, "student", kind, size, strategy, t)
+                        )
+    return cells
+
+
+def parse_shard(text):
+    """``"i/n"`` -> ``(i, n)`` with ``0 <= i < n``."""
+    try:
+        index, count = (int(part) for part in str(text).split("/"))
+    except ValueError:
+        index = count = -1
+    if not 0 <= index < count:
+        raise ValueError(
+            f"--shard must be 'i/n' with 0 <= i < n (e.g. 0/4). "
+            f"Received: {text!r}"
+        )
+    return index, count
+
+
+class SweepStore:
+    """The sweep directory: config, per-cell results, models, backups."""
+
+    def __init__(self, out_dir, config):
+        self.out_dir = os.path.abspath(out_dir)
+        for sub in ("cells", "models", "backup"):
+            os.makedirs(os.path.join(self.out_dir, sub), exist_ok=True)
+        path = os.path.join(self.out_dir, "study.json")
+        if os.path.exists(path):
+            with open(path) as f:
+                saved = StudyConfig.from_json(f.read())
+            if saved != config:
+                diff = {
+                    key: (getattr(saved, key), getattr(config, key))
+                    for key in dataclasses.asdict(config)
+                    if getattr(saved, key) != getattr(config, key)
+                }
+                raise ValueError(
+                    f"{self.out_dir} holds a different study; differences "
+                    f"(saved, requested): {diff}. Use another output "
+                    "directory, or the saved config to resume."
+                )
+        else:
+            self._write_text(path, config.to_json())
+
+    def _path(self, sub, cell, ext):
+        return os.path.join(self.out_dir, sub, cell.id + ext)
+
+    def model_path(self, cell):
+        return self._path("models", cell, ".keras")
+
+    def backup_dir(self, cell):
+        return os.path.join(self.out_dir, "backup", cell.id)
+
+    def done(self, cell):
+        return os.path.exists(self._path("cells", cell, ".json"))
+
+    def _temp(self, suffix):
+        fd, tmp = tempfile.mkstemp(suffix=suffix, dir=self.out_dir)
+        os.close(fd)
+        return tmp
+
+    def _write_text(self, path, text):
+        tmp = self._temp(".tmp")
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+
+    def save_model(self, cell, model, exclusive=False):
+        """Save atomically; with ``exclusive`` the first writer wins.
+
+        Returns:
+            False when ``exclusive`` and another process published first.
+        """
+        tmp = self._temp(".keras")
+        model.save(tmp)
+        try:
+            if exclusive:
+                try:
+                    os.link(tmp, self.model_path(cell))
+                except FileExistsError:
+                    return False
+            else:
+                os.replace(tmp, self.model_path(cell))
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        return True
+
+    def save_result(self, cell, result):
+        row = {"cell": cell.id, **result.to_dict()}
+        self._write_text(
+            self._path("cells", cell, ".json"), json.dumps(row, indent=1)
+        )
+        shutil.rmtree(self.backup_dir(cell), ignore_errors=True)
+
+    def results(self):
+        """Every finished cell as a DataFrame (one row per cell)."""
+        folder = os.path.join(self.out_dir, "cells")
+        rows = []
+        for name in sorted(os.listdir(folder)):
+            if name.endswith(".json"):
+                with open(os.path.join(folder, name)) as f:
+                    rows.append(json.load(f))
+        return pd.DataFrame(rows)
+
+    def write_table(self):
+        table = self.results()
+        tmp = self._temp(".csv")
+        table.to_csv(tmp, index=False)
+        path = os.path.join(self.out_dir, "results.csv")
+        os.replace(tmp, path)
+        return path
+
+
+class _Context:
+    """Data, folds and settings shared by the cells of one process."""
+
+    def __init__(self, config, out_dir, windows, verbose):
+        self.config = config
+        self.store = SweepStore(out_dir, config)
+        self.windows = windows
+        self.masks = fold_masks(config, windows)
+        self.verbose = verbose
+        self.teachers = {}
+
+    def split(self, fold):
+        train, test = self.masks[fold]
+        return self.windows.subset(train), self.windows.subset(test)
+
+    def teacher_taps(self):
+        kinds = ["resnet"] * bool(self.config.students) + ["mlp"] * bool(
+            self.config.mlp_students
+        )
+        losses = [
+            loss
+            for kind in kinds
+            for loss in recipes.resolve_strategy(
+                list(self.config.strategies), kind
+            )
+        ]
+        return sorted({loss.teacher_tap for loss in losses} - {None})
+
+    def ensure_teacher(self, cell):
+        """The published teacher of ``cell`` and its outputs on train."""
+        if cell.id in self.teachers:
+            return self.teachers[cell.id]
+        store, config = self.store, self.config
+        train, test = self.split(cell.fold)
+        model = result = None
+        if not os.path.exists(store.model_path(cell)):
+            model, result = recipes.train_teacher(
+                train,
+                test,
+                blocks=cell.size,
+                epochs=config.teacher_epochs,
+                **self._fit_kwargs(cell),
+            )
+            if not store.save_model(cell, model, exclusive=True):
+                model = result = None  # another shard published first
+        if model is None:  # the published file is the truth
+            model = keras.saving.load_model(store.model_path(cell))
+        if not store.done(cell):
+            store.save_result(
+                cell, result or self._record(cell, model, train, test)
+            )
+        taps = self.teacher_taps()
+        predicted = model.feature_model(taps).predict(
+            train.windows, batch_size=512, verbose=0
+        )
+        outputs = {key: np.asarray(value) for key, value in predicted.items()}
+        self.teachers[cell.id] = (model, outputs)
+        return model, outputs
+
+    def _record(self, cell, model, train, test):
+        mae, rmse = recipes.evaluate(model, test)
+        return recipes.Result(
+            role="teacher",
+            model="resnet",
+            size=cell.size,
+            params=recipes.trainable_parameters(model),
+            strategy="teacher",
+            teacher=0,
+            mae=mae,
+            rmse=rmse,
+            epochs=self.config.teacher_epochs,
+            wall_time_s=float("nan"),
+            seed=cell.seed,
+            fold=cell.fold,
+            train_windows=len(train),
+            test_windows=len(test),
+        )
+
+    def _fit_kwargs(self, cell):
+        return dict(
+            batch_size=self.config.batch_size,
+            learning_rate=self.config.learning_rate,
+            seed=cell.seed,
+            fold=cell.fold,
+            verbose=self.verbose,
+            callbacks=[
+                keras.callbacks.BackupAndRestore(self.store.backup_dir(cell))
+            ],
+        )
+
+    def run(self, cell):
+        """Run one cell (skipping it when already done); returns its row."""
+        store = self.store
+        if cell.role == "teacher":
+            self.ensure_teacher(cell)
+        elif not store.done(cell):
+            train, test = self.split(cell.fold)
+            common = dict(
+                size=cell.size,
+                kind=cell.model,
+                epochs=self.config.epochs,
+                **self._fit_kwargs(cell),
+            )
+            if cell.role == SCRATCH:
+                model, result = recipes.train_scratch(train, test, **common)
+            else:
+                teacher, outputs = self.ensure_teacher(cell.teacher_cell())
+                model, result = recipes.distill(
+                    teacher,
+                    train,
+                    test,
+                    strategy=cell.strategy,
+                    teacher_outputs=outputs,
+                    **common,
+                )
+            store.save_model(cell, model)
+            store.save_result(cell, result)
+        with open(store._path("cells", cell, ".json")) as f:
+            return json.load(f)
+
+
+class Progress:
+    """Prints ``[done/total] cell  MAE  elapsed  ETA`` lines."""
+
+    def __init__(self, total, already_done, stream=None):
+        self.total, self.done = total, already_done
+        self.ran, self.start = 0, time.perf_counter()
+        self.stream = stream or sys.stdout
+
+    def update(self, row):
+        self.done += 1
+        self.ran += 1
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / self.ran * (self.total - self.done)
+        print(
+            f"[{self.done}/{self.total}] {row['cell']:<32} "
+            f"MAE {row['mae']:6.2f} BPM  elapsed {elapsed:6.0f} s  "
+            f"ETA {eta:6.0f} s",
+            file=self.stream,
+            flush=True,
+        )
+
+
+def load_study_windows(config, data_dir=None, manual_dir=None):
+    windows = load_windows(
+        list(config.datasets), data_dir=data_dir, manual_dir=manual_dir
+    )
+    participants = len(np.unique(splits.participant_keys(windows)))
+    needed = config.folds if config.split == "kfold" else 2
+    if participants < needed:
+        raise ValueError(
+            f"{list(config.datasets)} has {participants} participants; split "
+            f"{config.split!r} needs at least {needed}."
+        )
+    return windows
+
+
+def run_sweep(
+    config,
+    out_dir,
+    windows=None,
+    data_dir=None,
+    manual_dir=None,
+    engine="local",
+    ray_address=None,
+    shard=None,
+    verbose=0,
+    stream=None,
+):
+    """Run (or resume) every unfinished cell of a study.
+
+    Args:
+        config: A :class:`StudyConfig`, a preset name or a JSON path.
+        out_dir: The sweep directory (created; reused to resume).
+        windows: Use this WindowSet instead of loading ``config.datasets``.
+        data_dir: tfds data directory.
+        manual_dir: Manual download directory (or ``{name: dir}``).
+        engine: ``"local"`` (this process, in order) or ``"ray"`` (one Ray
+            task per cell; teacher -> student dependencies as object
+            references).
+        ray_address: An existing Ray cluster; a local one when None.
+        shard: ``(i, n)`` or ``"i/n"``: run only every n-th cell starting
+            at i (plus the teachers those cells need), for job arrays.
+        verbose: Keras verbosity during training.
+        stream: Where progress goes (stdout by default).
+
+    Returns:
+        The results DataFrame of every finished cell in ``out_dir``.
+    """
+    config = get_config(config)
+    if engine not in ("local", "ray"):
+        raise ValueError(f"engine must be 'local' or 'ray'; got {engine!r}")
+    cells = plan_cells(config)
+    if shard is not None:
+        index, count = shard if isinstance(shard, tuple) else parse_shard(shard)
+        cells = cells[index::count]
+    if windows is None:
+        windows = load_study_windows(config, data_dir, manual_dir)
+    context = _Context(config, out_dir, windows, verbose)
+    todo = [c for c in cells if not context.store.done(c)]
+    progress = Progress(len(cells), len(cells) - len(todo), stream)
+    if engine == "local":
+        for cell in todo:
+            progress.update(context.run(cell))
+            context.store.write_table()
+    else:
+        _run_ray(context, todo, ray_address, progress)
+    context.store.write_table()
+    return context.store.results()
+
+
+# The study's three datasets total 107 h (SPEC §2): the nominal size used
+# by a dry run when the data are not prepared on this machine.
+NOMINAL_WINDOWS = int(107 * 3600 / 2)
+
+
+def measure_rate(kind, size, batch_size=128, steps=4):
+    """Training windows per second of one model on this machine."""
+    model = recipes.build_model(kind, size)
+    model.compile(
+        optimizer="adam",
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch_size, model.input_length, 1), "float32")
+    y = rng.integers(0, model.num_classes, batch_size)
+    model.train_on_batch(x, y)  # trace
+    start = time.perf_counter()
+    for _ in range(steps):
+        model.train_on_batch(x, y)
+    return steps * batch_size / (time.perf_counter() - start)
+
+
+def dry_run(config, data_dir=None, manual_dir=None, stream=None):
+    """Print the cells and an estimated time from measured step rates.
+
+    Distilled students train from cached teacher outputs, so a student
+    cell costs about what its scratch twin costs (see
+    ``benchmarks/bench_distill.py``); teacher cells are costed at their own
+    rate. Evaluation and teacher-output caching are not counted.
+
+    Returns:
+        Estimated sequential seconds on this machine.
+    """
+    config = get_config(config)
+    stream = stream or sys.stdout
+    cells = plan_cells(config)
+    try:
+        windows = load_study_windows(config, data_dir, manual_dir)
+        masks = fold_masks(config, windows)
+        train_sizes = [int(train.sum()) for train, _ in masks]
+        source = "prepared data"
+    except (FileNotFoundError, OSError, AssertionError) as error:
+        share = (config.folds - 1) / config.folds
+        if config.split == "holdout":
+            share = 1 - config.test_fraction
+        train_sizes = [int(NOMINAL_WINDOWS * share)] * num_folds(config)
+        source = (
+            f"nominal 107 h = {NOMINAL_WINDOWS:,} windows (data not "
+            f"prepared here: {type(error).__name__})"
+        )
+    rates = {}
+    total = 0.0
+    for cell in cells:
+        key = (cell.model, cell.size)
+        if key not in rates:
+            rates[key] = measure_rate(*key, batch_size=config.batch_size)
+        epochs = (
+            config.teacher_epochs if cell.role == "teacher" else (config.epochs)
+        )
+        total += epochs * train_sizes[cell.fold] / rates[key]
+    for cell in cells:
+        print(f"  {cell.id}", file=stream)
+    roles = pd.Series([c.role for c in cells]).value_counts().to_dict()
+    print(
+        f"{len(cells)} cells {roles}; training windows per fold "
+        f"{train_sizes} ({source})",
+        file=stream,
+    )
+    for (kind, size), rate in sorted(rates.items()):
+        print(f"  {kind}{size}: {rate:,.0f} training windows/s", file=stream)
+    print(
+        f"estimated time on this machine: {total / 3600:,.1f} h "
+        f"({total:,.0f} s) run sequentially",
+        file=stream,
+    )
+    return total
+
+
+# === Ray ===
+# Tasks rebuild a _Context in the worker from (config, out_dir, windows);
+# the windows travel once through the object store.
+
+
+def _ray_teacher(config_json, out_dir, windows, cell):
+    context = _Context(StudyConfig.from_json(config_json), out_dir, windows, 0)
+    _, outputs = context.ensure_teacher(cell)
+    return outputs
+
+
+def _ray_cell(config_json, out_dir, windows, cell, teacher_outputs=None):
+    context = _Context(StudyConfig.from_json(config_json), out_dir, windows, 0)
+    if teacher_outputs is not None:
+        teacher = keras.saving.load_model(
+            context.store.model_path(cell.teacher_cell())
+        )
+        context.teachers[cell.teacher_cell().id] = (teacher, teacher_outputs)
+    return context.run(cell)
+
+
+def _run_ray(context, todo, address, progress):
+    try:
+        import ray
+    except ImportError:
+        raise ImportError(
+            "engine='ray' needs Ray: pip install 'keras-ppg-kd[ray]'"
+        ) from None
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    try:
+        config_json = context.config.to_json()
+        out_dir, windows = context.store.out_dir, ray.put(context.windows)
+        teacher_task = ray.remote(_ray_teacher)
+        cell_task = ray.remote(_ray_cell)
+        teachers, pending = {}, {}
+
+        def teacher_ref(cell):
+            if cell.id not in teachers:
+                teachers[cell.id] = teacher_task.remote(
+                    config_json, out_dir, windows, cell
+                )
+            return teachers[cell.id]
+
+        for cell in todo:
+            if cell.role == "teacher":
+                ref = teacher_ref(cell)  # its row is written by the task
+            elif cell.role == "student":
+                dependency = teacher_ref(cell.teacher_cell())
+                ref = cell_task.remote(
+                    config_json, out_dir, windows, cell, dependency
+                )
+            else:
+                ref = cell_task.remote(config_json, out_dir, windows, cell)
+            pending[ref] = cell
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            cell = pending.pop(ready[0])
+            ray.get(ready[0])  # re-raises a task's error here
+            with open(context.store._path("cells", cell, ".json")) as f:
+                progress.update(json.load(f))
+            context.store.write_table()
+    finally:
+        if started_here:
+            ray.shutdown()

@@ -1,0 +1,121 @@
+"""Table 2, fits and figures from a results table; CLI fit/report/sweep."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from keras_ppg_kd.study import report
+
+PARAMS = {1: 16_628, 2: 27_060, 3: 41_000, 4: 62_000, 6: 126_132}
+TRUE = {  # exponential laws per strategy (a, s, c); scratch is worst
+    "scratch": (14.0, 30_000.0, 7.0),
+    "hard": (12.0, 30_000.0, 6.0),
+    "dkd": (10.0, 30_000.0, 5.5),
+}
+
+
+def results_table(seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for fold in range(2):
+        for size, params in PARAMS.items():
+            for strategy, (a, s, c) in TRUE.items():
+                for kind, shift in (("resnet", 0.0), ("mlp", 4.0)):
+                    mae = c + shift + a * np.exp(-params / s)
+                    rows.append(
+                        dict(
+                            cell=f"f{fold}-{kind}{size}-{strategy}",
+                            role="scratch"
+                            if strategy == "scratch"
+                            else "student",
+                            model=kind,
+                            size=size,
+                            params=params,
+                            strategy=strategy,
+                            teacher=0 if strategy == "scratch" else 12,
+                            mae=mae + rng.normal(0, 0.1),
+                            fold=fold,
+                        )
+                    )
+    return pd.DataFrame(rows)
+
+
+def test_table2_fits_and_figures(tmp_path):
+    table = results_table()
+    path = tmp_path / "results.csv"
+    table.to_csv(path, index=False)
+    text, paths = report.report(str(path), str(tmp_path / "report"))
+
+    frame, numbers = report.table2(table)
+    assert list(frame.columns) == ["scratch", "hard", "dkd"]
+    assert frame.index[0] == "1 block (17K)" and len(frame) == len(PARAMS)
+    first = numbers[(numbers["size"] == 1) & (numbers["strategy"] == "dkd")]
+    a, s, c = TRUE["dkd"]
+    assert first["mean"].item() == pytest.approx(
+        c + a * np.exp(-PARAMS[1] / s), abs=0.3
+    )
+    assert "| 1 block (17K) |" in text and "dkd: best law" in text
+
+    fits = report.fit_strategies(table)
+    assert set(fits) == {"scratch", "hard", "dkd"}
+    dkd = fits["dkd"][1]["exponential"]
+    assert dkd.params["c"] == pytest.approx(c, abs=1.0)
+    assert dkd.r2 > 0.95
+
+    names = {os.path.basename(p) for p in paths}
+    for stem in ("fig1_heatmap_dkd", "fig2_scaling", "fig3_resnet_vs_mlp"):
+        assert {stem + ".png", stem + ".pdf"} <= names
+    for p in paths:
+        assert os.path.getsize(p) > 100, p
+    image = Image.open(tmp_path / "report" / "fig2_scaling.png")
+    assert image.size[0] > 600 and image.size[1] > 400
+
+
+def test_unreadable_results_fail_clearly(tmp_path):
+    with pytest.raises(ValueError, match="Cannot read a results table"):
+        report.read_results(str(tmp_path / "none.csv"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="missing columns"):
+        report.read_results(str(bad))
+
+
+def cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "keras_ppg_kd.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_cli_fit_report_and_errors(tmp_path):
+    path = tmp_path / "results.csv"
+    results_table().to_csv(path, index=False)
+    done = cli(
+        "fit", f"--results={path}", "--target_mae=9", "--predict_params=50000"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "smallest student for 9.0 BPM" in done.stdout
+    assert "predicted MAE at 50,000 parameters" in done.stdout
+    done = cli("report", f"--results={path}")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "report" / "fig2_scaling.png").exists()
+
+    done = cli("fit", f"--results={tmp_path / 'missing.csv'}")
+    assert done.returncode != 0 and "Cannot read a results table" in done.stderr
+    # An invalid study config fails before any data or training.
+    config = tmp_path / "study.json"
+    config.write_text('{"strategies": ["dkd", "magic"]}')
+    done = cli("sweep", f"--config={config}", f"--out={tmp_path / 'x'}")
+    assert done.returncode != 0 and "unknown strategies" in done.stderr
+    assert not (tmp_path / "x").exists()
+    done = cli("--helpfull")
+    assert "--dry_run" in done.stdout and "--shard" in done.stdout
+

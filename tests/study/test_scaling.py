@@ -1,0 +1,71 @@
+"""Scaling-law fits recover known laws; predict and invert are inverses."""
+
+import numpy as np
+import pytest
+
+from keras_ppg_kd.study import scaling
+
+SIZES = np.array([16_628, 27_060, 45_000, 80_000, 126_132, 208_820, 508_596])
+
+
+def noisy(law, params, seeds=3, noise=0.05, rng_seed=0):
+    rng = np.random.default_rng(rng_seed)
+    n = np.repeat(SIZES, seeds)
+    y = scaling.law_value(law, n, params) + rng.normal(0, noise, len(n))
+    return n, y
+
+
+@pytest.mark.parametrize(
+    "law, params",
+    [
+        ("exponential", {"a": 9.0, "s": 60_000.0, "c": 6.0}),
+        ("power", {"a": 30.0, "alpha": 0.6, "c": 5.0}),
+    ],
+)
+def test_fit_recovers_known_parameters(law, params):
+    n, y = noisy(law, params)
+    fit = scaling.fit_law(law, n, y)
+    for name, true in params.items():
+        assert fit.params[name] == pytest.approx(true, rel=0.15), name
+        low, high = fit.ci95[name]
+        assert low <= true <= high, (name, low, true, high)
+    assert fit.r2 > 0.98
+    assert fit.loso_mae < 0.5
+    # The generating law wins the comparison.
+    best, _ = scaling.fit_best(n, y)
+    assert best.law == law
+
+
+def test_predict_and_invert_are_inverse():
+    n, y = noisy("exponential", {"a": 9.0, "s": 60_000.0, "c": 6.0})
+    fit = scaling.fit_law("exponential", n, y)
+    needed = fit.invert(8.0)
+    assert float(fit.predict(needed)) == pytest.approx(8.0, abs=1e-6)
+    assert float(fit.predict(needed * 0.9)) > 8.0
+    power = scaling.fit_law(
+        "power", *noisy("power", {"a": 30.0, "alpha": 0.6, "c": 5.0})
+    )
+    assert float(power.predict(power.invert(7.0))) == pytest.approx(7.0)
+
+
+def test_unreachable_target_and_too_few_sizes_raise():
+    fit = scaling.fit_law(
+        "exponential", *noisy("exponential", {"a": 9.0, "s": 6e4, "c": 6.0})
+    )
+    with pytest.raises(ValueError, match="irreducible MAE"):
+        fit.invert(fit.params["c"] - 0.1)
+    with pytest.raises(ValueError, match=">= 3 distinct student sizes"):
+        scaling.fit_law("power", [1e4, 1e4, 2e4], [9.0, 9.1, 8.0])
+    with pytest.raises(ValueError, match="Unknown law"):
+        scaling.fit_law("linear", SIZES, SIZES)
+    with pytest.raises(ValueError, match="finite"):
+        scaling.fit_law("power", SIZES, np.full(len(SIZES), np.nan))
+
+
+def test_three_sizes_fit_has_no_loso_and_nan_ci():
+    n = SIZES[:3]
+    y = scaling.law_value("power", n, {"a": 30.0, "alpha": 0.6, "c": 5.0})
+    fit = scaling.fit_law("power", n, y)
+    assert np.isnan(fit.loso_mae)
+    assert all(np.isnan(v).all() for v in fit.ci95.values())
+    assert "MAE(N)" in fit.formula()

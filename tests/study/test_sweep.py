@@ -1,0 +1,186 @@
+"""Sweeps: one row per cell, resumable after a kill, shardable, Ray."""
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from keras_ppg_kd.study import StudyConfig, plan_cells, run_sweep
+from keras_ppg_kd.study.sweep import dry_run, parse_shard
+
+TINY_DATA = textwrap.dedent(
+    """
+    from keras_ppg_kd.data import (
+        SyntheticConfig, WindowSet, generate_recording,
+        windows_from_recording,
+    )
+    cfg = SyntheticConfig(num_participants=4, minutes=2, seed=3)
+    WINDOWS = WindowSet.concatenate(
+        windows_from_recording(generate_recording(i, cfg)[0])
+        for i in range(4)
+    )
+    """
+)
+
+
+def tiny_config(epochs=1):
+    return StudyConfig(
+        name="tiny",
+        split="holdout",
+        teachers=(2,),
+        students=(1,),
+        mlp_students=(1,),
+        strategies=("dkd", "feature"),
+        epochs=epochs,
+        teacher_epochs=epochs,
+        batch_size=64,
+    )
+
+
+@pytest.fixture(scope="module")
+def windows():
+    scope = {}
+    exec(TINY_DATA, scope)
+    return scope["WINDOWS"]
+
+
+def cell_files(out):
+    folder = os.path.join(out, "cells")
+    return {
+        name: os.stat(os.path.join(folder, name)).st_mtime_ns
+        for name in os.listdir(folder)
+    }
+
+
+def test_sweep_writes_every_cell_once_and_a_rerun_trains_nothing(
+    windows, tmp_path
+):
+    config = tiny_config()
+    out = str(tmp_path / "sweep")
+    stream = io.StringIO()
+    table = run_sweep(config, out, windows=windows, stream=stream)
+    expected = {cell.id for cell in plan_cells(config)}
+    assert set(table["cell"]) == expected and len(table) == len(expected)
+    assert "[7/7]" in stream.getvalue() and "ETA" in stream.getvalue()
+    assert table["mae"].notna().all() and (table["params"] > 0).all()
+    for cell in expected:
+        assert os.path.exists(os.path.join(out, "models", cell + ".keras"))
+    # Teacher row, scratch baselines, MLP feature students (pool -> head).
+    assert set(table["role"]) == {"teacher", "scratch", "student"}
+    assert {"resnet", "mlp"} == set(table.loc[table.role == "student", "model"])
+    assert json.loads(open(os.path.join(out, "study.json")).read()) == (
+        json.loads(config.to_json())
+    )
+
+    before = cell_files(out)
+    stream = io.StringIO()
+    again = run_sweep(config, out, windows=windows, stream=stream)
+    assert stream.getvalue() == ""  # nothing left to run
+    assert cell_files(out) == before
+    assert again.equals(table)
+
+    with pytest.raises(ValueError, match="holds a different study"):
+        run_sweep(config.replace(epochs=2), out, windows=windows)
+
+
+def test_shards_partition_the_cells():
+    cells = plan_cells(tiny_config())
+    parts = [cells[i::3] for i in range(3)]
+    assert sorted(sum(parts, [])) == sorted(cells)
+    assert parse_shard("2/3") == (2, 3)
+    for bad in ("3/3", "a/b", "1"):
+        with pytest.raises(ValueError, match="--shard must be"):
+            parse_shard(bad)
+
+
+def test_shard_runs_its_cells_and_the_teachers_they_need(windows, tmp_path):
+    config = tiny_config()
+    out = str(tmp_path / "sweep")
+    table = run_sweep(config, out, windows=windows, shard="1/2")
+    mine = {c.id for c in plan_cells(config)[1::2]}
+    teacher = "f0-s0-teacher2"
+    assert mine <= set(table["cell"]) <= mine | {teacher}
+    table = run_sweep(config, out, windows=windows, shard="0/2")
+    assert len(table) == len(plan_cells(config))
+
+
+def test_a_killed_sweep_resumes_without_loss_or_duplicates(tmp_path):
+    out = str(tmp_path / "sweep")
+    script = tmp_path / "run.py"
+    script.write_text(
+        TINY_DATA
+        + textwrap.dedent(
+            f"""
+            from keras_ppg_kd.study import StudyConfig, run_sweep
+            from tests.study.test_sweep import tiny_config
+            run_sweep(tiny_config(epochs=3), {out!r}, windows=WINDOWS)
+            """
+        )
+    )
+    root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+    process = subprocess.Popen(
+        [sys.executable, str(script)],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": root},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 300
+    cells = os.path.join(out, "cells")
+    while time.time() < deadline and process.poll() is None:
+        if os.path.isdir(cells) and len(os.listdir(cells)) >= 2:
+            break
+        time.sleep(0.2)
+    assert process.poll() is None, "the sweep ended before it was killed"
+    time.sleep(1.0)  # into the next cell's training
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    finished = cell_files(out)
+    assert 2 <= len(finished) < 7
+
+    from tests.study.test_sweep import tiny_config as config
+
+    scope = {}
+    exec(TINY_DATA, scope)
+    table = run_sweep(config(epochs=3), out, windows=scope["WINDOWS"])
+    assert len(table) == 7 and table["cell"].is_unique
+    now = cell_files(out)
+    assert {k: now[k] for k in finished} == finished  # not redone
+    assert os.listdir(os.path.join(out, "backup")) == []
+
+
+def test_ray_sweep_on_a_local_cluster(windows, tmp_path):
+    ray = pytest.importorskip("ray", reason="the 'ray' extra is not installed")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        config = tiny_config()
+        table = run_sweep(
+            config, str(tmp_path / "ray"), windows=windows, engine="ray"
+        )
+    finally:
+        ray.shutdown()
+    assert set(table["cell"]) == {c.id for c in plan_cells(config)}
+    assert table["mae"].notna().all()
+
+
+def test_dry_run_prints_cells_and_an_estimate(tmp_path):
+    config = StudyConfig(
+        datasets=("synthetic_ppg/small",),
+        split="holdout",
+        teachers=(2,),
+        students=(1,),
+        strategies=("dkd",),
+        epochs=300,
+    )
+    stream = io.StringIO()
+    seconds = dry_run(config, data_dir=str(tmp_path), stream=stream)
+    text = stream.getvalue()
+    assert "3 cells" in text and "f0-s0-t2-resnet1-dkd" in text
+    assert "prepared data" in text and "resnet2:" in text
+    assert seconds > 0 and f"{seconds:,.0f} s" in text
