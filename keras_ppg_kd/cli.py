@@ -10,6 +10,9 @@ every flag. Commands:
            prints its cells and estimated time instead.
   fit      Fit the scaling laws to a sweep's results table.
   report   Table 2, scaling-law fits and Figures 1-3 from a results table.
+  export   Export a saved student to LiteRT (float32/float16/dynamic/int8),
+           check it against Keras and print its size, ops and latency.
+  plan     Recommend a student size and strategy for a device budget.
 """
 
 import sys
@@ -85,6 +88,22 @@ flags.DEFINE_float(
 )
 flags.DEFINE_integer(
     "predict_params", None, "fit: predicted MAE at this parameter count."
+)
+# --- export / plan ---
+flags.DEFINE_string("model", None, "export: the student .keras file.")
+flags.DEFINE_enum(
+    "quantization",
+    "int8",
+    ["float32", "float16", "dynamic", "int8"],
+    "export: float32, float16 weights, dynamic-range int8 weights, or full "
+    "int8 (calibrated on --datasets windows).",
+)
+flags.DEFINE_string("fits", None, "plan: fits.json written by `report`.")
+flags.DEFINE_float("flash_kb", None, "plan: flash budget in KB.")
+flags.DEFINE_float("ram_kb", None, "plan: RAM (tensor arena) budget in KB.")
+flags.DEFINE_float("latency_ms", None, "plan: latency budget per window, ms.")
+flags.DEFINE_list(
+    "sizes", ["1", "2", "4", "6", "8", "10"], "plan: ResNet1D sizes to measure."
 )
 
 _COMMANDS = {}
@@ -275,6 +294,70 @@ def cmd_report():
     text, paths = report.report(results, out, teacher=FLAGS.teacher_blocks)
     print(text)
     print("\n".join(["wrote:", *paths]))
+
+
+@_command
+def cmd_export():
+    """Export --model to LiteRT, verify it and report size/ops/latency."""
+    import os
+
+    import keras
+    import numpy as np
+
+    from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
+    from keras_ppg_kd.heart_rate import logits_to_bpm
+
+    try:
+        model = keras.saving.load_model(_require("model"))
+    except (OSError, ValueError) as error:
+        raise app.UsageError(f"Cannot load --model: {error}") from None
+    out = _require("out")
+    os.makedirs(out, exist_ok=True)
+    train, test = _holdout()
+    path = export_tflite(
+        model,
+        os.path.join(out, f"{model.name}_{FLAGS.quantization}.tflite"),
+        FLAGS.quantization,
+        representative_data=train.windows,
+    )
+    runner = LiteRTModel(path)
+    keras_logits = model.predict(test.windows, verbose=0)
+    lite_logits = runner.predict(test.windows)
+    keras_mae = np.mean(np.abs(logits_to_bpm(keras_logits) - test.hr_bpm))
+    lite_mae = np.mean(np.abs(logits_to_bpm(lite_logits) - test.hr_bpm))
+    print(inspect_tflite(path).summary())
+    print(
+        f"max |logit difference| {np.abs(keras_logits - lite_logits).max():.2e}"
+        f"; HR MAE Keras {keras_mae:.2f} BPM vs LiteRT {lite_mae:.2f} BPM on "
+        f"{len(test)} held-out windows; latency {runner.latency_us():.0f} us "
+        f"per window (1 thread) -> {path}"
+    )
+
+
+@_command
+def cmd_plan():
+    """Recommend a student for --flash_kb/--ram_kb/--latency_ms."""
+    from keras_ppg_kd.deploy import measure_candidates, plan
+
+    candidates = measure_candidates([int(s) for s in FLAGS.sizes])
+    result = plan(
+        _require("fits"),
+        candidates,
+        flash_kb=FLAGS.flash_kb,
+        ram_kb=FLAGS.ram_kb,
+        latency_ms=FLAGS.latency_ms,
+    )
+    print(
+        f"{'strategy':<9} {'blocks':>6} {'params':>8} {'KB':>6} "
+        f"{'arena':>6} {'us':>6} {'MAE':>6}  fits"
+    )
+    for strategy, c, mae, ok in result.options:
+        print(
+            f"{strategy:<9} {c.size:>6} {c.params:>8,} {c.flash_kb:>6.1f} "
+            f"{c.ram_kb:>6.1f} {c.latency_ms * 1e3:>6.0f} {mae:>6.2f}  "
+            f"{'yes' if ok else 'no'}"
+        )
+    print(result.summary())
 
 
 def _main(argv):

@@ -118,4 +118,3 @@ def test_cli_fit_report_and_errors(tmp_path):
     assert not (tmp_path / "x").exists()
     done = cli("--helpfull")
     assert "--dry_run" in done.stdout and "--shard" in done.stdout
-

@@ -1,0 +1,30 @@
+"""Edge deployment: LiteRT export and verification, budget planning."""
+
+from keras_ppg_kd import _backend  # noqa: F401
+from keras_ppg_kd.deploy.litert import (
+    QUANTIZATIONS,
+    LiteRTModel,
+    TFLiteReport,
+    export_tflite,
+    inspect_tflite,
+)
+from keras_ppg_kd.deploy.planner import (
+    Candidate,
+    Plan,
+    load_fits,
+    measure_candidates,
+    plan,
+)
+
+__all__ = [
+    "QUANTIZATIONS",
+    "Candidate",
+    "LiteRTModel",
+    "Plan",
+    "TFLiteReport",
+    "export_tflite",
+    "inspect_tflite",
+    "load_fits",
+    "measure_candidates",
+    "plan",
+]

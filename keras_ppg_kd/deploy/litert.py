@@ -1,0 +1,351 @@
+"""LiteRT (TFLite) export, the LiteRT interpreter, and file reports.
+
+Export goes through Keras's own ``model.export(path, format="litert")``
+(ExportArchive -> SavedModel -> ``TFLiteConverter``), with converter options
+for each quantization. Verification and benchmarks use the LiteRT
+interpreter from ``ai-edge-litert`` (not the deprecated
+``tf.lite.Interpreter``).
+"""
+
+import contextlib
+import dataclasses
+import io
+import os
+import statistics
+import time
+
+import numpy as np
+import tensorflow as tf
+
+QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
+# Constant tensors (weights, biases) and index tensors allowed beside int8
+# activations in a microcontroller-ready model.
+_INT8_READY_TYPES = {np.int8, np.int32}
+
+
+def _interpreter_class():
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        raise ImportError(
+            "Running LiteRT files needs the LiteRT interpreter: "
+            "pip install 'keras-ppg-kd[litert]' (ai-edge-litert)."
+        ) from None
+    return Interpreter
+
+
+def _check_writable(path):
+    path = os.fspath(path)
+    if not path.endswith(".tflite"):
+        raise ValueError(f"The path must end with '.tflite'. Received: {path}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise ValueError(
+            f"Cannot write {path}: {folder} does not exist or is not "
+            "writable. Create the folder or choose a writable path."
+        )
+    return path
+
+
+def _converter_options(quantization, representative_data, calibration_steps):
+    builtins = [tf.lite.OpsSet.TFLITE_BUILTINS]  # no Flex (select TF) ops
+    if quantization == "float32":
+        return {"target_spec": {"supported_ops": builtins}}
+    if quantization == "float16":
+        return {
+            "optimizations": [tf.lite.Optimize.DEFAULT],
+            "target_spec": {
+                "supported_ops": builtins,
+                "supported_types": [tf.float16],
+            },
+        }
+    if quantization == "dynamic":
+        return {
+            "optimizations": [tf.lite.Optimize.DEFAULT],
+            "target_spec": {"supported_ops": builtins},
+        }
+    if representative_data is None:
+        raise ValueError(
+            "quantization='int8' needs representative_data: a few hundred "
+            "(n, 200, 1) float windows like those the model will see (e.g. "
+            "training windows, or keras_ppg_kd.data synthetic windows) to "
+            "calibrate the int8 ranges."
+        )
+    data = np.asarray(representative_data, "float32")
+    if data.ndim != 3 or len(data) == 0:
+        raise ValueError(
+            "representative_data must be (n, length, 1) windows with n > 0. "
+            f"Received shape {data.shape}"
+        )
+    data = data[:calibration_steps]
+
+    def representative_dataset():
+        for window in data:
+            yield [window[None]]
+
+    return {
+        "optimizations": [tf.lite.Optimize.DEFAULT],
+        "representative_dataset": representative_dataset,
+        "target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]},
+        "inference_input_type": tf.int8,
+        "inference_output_type": tf.int8,
+    }
+
+
+def export_tflite(
+    model,
+    path,
+    quantization="float32",
+    representative_data=None,
+    calibration_steps=500,
+    batch_size=1,
+    strip_names=None,
+):
+    """Export a Keras model (or a Distiller's student) to a LiteRT file.
+
+    Args:
+        model: A Keras model; for a :class:`~keras_ppg_kd.Distiller` its
+            ``student`` is exported (never the teacher or the adapters).
+        path: Output ``.tflite`` path (its folder must exist).
+        quantization: ``"float32"``, ``"float16"`` (weights), ``"dynamic"``
+            (int8 weights, float activations) or ``"int8"`` (full integer,
+            int8 input and output; needs ``representative_data``).
+        representative_data: ``(n, length, 1)`` float windows for int8
+            calibration.
+        calibration_steps: At most this many windows are used.
+        batch_size: Static batch size of the file (1 for on-device
+            streaming; None for a dynamic batch).
+        strip_names: Drop tensor and signature names from the file (about
+            5 KB for a 1-block student; inputs and outputs stay reachable
+            by index). Default: True for ``"int8"`` (microcontroller
+            flash is tight), False otherwise.
+
+    Returns:
+        The path written.
+    """
+    from keras_ppg_kd.distiller import Distiller
+
+    if isinstance(model, Distiller):
+        model = model.student
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(
+            f"quantization must be one of {QUANTIZATIONS}. Received: "
+            f"{quantization!r}"
+        )
+    path = _check_writable(path)
+    options = _converter_options(
+        quantization, representative_data, calibration_steps
+    )
+    spec = tf.TensorSpec(
+        (batch_size, *model.input.shape[1:]), tf.float32, name="ppg"
+    )
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            model.export(
+                path, format="litert", input_signature=[spec], **options
+            )
+    except Exception as error:
+        if type(error).__name__ != "ConverterError":
+            raise
+        raise ValueError(
+            f"LiteRT conversion of {model.name!r} ({quantization}) failed, "
+            "most likely on an op with no LiteRT builtin kernel. Replace "
+            "that layer with a supported one (Conv1D, Dense, BatchNorm, "
+            "ReLU, pooling, Add, Pad), or convert float32 yourself with "
+            f"SELECT_TF_OPS (Flex ops; not for microcontrollers). Converter "
+            f"said: {error}"
+        ) from error
+    if strip_names if strip_names is not None else quantization == "int8":
+        from tensorflow.lite.tools import flatbuffer_utils
+
+        flat = flatbuffer_utils.read_model(path)
+        flatbuffer_utils.strip_strings(flat)
+        flatbuffer_utils.write_model(flat, path)
+    return path
+
+
+class LiteRTModel:
+    """A LiteRT file behind a ``predict`` that speaks float windows.
+
+    For int8 files ``predict`` quantizes inputs with the file's scale and
+    zero point and dequantizes the logits; :meth:`invoke` is the raw call
+    and insists on the file's own input dtype.
+
+    Args:
+        path: A ``.tflite`` file.
+        num_threads: Interpreter threads (1 = a wearable's single core).
+    """
+
+    def __init__(self, path, num_threads=1):
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"No LiteRT file at {path}")
+        self.path = path
+        self.interpreter = _interpreter_class()(
+            model_path=path, num_threads=num_threads
+        )
+        self.interpreter.allocate_tensors()
+        self.input = self.interpreter.get_input_details()[0]
+        self.output = self.interpreter.get_output_details()[0]
+
+    @property
+    def input_dtype(self):
+        return np.dtype(self.input["dtype"])
+
+    def invoke(self, x):
+        """Run one batch in the file's own dtypes (no conversion)."""
+        x = np.asarray(x)
+        if x.dtype != self.input_dtype:
+            fix = ""
+            if self.input_dtype == np.int8:
+                scale, zero = self.input["quantization"]
+                fix = (
+                    f" Quantize first: q = round(x / {scale:.6g}) + {zero}, "
+                    "or call predict(), which does it for you."
+                )
+            raise TypeError(
+                f"{os.path.basename(self.path)} takes {self.input_dtype} "
+                f"input; received {x.dtype}.{fix}"
+            )
+        if tuple(x.shape) != tuple(self.input["shape"]):
+            self.interpreter.resize_tensor_input(self.input["index"], x.shape)
+            self.interpreter.allocate_tensors()
+            self.input = self.interpreter.get_input_details()[0]
+            self.output = self.interpreter.get_output_details()[0]
+        self.interpreter.set_tensor(self.input["index"], x)
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self.output["index"])
+
+    def _quantize(self, x):
+        scale, zero = self.input["quantization"]
+        q = np.round(x / scale) + zero
+        return np.clip(q, -128, 127).astype(np.int8)
+
+    def predict(self, windows, batch_size=None):
+        """Float logits for ``(n, length, 1)`` float windows.
+
+        Args:
+            windows: Float windows.
+            batch_size: Windows per invoke; the file's batch size by default
+                (1 for files exported with ``batch_size=1``).
+        """
+        windows = np.asarray(windows, "float32")
+        batch = batch_size or int(self.input["shape"][0]) or 1
+        outputs = []
+        for start in range(0, len(windows), batch):
+            x = windows[start : start + batch]
+            if self.input_dtype == np.int8:
+                x = self._quantize(x)
+            y = self.invoke(x)
+            if np.dtype(self.output["dtype"]) == np.int8:
+                scale, zero = self.output["quantization"]
+                y = (y.astype("float32") - zero) * scale
+            outputs.append(np.asarray(y, "float32").copy())
+        return np.concatenate(outputs)
+
+    def latency_us(self, runs=300, warmup=30):
+        """Median microseconds per invoke at the file's input shape."""
+        x = np.zeros(self.input["shape"], self.input_dtype)
+        for _ in range(warmup):
+            self.invoke(x)
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter_ns()
+            self.interpreter.invoke()
+            times.append((time.perf_counter_ns() - start) / 1e3)
+        return statistics.median(times)
+
+
+@dataclasses.dataclass(frozen=True)
+class TFLiteReport:
+    """What a LiteRT file needs on a device.
+
+    Attributes:
+        path: The file.
+        size_kb: File size (flash), KB (1 KB = 1024 bytes).
+        ops: Op names in execution order.
+        builtin_only: No custom or Flex (select TF) ops.
+        int8_ready: Builtin-only and every tensor int8 (int32 for biases):
+            runs on integer-only microcontrollers (TFLite Micro).
+        arena_kb: Tensor-arena estimate, KB: the peak total size of the
+            activation tensors alive at once during one invoke (greedy
+            planners such as TFLite Micro's get close to it).
+        input_dtype: Input dtype.
+    """
+
+    path: str
+    size_kb: float
+    ops: tuple
+    builtin_only: bool
+    int8_ready: bool
+    arena_kb: float
+    input_dtype: str
+
+    def summary(self):
+        counts = {}
+        for op in self.ops:
+            counts[op] = counts.get(op, 0) + 1
+        ops = ", ".join(f"{k} x{v}" for k, v in counts.items())
+        ready = "int8-only" if self.int8_ready else "not int8-only"
+        return (
+            f"{os.path.basename(self.path)}: {self.size_kb:.1f} KB, arena "
+            f"~{self.arena_kb:.1f} KB, input {self.input_dtype}, {ready}; "
+            f"ops: {ops}"
+        )
+
+
+def inspect_tflite(path):
+    """Size, op list, int8 readiness and tensor-arena estimate of a file."""
+    from ai_edge_litert.interpreter import OpResolverType
+
+    # Without the default (XNNPACK) delegate, so the ops are the file's own.
+    interpreter = _interpreter_class()(
+        model_path=path,
+        experimental_op_resolver_type=(
+            OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+        ),
+    )
+    interpreter.allocate_tensors()
+    ops = interpreter._get_ops_details()
+    tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
+    inputs = [d["index"] for d in interpreter.get_input_details()]
+
+    def nbytes(index):
+        t = tensors[index]
+        return int(np.prod(t["shape"])) * np.dtype(t["dtype"]).itemsize
+
+    produced = {i for op in ops for i in op["outputs"] if i >= 0}
+    activations = set(inputs) | produced
+    first, last = {i: -1 for i in inputs}, {}
+    for step, op in enumerate(ops):
+        for i in op["outputs"]:
+            first.setdefault(i, step)
+        for i in [*op["inputs"], *op["outputs"]]:
+            if i in activations:
+                last[i] = step
+    peak = max(
+        sum(
+            nbytes(i)
+            for i in activations
+            if first.get(i, -1) <= step <= last.get(i, step)
+        )
+        for step in range(len(ops))
+    )
+    names = tuple(op["op_name"] for op in ops)
+    builtin_only = not any(
+        n.startswith("Flex") or n in ("CUSTOM", "DELEGATE") for n in names
+    )
+    types = {
+        np.dtype(tensors[i]["dtype"]).type
+        for op in ops
+        for i in [*op["inputs"], *op["outputs"]]
+        if i >= 0
+    }
+    return TFLiteReport(
+        path=path,
+        size_kb=os.path.getsize(path) / 1024,
+        ops=names,
+        builtin_only=builtin_only,
+        int8_ready=builtin_only and types <= _INT8_READY_TYPES,
+        arena_kb=peak / 1024,
+        input_dtype=str(np.dtype(interpreter.get_input_details()[0]["dtype"])),
+    )
