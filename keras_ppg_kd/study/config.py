@@ -186,17 +186,19 @@ PRESETS = {
         mlp_students=(1, 2, 6, 10),
         epochs=300,
     ),
-    # CPU-sized: built-in synthetic data, one participant-independent
-    # split, a 6-block teacher and four student sizes, minutes not days.
+    # CPU-sized (the README's main job, minutes on 2 cores): built-in
+    # synthetic data, one participant-independent 80/20 split, a 6-block
+    # teacher, three student sizes (the fewest a scaling law needs) and a
+    # size-matched MLP.
     "quick": StudyConfig(
         name="quick",
         datasets=("synthetic_ppg/small",),
         split="holdout",
         teachers=(6,),
-        students=(1, 2, 3, 4),
-        mlp_students=(1, 4),
-        epochs=10,
-        teacher_epochs=20,
+        students=(1, 2, 3),
+        mlp_students=(1,),
+        epochs=5,
+        teacher_epochs=12,
     ),
 }
 

@@ -1,0 +1,254 @@
+"""Inference cost of ResNet1D / MLP students: the study's Table 3 and beyond.
+
+For ResNet1D 1/2/6/8/10/12 blocks and MLPs of matched size:
+
+* Keras/TensorFlow inference (GPU when present, else CPU; the device is
+  named): latency per window (batch 1) and per batch of 128, median of many
+  calls; ``tf.profiler`` traces for TensorBoard's profiler in
+  ``<out>/traces``; peak memory from the allocator on GPU, and on CPU (no
+  allocator statistics there) an estimate: float32 weights plus the peak
+  live activations of one window (LiteRT planner) times the batch.
+* LiteRT interpreter (1 thread, XNNPACK as shipped): file size, tensor
+  arena and median latency per window for float32 and int8.
+* MACs per inference and the ratio of measured LiteRT time to the CPU's
+  arithmetic floor (MACs / peak MAC rate of one core).
+
+Prints a Markdown table and writes it with a latency/size plot to --out.
+
+Usage: python benchmarks/bench_edge.py [--out bench_edge]
+"""
+
+import os
+import platform
+import statistics
+import time
+
+import keras
+import matplotlib
+import numpy as np
+import tensorflow as tf
+from absl import app, flags
+
+from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
+from keras_ppg_kd.models import ResNet1D
+from keras_ppg_kd.study.recipes import build_model
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+flags.DEFINE_string("out", "bench_edge", "Output folder.")
+flags.DEFINE_list("blocks", ["1", "2", "6", "8", "10", "12"], "ResNet sizes.")
+flags.DEFINE_list("mlp_blocks", ["1", "2", "6"], "MLPs matching these.")
+flags.DEFINE_integer("runs", 300, "Timed LiteRT invokes per file.")
+flags.DEFINE_integer("keras_runs", 50, "Timed Keras calls per setting.")
+flags.DEFINE_float(
+    "fp32_macs_per_cycle", 16, "Peak fp32 MACs/cycle/core (AVX2: 2 FMA x 8)."
+)
+flags.DEFINE_float(
+    "int8_macs_per_cycle",
+    32,
+    "Peak int8 MACs/cycle/core (AVX2 VPMADDWD: 2 pipes x 16).",
+)
+FLAGS = flags.FLAGS
+BATCH = 128
+
+
+def cpu_name_and_ghz():
+    name, mhz = platform.processor() or "CPU", None
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    name = line.split(":", 1)[1].strip()
+                if line.startswith("cpu MHz") and mhz is None:
+                    mhz = float(line.split(":", 1)[1])
+    except OSError:
+        pass
+    return name, (mhz or 2000.0) / 1e3
+
+
+def macs(model):
+    """Multiply-accumulates of one window (Conv1D and Dense layers)."""
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv1D):
+            length, filters = layer.output.shape[1:]
+            kernel, channels, _ = layer.kernel.shape
+            total += length * kernel * channels * filters
+        elif isinstance(layer, keras.layers.Dense):
+            total += int(np.prod(layer.kernel.shape))
+    return total
+
+
+def median_call_ms(fn, x, runs):
+    fn(x)  # trace
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn(x).numpy()
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def keras_inference(model, name, device, gpu):
+    fn = tf.function(lambda x: model(x, training=False))
+    x1 = tf.random.normal((1, 200, 1))
+    xb = tf.random.normal((BATCH, 200, 1))
+    with tf.device(device):
+        if gpu:
+            tf.config.experimental.reset_memory_stats(device)
+        per_window = median_call_ms(fn, x1, FLAGS.keras_runs)
+        per_batch = median_call_ms(fn, xb, FLAGS.keras_runs)
+        peak = (
+            tf.config.experimental.get_memory_info(device)["peak"] / 2**20
+            if gpu
+            else None
+        )
+        tf.profiler.experimental.start(os.path.join(FLAGS.out, "traces", name))
+        for _ in range(5):
+            fn(xb).numpy()
+        tf.profiler.experimental.stop()
+    return per_window, per_batch, peak
+
+
+def litert(model, name, quantization, calibration):
+    path = export_tflite(
+        model,
+        os.path.join(FLAGS.out, f"{name}_{quantization}.tflite"),
+        quantization,
+        representative_data=calibration,
+    )
+    report = inspect_tflite(path)
+    latency = LiteRTModel(path, num_threads=1).latency_us(FLAGS.runs)
+    return report, latency
+
+
+def main(_):
+    os.makedirs(FLAGS.out, exist_ok=True)
+    gpus = tf.config.list_physical_devices("GPU")
+    device = "/GPU:0" if gpus else "/CPU:0"
+    cpu, ghz = cpu_name_and_ghz()
+    where = (
+        tf.config.experimental.get_device_details(gpus[0]).get(
+            "device_name", "GPU"
+        )
+        if gpus
+        else f"{cpu}, {os.cpu_count()} cores"
+    )
+    print(
+        f"Keras/TF inference on {device} ({where}); LiteRT on {cpu}, 1 thread"
+    )
+    rng = np.random.default_rng(0)
+    calibration = rng.standard_normal((100, 200, 1)).astype("float32")
+    models = [(f"resnet{b}", ResNet1D(int(b))) for b in FLAGS.blocks]
+    models += [
+        (f"mlp~resnet{b}", build_model("mlp", int(b))) for b in FLAGS.mlp_blocks
+    ]
+
+    rows = []
+    for name, model in models:
+        params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+        mac = macs(model)
+        window_ms, batch_ms, peak = keras_inference(
+            model, name, device, bool(gpus)
+        )
+        f32, f32_us = litert(model, name, "float32", calibration)
+        i8, i8_us = litert(model, name, "int8", calibration)
+        if peak is None:  # CPU: weights + activations estimate
+            weights = sum(int(np.prod(w.shape)) for w in model.weights) * 4
+            peak = (weights + f32.arena_kb * 1024 * BATCH) / 2**20
+        floor_f32 = mac / (FLAGS.fp32_macs_per_cycle * ghz * 1e3)  # us
+        floor_i8 = mac / (FLAGS.int8_macs_per_cycle * ghz * 1e3)
+        rows.append(
+            dict(
+                model=name,
+                params=params,
+                macs=mac,
+                keras_window_ms=window_ms,
+                keras_batch_ms=batch_ms,
+                memory_mb=peak,
+                f32_kb=f32.size_kb,
+                f32_us=f32_us,
+                f32_floor_x=f32_us / floor_f32,
+                i8_kb=i8.size_kb,
+                i8_arena_kb=i8.arena_kb,
+                i8_us=i8_us,
+                i8_floor_x=i8_us / floor_i8,
+                i8_ready=i8.int8_ready,
+            )
+        )
+        print(f"  {name}: done", flush=True)
+
+    memory_note = "allocator peak" if gpus else "estimate"
+    header = (
+        "| model | params | MACs | TF ms/window | TF ms/batch128 | "
+        f"TF memory MB ({memory_note}) | f32 KB | f32 us | f32 x floor | "
+        "int8 KB | int8 arena KB | int8 us | int8 x floor | int8-only |"
+    )
+    lines = [header, "|" + "---|" * 14]
+    for r in rows:
+        lines.append(
+            f"| {r['model']} | {r['params']:,} | {r['macs'] / 1e6:.2f}M | "
+            f"{r['keras_window_ms']:.2f} | {r['keras_batch_ms']:.2f} | "
+            f"{r['memory_mb']:.1f} | {r['f32_kb']:.1f} | {r['f32_us']:.0f} | "
+            f"{r['f32_floor_x']:.1f} | {r['i8_kb']:.1f} | "
+            f"{r['i8_arena_kb']:.1f} | {r['i8_us']:.0f} | "
+            f"{r['i8_floor_x']:.1f} | {'yes' if r['i8_ready'] else 'no'} |"
+        )
+    table = "\n".join(lines)
+    print(table)
+    by_name = {r["model"]: r for r in rows}
+    if {"resnet1", "resnet12"} <= set(by_name):
+        big, small = by_name["resnet12"], by_name["resnet1"]
+        for key, label in [
+            ("keras_batch_ms", "TF time per batch"),
+            ("memory_mb", "TF memory"),
+            ("i8_us", "LiteRT int8 time"),
+            ("i8_kb", "LiteRT int8 size"),
+            ("i8_arena_kb", "LiteRT int8 arena"),
+        ]:
+            cut = 100 * (1 - small[key] / big[key])
+            print(f"12 -> 1 block: {label} -{cut:.0f}%")
+        floor = small["macs"] / (FLAGS.int8_macs_per_cycle * ghz * 1e3)
+        print(
+            f"1-block int8: {small['i8_kb']:.1f} KB (target <= 32), "
+            f"{small['i8_us']:.0f} us/window (target <= 25); arithmetic "
+            f"floor {floor:.1f} us at {FLAGS.int8_macs_per_cycle:.0f} int8 "
+            f"MACs/cycle, {ghz:.2f} GHz"
+        )
+    with open(os.path.join(FLAGS.out, "table3.md"), "w") as f:
+        f.write(table + "\n")
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for kind, marker in (("resnet", "o"), ("mlp", "s")):
+        sel = [r for r in rows if r["model"].startswith(kind)]
+        p = [r["params"] for r in sel]
+        left.plot(
+            p, [r["i8_us"] for r in sel], marker + "-", label=f"{kind} int8"
+        )
+        left.plot(
+            p, [r["f32_us"] for r in sel], marker + ":", label=f"{kind} f32"
+        )
+        right.plot(
+            p, [r["i8_kb"] for r in sel], marker + "-", label=f"{kind} int8"
+        )
+        right.plot(
+            p, [r["f32_kb"] for r in sel], marker + ":", label=f"{kind} f32"
+        )
+    left.set_ylabel("LiteRT latency per window (us, 1 thread)")
+    right.set_ylabel("LiteRT file size (KB)")
+    for ax in (left, right):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("parameters")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"Student inference cost on {cpu}")
+    fig.savefig(
+        os.path.join(FLAGS.out, "edge_cost.png"), dpi=150, bbox_inches="tight"
+    )
+    print(f"wrote {FLAGS.out}/table3.md, edge_cost.png, traces/")
+
+
+if __name__ == "__main__":
+    app.run(main)
