@@ -18,9 +18,12 @@ Usage: python examples/main_job.py [--out main_job_output]
 import os
 import time
 
-import keras
-import numpy as np
-from absl import app, flags
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from absl import app, flags, logging  # noqa: E402
 
 from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
 from keras_ppg_kd.heart_rate import logits_to_bpm
@@ -33,6 +36,8 @@ FLAGS = flags.FLAGS
 
 
 def main(_):
+    logging.set_verbosity(logging.WARNING)  # tfds progress stays, INFO goes
+    tf.get_logger().setLevel("ERROR")  # retracing notes across many models
     start = time.perf_counter()
     out = os.path.abspath(FLAGS.out)
     config = PRESETS["quick"]

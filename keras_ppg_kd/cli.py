@@ -377,6 +377,11 @@ def _main(argv):
 
 def run():
     """Console-script entry point."""
+    # absl's --help prints the __main__ docstring and the flags of the
+    # program file; for an installed console script neither is this module.
+    sys.modules["__main__"].__doc__ = __doc__
+    for flag in FLAGS.flags_by_module_dict().get(__name__, []):
+        FLAGS.register_key_flag_for_module(sys.argv[0], flag)
     app.run(_main, argv=sys.argv)
 
 

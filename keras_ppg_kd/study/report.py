@@ -70,6 +70,8 @@ def _students(table, teacher, kind="resnet"):
 def table2(results, teacher=None, kind="resnet"):
     """Students x strategies, ``mean ± std`` MAE over folds and seeds.
 
+    A cell with a single run shows its value alone (no std to show).
+
     Returns:
         ``(display, numbers)``: strings for Markdown, and a long table
         of mean/std/n per student and strategy for CSV.
@@ -87,8 +89,11 @@ def table2(results, teacher=None, kind="resnet"):
         label = f"{size} block{'s' * (size > 1)} ({params / 1e3:.0f}K)"
         cells = {}
         for _, row in group.iterrows():
-            std = 0.0 if np.isnan(row["std"]) else row["std"]
-            cells[row["strategy"]] = f"{row['mean']:.2f} ± {std:.2f}"
+            cells[row["strategy"]] = (
+                f"{row['mean']:.2f}"
+                if row["count"] < 2
+                else f"{row['mean']:.2f} ± {row['std']:.2f}"
+            )
         display[label] = cells
     frame = pd.DataFrame(display).T
     frame = frame[[s for s in _strategies(rows) if s in frame.columns]]
@@ -248,14 +253,24 @@ def figure_resnet_vs_mlp(results, path, teacher=None):
 
 
 def format_fit(strategy, best, fits):
+    """Printable lines for one strategy's fits (formula, R², CI, LOSO)."""
     lines = [f"{strategy}: best law {best.law}: {best.formula()}"]
     for law, fit in fits.items():
-        ci = ", ".join(
-            f"{k} [{lo:.4g}, {hi:.4g}]" for k, (lo, hi) in fit.ci95.items()
+        if all(np.isfinite(v).all() for v in fit.ci95.values()):
+            ci = "95% CI: " + ", ".join(
+                f"{k} [{lo:.4g}, {hi:.4g}]"
+                for k, (lo, hi) in fit.ci95.items()
+            )
+        else:
+            ci = "95% CI: n/a (as many points as parameters)"
+        loso = (
+            f"{fit.loso_mae:.2f} BPM"
+            if np.isfinite(fit.loso_mae)
+            else "n/a (needs >= 4 sizes)"
         )
         lines.append(
             f"    {law:<11} R²={fit.r2:.3f}  leave-one-size-out error "
-            f"{fit.loso_mae:.2f} BPM  95% CI: {ci}"
+            f"{loso}  {ci}"
         )
     return "\n".join(lines)
 

@@ -1,6 +1,7 @@
 """Table 2, fits and figures from a results table; CLI fit/report/sweep."""
 
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -93,6 +94,17 @@ def cli(*args, cwd=None):
         cwd=cwd,
         timeout=300,
     )
+
+
+def test_installed_script_help_explains_commands_and_flags():
+    script = pathlib.Path(sys.executable).parent / "keras-ppg-kd"
+    assert script.exists(), f"console script not installed at {script}"
+    done = subprocess.run(
+        [str(script), "--help"], capture_output=True, text=True, timeout=300
+    )
+    # absl exits with status 1 after --help; the text is what matters.
+    for text in ("sweep    Run (or resume)", "--shard", "--quantization"):
+        assert text in done.stdout
 
 
 def test_cli_fit_report_and_errors(tmp_path):
