@@ -42,19 +42,30 @@ flags.DEFINE_list("mlp_blocks", ["1", "2", "6"], "MLPs matching these.")
 flags.DEFINE_integer("runs", 300, "Timed LiteRT invokes per file.")
 flags.DEFINE_integer("keras_runs", 50, "Timed Keras calls per setting.")
 flags.DEFINE_float(
-    "fp32_macs_per_cycle", 16, "Peak fp32 MACs/cycle/core (AVX2: 2 FMA x 8)."
+    "fp32_macs_per_cycle",
+    16,
+    "Peak fp32 MACs/cycle/core (two 256-bit FMA pipes x 8: AVX2 CPUs and "
+    "AMD Zen 4; 32 on Intel cores with two 512-bit FMA units).",
 )
 flags.DEFINE_float(
     "int8_macs_per_cycle",
-    32,
-    "Peak int8 MACs/cycle/core (AVX2 VPMADDWD: 2 pipes x 16).",
+    None,
+    "Peak int8 MACs/cycle/core; default from /proc/cpuinfo: 64 with VNNI "
+    "(2 x 256-bit VPDPBUSD x 32), else 32 (AVX2 VPMADDUBSW, 2 x 16).",
+)
+flags.DEFINE_float(
+    "ghz",
+    None,
+    "Core clock for the floor (default: /proc/cpuinfo's, often the nominal "
+    "clock; a core boosting above it shows ratios below 1).",
 )
 FLAGS = flags.FLAGS
 BATCH = 128
 
 
-def cpu_name_and_ghz():
-    name, mhz = platform.processor() or "CPU", None
+def cpu_facts():
+    """``(name, GHz, SIMD flags)`` of this CPU from /proc/cpuinfo."""
+    name, mhz, simd = platform.processor() or "CPU", None, []
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -62,9 +73,16 @@ def cpu_name_and_ghz():
                     name = line.split(":", 1)[1].strip()
                 if line.startswith("cpu MHz") and mhz is None:
                     mhz = float(line.split(":", 1)[1])
+                if line.startswith("flags") and not simd:
+                    simd = [
+                        flag
+                        for flag in line.split(":", 1)[1].split()
+                        if flag.startswith(("avx2", "avx512f", "avx512_vnni"))
+                        or flag in ("fma", "avx_vnni")
+                    ]
     except OSError:
         pass
-    return name, (mhz or 2000.0) / 1e3
+    return name, (mhz or 2000.0) / 1e3, simd
 
 
 def macs(model):
@@ -127,7 +145,11 @@ def main(_):
     os.makedirs(FLAGS.out, exist_ok=True)
     gpus = tf.config.list_physical_devices("GPU")
     device = "/GPU:0" if gpus else "/CPU:0"
-    cpu, ghz = cpu_name_and_ghz()
+    cpu, ghz, simd = cpu_facts()
+    ghz = FLAGS.ghz or ghz
+    if FLAGS.int8_macs_per_cycle is None:
+        vnni = {"avx512_vnni", "avx_vnni"} & set(simd)
+        FLAGS.int8_macs_per_cycle = 64 if vnni else 32
     where = (
         tf.config.experimental.get_device_details(gpus[0]).get(
             "device_name", "GPU"
@@ -137,6 +159,9 @@ def main(_):
     )
     print(
         f"Keras/TF inference on {device} ({where}); LiteRT on {cpu}, 1 thread"
+        f"; {ghz:.2f} GHz, {' '.join(simd)}; floor at "
+        f"{FLAGS.fp32_macs_per_cycle:.0f} fp32 / "
+        f"{FLAGS.int8_macs_per_cycle:.0f} int8 MACs per cycle"
     )
     rng = np.random.default_rng(0)
     calibration = rng.standard_normal((100, 200, 1)).astype("float32")

@@ -32,7 +32,7 @@ def spc_dir():
 
 
 def pytest_collection_modifyitems(config, items):
-    """Deselect ``tf.test.TestCase.test_session``, a context manager, not a test.
+    """Deselect ``tf.test.TestCase.test_session`` (a helper, not a test).
 
     tfds's ``DatasetBuilderTestCase`` inherits it; pytest would collect it and
     report it as skipped, which reads like a missing feature.

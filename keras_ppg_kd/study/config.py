@@ -188,17 +188,20 @@ PRESETS = {
     ),
     # CPU-sized (the README's main job, minutes on 2 cores): built-in
     # synthetic data, one participant-independent 80/20 split, a 6-block
-    # teacher, three student sizes (the fewest a scaling law needs) and a
-    # size-matched MLP.
+    # teacher, four student sizes (a 3-parameter law plus one held out) and
+    # a size-matched MLP. Batch 32: with so few epochs the number of
+    # updates, not the epoch count, decides whether a small ResNet leaves
+    # the predict-the-mean plateau (batch 128 stays on it for 10 epochs).
     "quick": StudyConfig(
         name="quick",
         datasets=("synthetic_ppg/small",),
         split="holdout",
         teachers=(6,),
-        students=(1, 2, 3),
+        students=(1, 2, 3, 4),
         mlp_students=(1,),
         epochs=5,
-        teacher_epochs=12,
+        teacher_epochs=20,
+        batch_size=32,
     ),
 }
 

@@ -255,11 +255,15 @@ def figure_resnet_vs_mlp(results, path, teacher=None):
 def format_fit(strategy, best, fits):
     """Printable lines for one strategy's fits (formula, R², CI, LOSO)."""
     lines = [f"{strategy}: best law {best.law}: {best.formula()}"]
+    if not best.r2 >= 0.5:
+        lines.append(
+            f"    weak fit (R²={best.r2:.2f}): these results show no clear "
+            "size trend; more epochs or seeds would show one"
+        )
     for law, fit in fits.items():
         if all(np.isfinite(v).all() for v in fit.ci95.values()):
             ci = "95% CI: " + ", ".join(
-                f"{k} [{lo:.4g}, {hi:.4g}]"
-                for k, (lo, hi) in fit.ci95.items()
+                f"{k} [{lo:.4g}, {hi:.4g}]" for k, (lo, hi) in fit.ci95.items()
             )
         else:
             ci = "95% CI: n/a (as many points as parameters)"

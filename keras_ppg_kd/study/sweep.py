@@ -338,19 +338,31 @@ class _Context:
             return json.load(f)
 
 
-class Progress:
-    """Prints ``[done/total] cell  MAE  elapsed  ETA`` lines."""
+def _work(cell, config):
+    """Rough relative cost of a cell: epochs x (stem + residual blocks)."""
+    epochs = config.teacher_epochs if cell.role == "teacher" else config.epochs
+    return epochs * ((cell.size + 1) if cell.model == "resnet" else 1)
 
-    def __init__(self, total, already_done, stream=None):
-        self.total, self.done = total, already_done
-        self.ran, self.start = 0, time.perf_counter()
+
+class Progress:
+    """Prints ``[done/total] cell  MAE  elapsed  ETA`` lines.
+
+    The ETA weighs the cells still to run by their rough cost (epochs and
+    model depth), so a slow teacher first does not inflate it.
+    """
+
+    def __init__(self, config, todo, total, stream=None):
+        self.work = {cell.id: _work(cell, config) for cell in todo}
+        self.planned = self.left = sum(self.work.values())
+        self.total, self.done = total, total - len(todo)
+        self.start = time.perf_counter()
         self.stream = stream or sys.stdout
 
     def update(self, row):
         self.done += 1
-        self.ran += 1
+        self.left -= self.work.pop(row["cell"], 0)
         elapsed = time.perf_counter() - self.start
-        eta = elapsed / self.ran * (self.total - self.done)
+        eta = elapsed / max(self.planned - self.left, 1) * self.left
         print(
             f"[{self.done}/{self.total}] {row['cell']:<32} "
             f"MAE {row['mae']:6.2f} BPM  elapsed {elapsed:6.0f} s  "
@@ -417,7 +429,7 @@ def run_sweep(
         windows = load_study_windows(config, data_dir, manual_dir)
     context = _Context(config, out_dir, windows, verbose)
     todo = [c for c in cells if not context.store.done(c)]
-    progress = Progress(len(cells), len(cells) - len(todo), stream)
+    progress = Progress(config, todo, len(cells), stream)
     if engine == "local":
         for cell in todo:
             progress.update(context.run(cell))
