@@ -6,7 +6,7 @@ synthetic PPG -> participant-independent split -> teacher -> DKD student
 Swap ``load_windows("synthetic_ppg")`` for your own WindowSet (see
 ``keras_ppg_kd.data.windows_from_signal``) to distil on your data.
 
-Usage: python examples/distill_synthetic.py [--teacher_blocks 6 --epochs 8]
+Usage: python examples/distill_synthetic.py [--teacher_blocks 6 --epochs 10]
 """
 
 import pathlib
@@ -20,7 +20,11 @@ from keras_ppg_kd.losses import DKD
 
 flags.DEFINE_integer("teacher_blocks", 6, "Teacher ResNet1D blocks.")
 flags.DEFINE_integer("student_blocks", 1, "Student ResNet1D blocks.")
-flags.DEFINE_integer("epochs", 8, "Epochs for teacher and students.")
+flags.DEFINE_integer("teacher_epochs", 15, "Teacher epochs.")
+flags.DEFINE_integer("epochs", 10, "Student epochs.")
+flags.DEFINE_integer(
+    "batch_size", 32, "Batch size (small batches: more updates per epoch)."
+)
 flags.DEFINE_string("output_dir", "outputs/distill_synthetic", "Where to save.")
 FLAGS = flags.FLAGS
 
@@ -31,12 +35,13 @@ def main(_):
     print(f"{len(windows)} windows; dropped: {dict(windows.dropped)}")
     train_mask, test_mask = train_test_split(windows, test_fraction=0.2)
     train, test = windows.subset(train_mask), windows.subset(test_mask)
-    train_ds, test_ds = to_dataset(train), to_dataset(test, shuffle=False)
+    train_ds = to_dataset(train, FLAGS.batch_size)
+    test_ds = to_dataset(test, shuffle=False)
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
     teacher = ResNet1D(FLAGS.teacher_blocks)
     teacher.compile(keras.optimizers.Adam(5e-4), ce, metrics=[HeartRateMAE()])
-    teacher.fit(train_ds, epochs=FLAGS.epochs, verbose=2)
+    teacher.fit(train_ds, epochs=FLAGS.teacher_epochs, verbose=2)
 
     scratch = ResNet1D(FLAGS.student_blocks, name="scratch")
     scratch.compile(keras.optimizers.Adam(5e-4), ce, metrics=[HeartRateMAE()])
@@ -45,7 +50,9 @@ def main(_):
     student = ResNet1D(FLAGS.student_blocks, name="student")
     distiller = Distiller(teacher, student, loss=DKD())
     distiller.compile(optimizer=keras.optimizers.Adam(5e-4))
-    cached = distiller.cache_teacher(train.windows, train.label)
+    cached = distiller.cache_teacher(
+        train.windows, train.label, batch_size=FLAGS.batch_size
+    )
     distiller.fit(
         cached, validation_data=test_ds, epochs=FLAGS.epochs, verbose=2
     )

@@ -45,11 +45,17 @@ def main(_):
         truth = dict(zip(labelled.start_times.round(1), labelled.hr_bpm))
     windows, starts = windows_from_signal(np.ravel(ppg), fs)
     bpm = np.asarray(logits_to_bpm(LiteRTModel(FLAGS.model).predict(windows)))
+    errors = []
     for start, value in zip(starts, bpm):
         line = f"{start:7.1f} s  {value:6.1f} BPM"
-        if truth and round(float(start), 1) in truth:
-            line += f"   (true {truth[round(float(start), 1)]:6.1f})"
+        true = truth.get(round(float(start), 1)) if truth else None
+        if true is not None:
+            line += f"   (true {true:6.1f})"
+            errors.append(abs(value - true))
         print(line)
+    print(f"{len(bpm)} heart rates from {len(ppg) / fs:.0f} s of PPG ({fs} Hz)")
+    if errors:
+        print(f"MAE vs the synthetic truth: {np.mean(errors):.2f} BPM")
 
 
 if __name__ == "__main__":

@@ -44,9 +44,14 @@ class Plan:
 
     def summary(self):
         c = self.candidate
+        how = (
+            "trained from scratch"
+            if self.strategy == "scratch"
+            else f"distilled with {self.strategy}"
+        )
         return (
             f"recommended: {c.size}-block ResNet1D ({c.params:,} params) "
-            f"distilled with {self.strategy}; predicted MAE "
+            f"{how}; predicted MAE "
             f"{self.predicted_mae:.2f} BPM; measured {c.flash_kb:.1f} KB "
             f"flash, ~{c.ram_kb:.1f} KB arena, {c.latency_ms * 1e3:.0f} us "
             "per window"

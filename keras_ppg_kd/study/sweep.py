@@ -198,6 +198,10 @@ class SweepStore:
         )
         shutil.rmtree(self.backup_dir(cell), ignore_errors=True)
 
+    def read_result(self, cell):
+        with open(self._path("cells", cell, ".json")) as f:
+            return json.load(f)
+
     def results(self):
         """Every finished cell as a DataFrame (one row per cell)."""
         folder = os.path.join(self.out_dir, "cells")
@@ -334,8 +338,7 @@ class _Context:
                 )
             store.save_model(cell, model)
             store.save_result(cell, result)
-        with open(store._path("cells", cell, ".json")) as f:
-            return json.load(f)
+        return store.read_result(cell)
 
 
 def _work(cell, config):
@@ -578,8 +581,7 @@ def _run_ray(context, todo, address, progress):
             ready, _ = ray.wait(list(pending), num_returns=1)
             cell = pending.pop(ready[0])
             ray.get(ready[0])  # re-raises a task's error here
-            with open(context.store._path("cells", cell, ".json")) as f:
-                progress.update(json.load(f))
+            progress.update(context.store.read_result(cell))
             context.store.write_table()
     finally:
         if started_here:
