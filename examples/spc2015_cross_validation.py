@@ -67,7 +67,7 @@ def main(_):
     teacher = ResNet1D(FLAGS.teacher_blocks)
     teacher.compile(keras.optimizers.Adam(5e-4), CE)
     teacher.fit(
-        to_dataset(synthetic, 128), epochs=FLAGS.pretrain_epochs, verbose=0
+        to_dataset(synthetic, 32), epochs=FLAGS.pretrain_epochs, verbose=0
     )
     pretrained = teacher.get_weights()
     print(
@@ -80,10 +80,11 @@ def main(_):
         k_fold(real, FLAGS.folds, seed=0)
     ):
         train, test = real.subset(train_mask), real.subset(test_mask)
+        teacher.trainable = True  # the previous fold's Distiller froze it
         teacher.set_weights(pretrained)
         teacher.compile(keras.optimizers.Adam(2e-4), CE)
         teacher.fit(
-            to_dataset(train, 64, seed=fold),
+            to_dataset(train, 32, seed=fold),
             epochs=FLAGS.finetune_epochs,
             verbose=0,
         )

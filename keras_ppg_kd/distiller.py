@@ -42,7 +42,8 @@ class Distiller(keras.Model):
     computed once.
 
     Args:
-        teacher: Trained teacher model (frozen here).
+        teacher: Trained teacher model. Frozen here: its ``trainable`` is
+            set to False (set it back to train the teacher again).
         student: Student model with the same input and class count.
         loss: A strategy, an alias (``"hard"``, ``"soft"``, ``"dkd"``,
             ``"feature"``) or a list of them.
