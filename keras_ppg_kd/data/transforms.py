@@ -248,10 +248,23 @@ def hr_from_beats(beat_times, window_starts, window_seconds, correct=False):
     return hr
 
 
+def _window_sums(values, starts_idx, length, dtype="int64"):
+    """Sum of ``values`` over each window, from one cumulative sum (O(n))."""
+    cumulative = np.concatenate([[0], np.cumsum(values, dtype=dtype)])
+    return cumulative[starts_idx + length] - cumulative[starts_idx]
+
+
 def _window_any(mask, starts_idx, length):
     """For each window, whether any sample of ``mask`` falls inside it."""
-    cumulative = np.concatenate([[0], np.cumsum(mask, dtype="int64")])
-    return cumulative[starts_idx + length] - cumulative[starts_idx] > 0
+    return _window_sums(mask, starts_idx, length) > 0
+
+
+def _window_std(x, starts_idx, length):
+    """Standard deviation of each window without materialising windows."""
+    centered = x - x.mean()  # keeps the running sums small
+    mean = _window_sums(centered, starts_idx, length, "float64") / length
+    power = _window_sums(centered**2, starts_idx, length, "float64") / length
+    return np.sqrt(np.maximum(power - mean**2, 0.0))
 
 
 def windows_from_recording(recording, config=WindowConfig(), labelled=True):
@@ -323,16 +336,20 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
         hit = _window_any(mask, native_starts, native_length)
         reasons[(reasons == "") & hit] = reason
 
-    windows_raw = clean[native_starts[:, None] + np.arange(native_length)]
-    window_std = windows_raw.std(axis=1)
+    # Window statistics from running sums: O(n) memory, where cutting the
+    # overlapping native-rate windows would copy the signal 4x.
+    window_std = _window_std(clean, native_starts, native_length)
     typical = (
         np.median(window_std[reasons == ""]) if (reasons == "").any() else 1
     )
     reasons[(reasons == "") & (window_std <= config.flat_std * typical)] = FLAT
     low, high = np.nanmin(clean), np.nanmax(clean)
     tol = 1e-6 * max(high - low, 1e-12)
-    stuck = (windows_raw >= high - tol) | (windows_raw <= low + tol)
-    clipped = stuck.mean(axis=1) > config.max_clipped_fraction
+    stuck = (clean >= high - tol) | (clean <= low + tol)
+    stuck_fraction = (
+        _window_sums(stuck, native_starts, native_length) / native_length
+    )
+    clipped = stuck_fraction > config.max_clipped_fraction
     reasons[(reasons == "") & clipped] = CLIPPED
 
     # Labels.

@@ -166,3 +166,24 @@ def test_config_validation():
         WindowConfig(band=(0.5, 20))
     with pytest.raises(ValueError, match="stride_seconds=0"):
         WindowConfig(stride_seconds=0)
+
+
+def test_window_statistics_match_materialised_windows():
+    # A large DC offset and a drift: the running sums must not lose the
+    # small within-window variance to cancellation.
+    from keras_ppg_kd.data.transforms import _window_std, _window_sums
+
+    rng = np.random.default_rng(0)
+    n, length = 200_000, 512
+    x = 1e5 + np.linspace(0, 3e3, n) + rng.standard_normal(n)
+    x[5_000:5_600] = 0.0  # one flat stretch
+    starts = np.arange(0, n - length, 128)
+    cut = x[starts[:, None] + np.arange(length)]
+    np.testing.assert_allclose(
+        _window_std(x, starts, length), cut.std(axis=1), rtol=1e-4, atol=1e-4
+    )
+    mask = x == 0.0
+    np.testing.assert_array_equal(
+        _window_sums(mask, starts, length),
+        mask[starts[:, None] + np.arange(length)].sum(axis=1),
+    )
