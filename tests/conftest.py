@@ -37,8 +37,6 @@ def pytest_collection_modifyitems(config, items):
     tfds's ``DatasetBuilderTestCase`` inherits it; pytest would collect it and
     report it as skipped, which reads like a missing feature.
     """
-    kept = [item for item in items if item.name != "test_session"]
-    config.hook.pytest_deselected(
-        items=[item for item in items if item.name == "test_session"]
-    )
-    items[:] = kept
+    helpers = [item for item in items if item.name == "test_session"]
+    config.hook.pytest_deselected(items=helpers)
+    items[:] = [item for item in items if item.name != "test_session"]

@@ -258,7 +258,7 @@ def format_fit(strategy, best, fits):
     if not best.r2 >= 0.5:
         lines.append(
             f"    weak fit (R²={best.r2:.2f}): these results show no clear "
-            "size trend; more epochs or seeds would show one"
+            "size trend (more epochs or seeds may show one)"
         )
     for law, fit in fits.items():
         if all(np.isfinite(v).all() for v in fit.ci95.values()):

@@ -77,6 +77,24 @@ def test_table2_fits_and_figures(tmp_path):
     assert image.size[0] > 600 and image.size[1] > 400
 
 
+def test_single_runs_and_weak_fits_are_labelled_not_faked():
+    table = results_table()
+    one_fold = table[table["fold"] == 0]
+    frame, _ = report.table2(one_fold)
+    assert "±" not in "".join(frame.to_numpy().ravel())  # no "± 0.00"
+    assert "±" in report.table2(table)[0].loc["1 block (17K)", "dkd"]
+
+    good = report.fit_strategies(table)["dkd"]
+    assert "weak fit" not in report.format_fit("dkd", *good)
+    flat = one_fold.assign(mae=15.0 + 0.5 * (one_fold["size"] % 2))
+    weak = report.fit_strategies(flat)["dkd"]
+    assert "weak fit" in report.format_fit("dkd", *weak)
+
+    three = one_fold[one_fold["size"].isin([1, 2, 6])]  # 3 sizes, 3 params
+    text = report.format_fit("dkd", *report.fit_strategies(three)["dkd"])
+    assert "n/a (needs >= 4 sizes)" in text and "nan" not in text
+
+
 def test_unreadable_results_fail_clearly(tmp_path):
     with pytest.raises(ValueError, match="Cannot read a results table"):
         report.read_results(str(tmp_path / "none.csv"))

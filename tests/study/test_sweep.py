@@ -184,3 +184,30 @@ def test_dry_run_prints_cells_and_an_estimate(tmp_path):
     assert "3 cells" in text and "f0-s0-t2-resnet1-dkd" in text
     assert "prepared data" in text and "resnet2:" in text
     assert seconds > 0 and f"{seconds:,.0f} s" in text
+
+
+def test_progress_eta_weighs_remaining_cells_by_cost(monkeypatch):
+    from keras_ppg_kd.study import sweep
+
+    config = StudyConfig(
+        datasets=("synthetic_ppg/small",),
+        split="holdout",
+        teachers=(6,),
+        students=(1,),
+        mlp_students=(),
+        strategies=("dkd",),
+        epochs=2,
+        teacher_epochs=4,
+    )
+    todo = sweep.plan_cells(config)  # teacher6, scratch-resnet1, t6-dkd
+    clock = [0.0, 28.0]  # start, then after the teacher (and from then on)
+    monkeypatch.setattr(
+        sweep.time,
+        "perf_counter",
+        lambda: clock.pop(0) if len(clock) > 1 else clock[0],
+    )
+    stream = io.StringIO()
+    progress = sweep.Progress(config, todo, len(todo), stream)
+    progress.update({"cell": todo[0].id, "mae": 10.0})
+    # teacher: 4 epochs x 7 = 28 units in 28 s; left: 2 x (2 x 2) = 8 units
+    assert "ETA      8 s" in stream.getvalue(), stream.getvalue()
