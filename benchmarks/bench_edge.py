@@ -12,15 +12,22 @@ For ResNet1D 1/2/6/8/10/12 blocks and MLPs of matched size:
   arena and median latency per window for float32 and int8.
 * MACs per inference and the ratio of measured LiteRT time to the CPU's
   arithmetic floor (MACs / peak MAC rate of one core).
+* The heart-rate tracker's causal step (:class:`HRTracker`): MACs, state
+  and constant bytes, and the median time per window of its exported
+  plain-C step (compiled with ``gcc -O2``, int8 logits in) and of the NumPy
+  reference, beside the 1-block int8 student (target: < 10 % of it).
 
 Prints a Markdown table and writes it with a latency/size plot to --out.
 
 Usage: python benchmarks/bench_edge.py [--out bench_edge]
 """
 
+import ctypes
 import os
 import platform
+import shutil
 import statistics
+import subprocess
 import time
 
 import keras
@@ -32,6 +39,7 @@ from absl import app, flags
 from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
 from keras_ppg_kd.models import ResNet1D
 from keras_ppg_kd.study.recipes import build_model
+from keras_ppg_kd.tracking import HRTracker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -40,6 +48,9 @@ flags.DEFINE_string("out", "bench_edge", "Output folder.")
 flags.DEFINE_list("blocks", ["1", "2", "6", "8", "10", "12"], "ResNet sizes.")
 flags.DEFINE_list("mlp_blocks", ["1", "2", "6"], "MLPs matching these.")
 flags.DEFINE_integer("runs", 300, "Timed LiteRT invokes per file.")
+flags.DEFINE_float(
+    "tracker_scale", 2.0, "Tracker transition scale (BPM per stride)."
+)
 flags.DEFINE_integer("keras_runs", 50, "Timed Keras calls per setting.")
 flags.DEFINE_float(
     "fp32_macs_per_cycle",
@@ -139,6 +150,83 @@ def litert(model, name, quantization, calibration):
     report = inspect_tflite(path)
     latency = LiteRTModel(path, num_threads=1).latency_us(FLAGS.runs)
     return report, latency
+
+
+_TIMING_DRIVER = r"""
+#include <stdint.h>
+#include <time.h>
+#include "hr_tracker.h"
+/* Median-free driver: ns per step over `steps` steps (caller repeats). */
+double hrt_time_steps(const int8_t *logits, int windows, int steps) {
+  static float belief[HRT_NUM_CLASSES], scratch[HRT_NUM_CLASSES];
+  volatile int sink = 0;
+  struct timespec a, b;
+  hrt_reset(belief);
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  for (int i = 0; i < steps; ++i) {
+    sink += hrt_step_int8(logits + (i % windows) * HRT_NUM_CLASSES, 1,
+                          belief, scratch);
+  }
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  return ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / steps;
+}
+"""
+
+
+def tracker_cost(student_us):
+    """Cost per window of the tracker's causal step (C and NumPy)."""
+    tracker = HRTracker(transition_scale=FLAGS.tracker_scale)
+    cost = tracker.cost()
+    rng = np.random.default_rng(0)
+    logits = rng.integers(-128, 128, (64, 180)).astype("int8")
+    folder = os.path.join(FLAGS.out, "tracker_c")
+    tracker.export_c(folder, logit_scale=0.1)
+    c_us = {}
+    if shutil.which("gcc"):
+        with open(os.path.join(folder, "driver.c"), "w") as f:
+            f.write(_TIMING_DRIVER)
+        sources = [
+            os.path.join(folder, n) for n in ("hr_tracker.c", "driver.c")
+        ]
+        # Portable (what a generic build gets) and this CPU's SIMD (what
+        # XNNPACK gives the LiteRT student it is compared with).
+        for tag, options in (
+            ("-O2", ["-O2"]),
+            ("-O3 -march=native", ["-O3", "-march=native"]),
+        ):
+            library = os.path.join(folder, f"libhrt{len(c_us)}.so")
+            subprocess.run(
+                ["gcc", *options, "-shared", "-fPIC", "-o", library, *sources],
+                check=True,
+            )
+            lib = ctypes.CDLL(os.path.abspath(library))
+            lib.hrt_time_steps.restype = ctypes.c_double
+            pointer = logits.ctypes.data_as(ctypes.POINTER(ctypes.c_int8))
+            c_us[tag] = statistics.median(
+                lib.hrt_time_steps(pointer, 64, 20000) / 1e3 for _ in range(9)
+            )
+    belief = tracker.initial_state()
+    floats = logits.astype("float64") * 0.1
+    times = []
+    for i in range(2000):
+        start = time.perf_counter_ns()
+        belief = tracker.step(belief, floats[i % 64])
+        times.append((time.perf_counter_ns() - start) / 1e3)
+    numpy_us = statistics.median(times)
+    print(
+        f"tracker causal step: {cost['macs']:,} MACs, state "
+        f"{cost['state_bytes']} B, constants {cost['constant_bytes']} B; "
+        + "".join(f"C (gcc {k}) {v:.2f} us/window, " for k, v in c_us.items())
+        + ("" if c_us else "C not timed (no gcc), ")
+        + f"NumPy {numpy_us:.1f} us/window"
+    )
+    for tag, us in c_us.items():
+        if student_us:
+            print(
+                f"tracker C step (gcc {tag}) / 1-block int8 student: "
+                f"{us:.2f} / {student_us:.1f} us = "
+                f"{100 * us / student_us:.1f}% (target < 10%)"
+            )
 
 
 def main(_):
@@ -243,6 +331,7 @@ def main(_):
         )
     with open(os.path.join(FLAGS.out, "table3.md"), "w") as f:
         f.write(table + "\n")
+    tracker_cost(by_name.get("resnet1", {}).get("i8_us"))
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     for kind, marker in (("resnet", "o"), ("mlp", "s")):

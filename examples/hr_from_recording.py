@@ -1,31 +1,75 @@
 """Heart rate every 2 s from a raw PPG recording, with a LiteRT student.
 
-Input: a PPG array (``.npy``, or a one-column ``.csv``) and its sampling
-rate; output: one heart rate per 2 s step (8 s windows), from a ``.tflite``
-student such as the one ``examples/main_job.py`` exports. Without
-``--ppg`` a synthetic 3-minute recording (64 Hz) is used and its true heart
-rate is printed beside the estimate.
+Input: one PPG signal (``.npy`` of shape ``(n,)``, ``(n, 1)`` or ``(1, n)``,
+or a ``.csv``: one column, or ``--column NAME`` for a file with several)
+and its sampling rate. Output: one heart rate per 2 s step (8 s windows)
+from a ``.tflite`` student such as ``examples/train_and_deploy.py``
+exports; with ``--tracker`` the causal tracker's estimate (what a watch
+shows), without it the raw per-window estimate. ``--out_csv`` writes
+``start_s,bpm`` rows, one per step; a step whose window was dropped (flat,
+clipped or non-finite signal) has an empty ``bpm`` and the count per reason
+is printed. Without ``--ppg`` a synthetic 3-minute recording (64 Hz) is
+used and its true heart rate printed beside the estimate.
 
 Usage: python examples/hr_from_recording.py \
-    --model main_job_output/student_int8.tflite --ppg my_ppg.npy --fs 64
+    --model deploy_out/student_int8.tflite --tracker deploy_out/tracker.json \
+    --ppg rec.npy --fs 125 --out_csv hr.csv
 """
 
 import numpy as np
+import pandas as pd
 from absl import app, flags
 
 from keras_ppg_kd.data import (
+    Recording,
     SyntheticConfig,
+    WindowConfig,
     generate_recording,
     windows_from_recording,
-    windows_from_signal,
 )
+from keras_ppg_kd.data.transforms import as_signal
 from keras_ppg_kd.deploy import LiteRTModel
 from keras_ppg_kd.heart_rate import logits_to_bpm
+from keras_ppg_kd.tracking import HRTracker
 
-flags.DEFINE_string("model", "main_job_output/student_int8.tflite", "LiteRT.")
-flags.DEFINE_string("ppg", None, "PPG samples (.npy or one-column .csv).")
+flags.DEFINE_string("model", "deploy_out/student_int8.tflite", "LiteRT file.")
+flags.DEFINE_string("tracker", None, "Tracker JSON (HRTracker.save).")
+flags.DEFINE_string("ppg", None, "PPG samples (.npy or .csv).")
+flags.DEFINE_string("column", None, "Column of a multi-column --ppg .csv.")
 flags.DEFINE_float("fs", None, "Sampling rate of --ppg in Hz.")
+flags.DEFINE_string("out_csv", None, "Write start_s,bpm rows here.")
 FLAGS = flags.FLAGS
+
+
+def read_ppg(path, column=None):
+    """One PPG signal from a ``.npy`` or ``.csv`` file (see module doc)."""
+    if path.endswith(".npy"):
+        return as_signal(np.load(path), where=path)
+    table = pd.read_csv(path)
+    if all(_is_number(name) for name in table.columns):
+        table = pd.read_csv(path, header=None)  # no header row
+        table.columns = [str(c) for c in table.columns]
+    if column is not None:
+        if column not in table.columns:
+            raise app.UsageError(
+                f"{path} has no column {column!r}; columns: "
+                f"{list(table.columns)}"
+            )
+        return table[column].to_numpy("float64")
+    if table.shape[1] != 1:
+        raise app.UsageError(
+            f"{path} has {table.shape[1]} columns {list(table.columns)}; "
+            "pick the PPG with --column NAME."
+        )
+    return table.iloc[:, 0].to_numpy("float64")
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def main(_):
@@ -33,29 +77,54 @@ def main(_):
     if FLAGS.ppg:
         if FLAGS.fs is None:
             raise app.UsageError("--fs (Hz) is required with --ppg.")
-        if FLAGS.ppg.endswith(".npy"):
-            ppg = np.load(FLAGS.ppg)
-        else:
-            ppg = np.loadtxt(FLAGS.ppg, delimiter=",")
-        fs = FLAGS.fs
+        recording = Recording(
+            dataset="user",
+            participant="user",
+            ppg=read_ppg(FLAGS.ppg, FLAGS.column),
+            fs=FLAGS.fs,
+            source=FLAGS.ppg,
+        )
+        found = windows_from_recording(recording, labelled=False)
     else:
         recording, _ = generate_recording(0, SyntheticConfig(minutes=3))
-        ppg, fs = recording.ppg, recording.fs
-        labelled = windows_from_recording(recording)
-        truth = dict(zip(labelled.start_times.round(1), labelled.hr_bpm))
-    windows, starts = windows_from_signal(np.ravel(ppg), fs)
-    bpm = np.asarray(logits_to_bpm(LiteRTModel(FLAGS.model).predict(windows)))
-    errors = []
-    for start, value in zip(starts, bpm):
+        found = windows_from_recording(recording)
+        truth = dict(zip(np.round(found.start_times, 3), found.hr_bpm))
+    if len(found) == 0:
+        raise app.UsageError(
+            f"No usable window; dropped per reason: {dict(found.dropped)}"
+        )
+    logits = LiteRTModel(FLAGS.model).predict(found.windows)
+    if FLAGS.tracker:
+        bpm = HRTracker.load(FLAGS.tracker).filter(logits, found.start_times)
+    else:
+        bpm = np.asarray(logits_to_bpm(logits))
+
+    config = WindowConfig()
+    duration = len(recording.ppg) / recording.fs
+    steps = np.arange(
+        0.0, duration - config.window_seconds + 1e-9, config.stride_seconds
+    )
+    by_start = dict(zip(np.round(found.start_times, 3), bpm))
+    rows = [(start, by_start.get(round(start, 3), np.nan)) for start in steps]
+    if FLAGS.out_csv:
+        pd.DataFrame(rows, columns=["start_s", "bpm"]).to_csv(
+            FLAGS.out_csv, index=False, float_format="%.1f"
+        )
+    for start, value in rows[:20] if FLAGS.out_csv else rows:
         line = f"{start:7.1f} s  {value:6.1f} BPM"
-        true = truth.get(round(float(start), 1)) if truth else None
-        if true is not None:
-            line += f"   (true {true:6.1f})"
-            errors.append(abs(value - true))
+        if truth is not None and round(start, 3) in truth:
+            line += f"   (true {truth[round(start, 3)]:6.1f})"
         print(line)
-    print(f"{len(bpm)} heart rates from {len(ppg) / fs:.0f} s of PPG ({fs} Hz)")
-    if errors:
-        print(f"MAE vs the synthetic truth: {np.mean(errors):.2f} BPM")
+    source = "tracked" if FLAGS.tracker else "per-window"
+    print(
+        f"{len(found)} {source} heart rates for {len(rows)} steps of "
+        f"{duration:.0f} s of PPG ({recording.fs} Hz); dropped "
+        f"{dict(found.dropped) or 'none'}"
+        + (f"; wrote {FLAGS.out_csv}" if FLAGS.out_csv else "")
+    )
+    if truth is not None:
+        error = np.mean(np.abs(bpm - found.hr_bpm))
+        print(f"MAE vs the synthetic truth: {error:.2f} BPM")
 
 
 if __name__ == "__main__":

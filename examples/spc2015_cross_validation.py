@@ -1,16 +1,23 @@
-"""Participant-independent cross-validation on the real IEEE SPC 2015 data.
+"""Leave-one-participant-out on the real IEEE SPC 2015 recordings.
 
-A ResNet1D teacher is pre-trained on the built-in synthetic data, then
-fine-tuned on the training participants of each fold; a 1-block student is
-distilled from it with DKD. Both are compared on the held-out participants
-with the classical spectral-peak estimator
-(:func:`keras_ppg_kd.baselines.spectral_peak_bpm`). Prints per-participant
-and mean MAE (BPM, against the ECG-derived ``BPM0``).
+For each of the twelve participants, the generalizing recipe
+(:mod:`keras_ppg_kd.study.generalize`) trains on the other eleven (two of
+them held out for model selection and tracker calibration): a ResNet1D
+teacher pre-trained once on synthetic data, a 1-block DKD student, its int8
+LiteRT file and the causal tracker. Prints per-participant MAE (BPM,
+against the ECG-derived ``BPM0``) of the spectral peak, teacher, student,
+int8 student, int8 + causal tracker and int8 + offline smoothing.
+
+``--set`` changes recipe fields for an ablation, e.g.
+``--set label_sigma=0 --set augmentation.stretch_prob=0``; ``--folds``
+below 12 groups participants into folds.
 
 Usage: python examples/spc2015_cross_validation.py \
-    --spc_dir ../shared/data/ieee_spc2015 [--folds 4]
+    --spc_dir ../shared/data/ieee_spc2015 [--folds 12] [--out loso.csv]
 """
 
+import dataclasses
+import tempfile
 import time
 
 import keras
@@ -18,115 +25,97 @@ import numpy as np
 import pandas as pd
 from absl import app, flags
 
-from keras_ppg_kd import Distiller, ResNet1D, cached_dataset, logits_to_bpm
-from keras_ppg_kd.baselines import spectral_peak_bpm
-from keras_ppg_kd.data import (
-    SyntheticConfig,
-    WindowSet,
-    generate_recording,
-    k_fold,
-    load_windows,
-    to_dataset,
-    windows_from_recording,
+from keras_ppg_kd.data import k_fold, load_windows
+from keras_ppg_kd.deploy import LiteRTModel, export_tflite
+from keras_ppg_kd.study.generalize import (
+    GeneralizingRecipe,
+    pretrain_teacher,
+    score,
+    synthetic_windows,
+    train_and_distill,
 )
-from keras_ppg_kd.losses import DKD
 
 flags.DEFINE_string(
     "spc_dir", "../shared/data/ieee_spc2015", "Folder with Training_data/."
 )
-flags.DEFINE_integer("folds", 4, "Folds by participant.")
-flags.DEFINE_integer("teacher_blocks", 6, "Teacher ResNet1D blocks.")
-flags.DEFINE_integer("pretrain_participants", 24, "Synthetic participants.")
-flags.DEFINE_integer("pretrain_epochs", 15, "Synthetic pre-training epochs.")
-flags.DEFINE_integer("finetune_epochs", 30, "Fine-tuning epochs per fold.")
-flags.DEFINE_integer("student_epochs", 40, "Student distillation epochs.")
+flags.DEFINE_integer("folds", 12, "Folds by participant (12 = LOSO).")
+flags.DEFINE_multi_string("set", [], "Recipe overrides, field=value.")
 flags.DEFINE_string("data_dir", None, "tfds data directory.")
+flags.DEFINE_string("out", None, "Write the per-participant table (CSV).")
 FLAGS = flags.FLAGS
-CE = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
-def errors(logits, windows):
-    return np.abs(np.asarray(logits_to_bpm(logits)) - windows.hr_bpm)
+def recipe_from_flags(overrides):
+    """A GeneralizingRecipe with ``field=value`` (or ``augmentation.x=v``)."""
+    recipe = GeneralizingRecipe()
+    for item in overrides:
+        name, _, text = item.partition("=")
+        value = None if text == "None" else float(text)
+        if name == "augmentation" and value is None:
+            recipe = recipe.replace(augmentation=None)
+        elif name.startswith("augmentation."):
+            field = name.split(".", 1)[1]
+            changed = dataclasses.replace(recipe.augmentation, **{field: value})
+            recipe = recipe.replace(augmentation=changed)
+        else:
+            current = getattr(recipe, name)
+            recipe = recipe.replace(**{name: type(current)(value)})
+    return recipe
 
 
 def main(_):
     start = time.perf_counter()
-    keras.utils.set_random_seed(0)
+    recipe = recipe_from_flags(FLAGS.set)
+    print(recipe)
     real = load_windows(
         "ieee_spc2015", data_dir=FLAGS.data_dir, manual_dir=FLAGS.spc_dir
     )
-    print(f"SPC 2015: {len(real)} windows, dropped {dict(real.dropped)}")
-
-    config = SyntheticConfig(
-        num_participants=FLAGS.pretrain_participants, minutes=10, seed=21
-    )
-    synthetic = WindowSet.concatenate(
-        windows_from_recording(generate_recording(i, config)[0])
-        for i in range(config.num_participants)
-    )
-    teacher = ResNet1D(FLAGS.teacher_blocks)
-    teacher.compile(keras.optimizers.Adam(5e-4), CE)
-    teacher.fit(
-        to_dataset(synthetic, 32), epochs=FLAGS.pretrain_epochs, verbose=0
-    )
-    pretrained = teacher.get_weights()
-    print(
-        f"pre-trained {teacher.name} on {len(synthetic)} synthetic windows "
-        f"({time.perf_counter() - start:.0f} s)"
-    )
-
-    rows = []
-    for fold, (train_mask, test_mask) in enumerate(
-        k_fold(real, FLAGS.folds, seed=0)
-    ):
-        train, test = real.subset(train_mask), real.subset(test_mask)
-        teacher.trainable = True  # the previous fold's Distiller froze it
-        teacher.set_weights(pretrained)
-        teacher.compile(keras.optimizers.Adam(2e-4), CE)
-        teacher.fit(
-            to_dataset(train, 32, seed=fold),
-            epochs=FLAGS.finetune_epochs,
-            verbose=0,
+    synthetic = pretrained = None
+    if recipe.synthetic_participants:
+        synthetic = synthetic_windows(recipe)
+        pretrained = pretrain_teacher(recipe, synthetic).get_weights()
+        print(
+            f"pre-trained on {len(synthetic)} synthetic windows "
+            f"({time.perf_counter() - start:.0f} s)"
         )
-        student = ResNet1D(1)
-        distiller = Distiller(teacher, student, loss=DKD())
-        distiller.compile(keras.optimizers.Adam(1e-3))
-        distiller.fit(
-            cached_dataset(
-                train.windows,
-                train.label,
-                distiller.teacher_outputs(train.windows),
-                64,
-                seed=fold,
-            ),
-            epochs=FLAGS.student_epochs,
-            verbose=0,
-        )
-        teacher_err = errors(teacher.predict(test.windows, verbose=0), test)
-        student_err = errors(student.predict(test.windows, verbose=0), test)
-        peak_err = np.abs(spectral_peak_bpm(test.windows) - test.hr_bpm)
-        for participant in np.unique(test.participant):
-            mask = test.participant == participant
-            rows.append(
-                dict(
-                    fold=fold,
-                    participant=participant,
-                    windows=int(mask.sum()),
-                    spectral_peak=peak_err[mask].mean(),
-                    teacher=teacher_err[mask].mean(),
-                    student_1block=student_err[mask].mean(),
-                )
+    tables = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for fold, (train_mask, test_mask) in enumerate(
+            k_fold(real, FLAGS.folds, seed=0)
+        ):
+            train, test = real.subset(train_mask), real.subset(test_mask)
+            trained = train_and_distill(
+                train, recipe, synthetic, pretrained, seed=fold
             )
-        print(f"fold {fold} done ({time.perf_counter() - start:.0f} s)")
-
-    table = pd.DataFrame(rows).sort_values("participant")
+            path = export_tflite(
+                trained.student,
+                f"{tmp}/fold{fold}.tflite",
+                "int8",
+                representative_data=train.windows,
+            )
+            table = score(test, trained, LiteRTModel(path))
+            table.insert(0, "fold", fold)
+            tables.append(table)
+            print(
+                table.to_string(
+                    index=False, header=fold == 0, float_format="%.2f"
+                ),
+                f"({time.perf_counter() - start:.0f} s)",
+                flush=True,
+            )
+            keras.backend.clear_session()
+    table = pd.concat(tables).sort_values("recording")
+    if FLAGS.out:
+        table.to_csv(FLAGS.out, index=False)
+    columns = [c for c in table.columns if c not in ("fold", "recording")]
+    columns.remove("windows")
+    means = table[columns].mean()
     print(table.to_string(index=False, float_format="%.2f"))
-    means = table[["spectral_peak", "teacher", "student_1block"]].mean()
     print(
-        f"mean per-participant MAE (BPM): spectral peak "
-        f"{means['spectral_peak']:.2f}, teacher ({FLAGS.teacher_blocks} "
-        f"blocks) {means['teacher']:.2f}, 1-block DKD student "
-        f"{means['student_1block']:.2f}; {time.perf_counter() - start:.0f} s"
+        "mean per-participant MAE (BPM): "
+        + ", ".join(f"{c} {means[c]:.2f}" for c in columns)
+        + f"; median int8+tracker {np.median(table['int8+tracker']):.2f}; "
+        f"{time.perf_counter() - start:.0f} s"
     )
 
 

@@ -6,7 +6,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_ppg_kd import losses as losses_lib
-from keras_ppg_kd.losses.base import sparse_ce
+from keras_ppg_kd.losses.base import check_non_negative, sparse_ce
 from keras_ppg_kd.losses.feature import make_adapter
 from keras_ppg_kd.metrics import HeartRateMAE
 
@@ -48,6 +48,10 @@ class Distiller(keras.Model):
         loss: A strategy, an alias (``"hard"``, ``"soft"``, ``"dkd"``,
             ``"feature"``) or a list of them.
         loss_weights: One weight per strategy (default 1 each).
+        label_sigma: Width in classes (BPM for 1-BPM classes) of the
+            ordinal soft target of the CE on the true labels; 0 is the
+            one-hot CE. Labels may be fractional class positions (from
+            HR-changing augmentation, :mod:`keras_ppg_kd.data.augment`).
         name: Model name.
 
     Example:
@@ -63,10 +67,13 @@ class Distiller(keras.Model):
         student,
         loss="dkd",
         loss_weights=None,
+        label_sigma=0.0,
         name="distiller",
         **kwargs,
     ):
         super().__init__(name=name, **kwargs)
+        check_non_negative(label_sigma=label_sigma)
+        self.label_sigma = float(label_sigma)
         self._check_compatible(teacher, student)
         loss_list = loss if isinstance(loss, (list, tuple)) else [loss]
         self.distillation_losses = [losses_lib.get(item) for item in loss_list]
@@ -171,7 +178,7 @@ class Distiller(keras.Model):
             teacher = self._teacher_outputs(window, training=False)
         student = self._student_outputs(window, training=training)
         logits = student["logits"]
-        ce = sparse_ce(y, logits)
+        ce = sparse_ce(y, logits, self.label_sigma)
         kd = 0.0
         step = self.optimizer.iterations if self.optimizer else None
         for item, weight, adapter in zip(
@@ -259,6 +266,7 @@ class Distiller(keras.Model):
                 for item in self.distillation_losses
             ],
             "loss_weights": self.loss_weights,
+            "label_sigma": self.label_sigma,
         }
 
     @classmethod

@@ -3,11 +3,12 @@
 Each participant has their own pulse morphology (systolic peak, dicrotic
 notch and diastolic wave), resting heart rate, perfusion amplitude and
 respiratory rate. A session is a sequence of activities (rest, walking,
-running, cycling, arm motion); heart rate follows each activity's target
+running, cycling, arm motion, boxing); heart rate follows each activity's target
 with a physiological lag, beat-to-beat variability and respiratory sinus
 arrhythmia. The PPG carries respiratory amplitude modulation, baseline
-wander, motion artefacts at the activity's cadence and its harmonics (with
-a matching 3-axis accelerometer), sensor noise and ADC clipping. Labels are
+wander, motion artefacts at the activity's cadence and its harmonics and
+irregular arm movements that follow no cadence (with a matching 3-axis
+accelerometer), sensor noise and ADC clipping. Labels are
 the true mean heart rate of the beats inside each window (exact).
 
 Everything is vectorised NumPy and reproducible from ``(seed, index)``:
@@ -21,13 +22,16 @@ from scipy import signal
 
 from keras_ppg_kd.data.transforms import Recording
 
-# name: (HR rise over resting in BPM, arm cadence Hz, artefact amplitude)
+# name: (HR rise over resting in BPM, arm cadence Hz, periodic artefact
+# amplitude, irregular movements per second)
 ACTIVITIES = {
-    "rest": (0.0, None, (0.0, 0.0)),
-    "walking": (25.0, (0.8, 1.0), (0.4, 1.2)),
-    "running": (75.0, (1.3, 1.5), (0.8, 2.5)),
-    "cycling": (45.0, (1.0, 1.4), (0.2, 0.8)),
-    "arm_motion": (15.0, (0.7, 2.2), (0.8, 2.0)),
+    "rest": (0.0, None, (0.0, 0.0), 0.0),
+    "walking": (25.0, (0.8, 1.0), (0.4, 1.2), 0.1),
+    "running": (75.0, (1.3, 1.5), (0.8, 2.5), 0.1),
+    "cycling": (45.0, (1.0, 1.4), (0.2, 0.8), 0.0),
+    "arm_motion": (15.0, (0.7, 2.2), (0.8, 2.0), 0.8),
+    # punches, curls, waving: irregular arm movements dominate
+    "boxing": (55.0, (0.5, 1.2), (0.1, 0.6), 2.0),
 }
 
 
@@ -50,11 +54,12 @@ class SyntheticConfig:
     seed: int = 0
     segment_seconds: tuple = (45.0, 150.0)
     activity_weights: tuple = (
-        ("rest", 0.3),
+        ("rest", 0.25),
         ("walking", 0.2),
         ("running", 0.2),
-        ("cycling", 0.15),
+        ("cycling", 0.1),
         ("arm_motion", 0.15),
+        ("boxing", 0.1),
     )
 
     def __post_init__(self):
@@ -101,14 +106,14 @@ def generate_recording(index, config=SyntheticConfig()):
     t = np.arange(n) / fs
 
     # --- participant ---
-    resting_hr = rng.normal(66, 9)
+    resting_hr = rng.normal(70, 11)
     perfusion = rng.lognormal(0.0, 0.35)
     resp_rate = rng.uniform(0.2, 0.33)
     systole = rng.uniform(0.14, 0.22), rng.uniform(0.05, 0.08)
     diastole = (
         systole[0] + rng.uniform(0.25, 0.33),
         rng.uniform(0.08, 0.13),
-        rng.uniform(0.2, 0.55),
+        rng.uniform(0.2, 0.9),
     )
     notch_depth = rng.uniform(0.05, 0.2)
 
@@ -184,6 +189,17 @@ def generate_recording(index, config=SyntheticConfig()):
         for h in range(3)
     )
     ppg += perfusion * amp_t * motion
+    # Irregular movements: smooth bumps of random sign and width at random
+    # times (Poisson), not locked to any cadence.
+    rate = np.array([ACTIVITIES[a][3] for a in seg_names])[segment]
+    events = rng.random(n) < rate / fs
+    jerk = np.zeros(n)
+    jerk[events] = rng.normal(0.0, 1.0, int(events.sum()))
+    width = rng.uniform(0.08, 0.3) * fs
+    taps = np.arange(-int(4 * width), int(4 * width) + 1)
+    jerk = np.convolve(jerk, -taps * np.exp(-0.5 * (taps / width) ** 2), "same")
+    jerk *= rng.uniform(1.0, 3.0) / (np.abs(jerk).max() + 1e-12)
+    ppg += perfusion * jerk
     axes_w = rng.uniform(0.3, 1.0, (3, 3))
     acc = np.stack(
         [
@@ -196,6 +212,7 @@ def generate_recording(index, config=SyntheticConfig()):
         ],
         axis=1,
     )
+    acc += jerk[:, None] * rng.uniform(0.3, 1.0, 3)
     acc += np.array([0.0, 0.0, 1.0]) + 0.02 * rng.standard_normal((n, 3))
 
     # --- sensor noise and ADC clipping ---

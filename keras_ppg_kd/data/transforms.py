@@ -433,11 +433,29 @@ def _activity_at(activity, starts_s, config):
     return np.asarray(labels, dtype=object)[index]
 
 
+def as_signal(ppg, where="ppg"):
+    """A 1-D float64 signal from ``(n,)``, ``(n, 1)`` or ``(1, n)`` input.
+
+    Raises:
+        ValueError: any other shape (several channels or columns would
+            otherwise be interleaved into one signal), naming the shape.
+    """
+    x = np.asarray(ppg, dtype="float64")
+    if x.ndim == 2 and 1 in x.shape:
+        x = x.reshape(-1)
+    if x.ndim != 1:
+        raise ValueError(
+            f"{where} must be one signal, shape (n,), (n, 1) or (1, n). "
+            f"Received: shape={x.shape}. Pick one channel/column first."
+        )
+    return x
+
+
 def windows_from_signal(ppg, fs, config=WindowConfig()):
     """Windows of a user's own recording, ready for ``model.predict``.
 
     Args:
-        ppg: Green PPG samples, shape ``(n,)``.
+        ppg: Green PPG samples, shape ``(n,)`` (or ``(n, 1)``, ``(1, n)``).
         fs: Sampling rate in Hz (any; resampled to ``config.target_rate``).
         config: The :class:`WindowConfig`.
 
@@ -447,11 +465,22 @@ def windows_from_signal(ppg, fs, config=WindowConfig()):
         flat or clipped signal are dropped (the start times show which
         remain); use :func:`windows_from_recording` for the drop counts.
 
+    Raises:
+        ValueError: a multi-channel array, or no window left (the message
+            gives the drop counts per reason).
+
     Example:
     >>> x, t = windows_from_signal(np.random.randn(64 * 60), fs=64)
     >>> x.shape, t[:3]
     ((27, 200, 1), array([0., 2., 4.], dtype=float32))
     """
-    recording = Recording(dataset="user", participant="user", ppg=ppg, fs=fs)
+    recording = Recording(
+        dataset="user", participant="user", ppg=as_signal(ppg), fs=fs
+    )
     found = windows_from_recording(recording, config, labelled=False)
+    if len(found) == 0:
+        raise ValueError(
+            "No usable window in this recording; dropped per reason: "
+            f"{dict(found.dropped)}."
+        )
     return found.windows, found.start_times

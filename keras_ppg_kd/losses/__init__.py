@@ -6,7 +6,11 @@ A new strategy is one file, one line in ``REGISTRY`` and one test file.
 import keras
 
 from keras_ppg_kd import _backend  # noqa: F401
-from keras_ppg_kd.losses.base import PPGDistillationLoss
+from keras_ppg_kd.losses.base import (
+    HeartRateCrossEntropy,
+    PPGDistillationLoss,
+    sparse_ce,
+)
 from keras_ppg_kd.losses.dkd import DKD, dkd_loss, dkd_terms
 from keras_ppg_kd.losses.feature import (
     FeatureDistillation,
@@ -41,6 +45,7 @@ __all__ = [
     "DKD",
     "FeatureDistillation",
     "HardDistillation",
+    "HeartRateCrossEntropy",
     "PPGDistillationLoss",
     "REGISTRY",
     "SoftDistillation",
@@ -50,4 +55,5 @@ __all__ = [
     "get",
     "hard_distillation_loss",
     "soft_distillation_loss",
+    "sparse_ce",
 ]

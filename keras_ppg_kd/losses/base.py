@@ -16,13 +16,81 @@ def as_float32(*tensors):
     return [ops.cast(t, "float32") for t in tensors]
 
 
-def sparse_ce(labels, logits):
-    """Mean sparse categorical cross-entropy from logits, in float32."""
+def class_index(labels):
+    """Integer classes from labels that may be fractional class positions.
+
+    Augmentation that rescales heart rate (time stretch) gives labels
+    between classes; they round half up, like :func:`bpm_to_class`.
+    """
+    labels = ops.reshape(labels, (-1,))
+    if "int" in str(labels.dtype):
+        return ops.cast(labels, "int32")
+    return ops.cast(ops.floor(ops.cast(labels, "float32") + 0.5), "int32")
+
+
+def ordinal_targets(labels, num_classes, sigma):
+    """Gaussian soft targets around each (possibly fractional) label.
+
+    Args:
+        labels: ``(batch,)`` class positions.
+        num_classes: Number of classes.
+        sigma: Standard deviation in classes (BPM for 1-BPM classes).
+
+    Returns:
+        ``(batch, num_classes)`` float32 rows that sum to 1.
+    """
+    labels = ops.reshape(ops.cast(labels, "float32"), (-1, 1))
+    centres = ops.arange(num_classes, dtype="float32")[None, :]
+    weights = ops.exp(-0.5 * ops.square((centres - labels) / sigma))
+    return weights / ops.sum(weights, axis=-1, keepdims=True)
+
+
+def sparse_ce(labels, logits, sigma=0.0):
+    """Mean cross-entropy from logits, in float32.
+
+    Args:
+        labels: ``(batch,)`` class indices or fractional class positions.
+        logits: ``(batch, classes)``.
+        sigma: 0 for the one-hot CE on the rounded label; > 0 for ordinal
+            soft targets (a Gaussian of this width in classes around the
+            label), which tell the model that 71 BPM is a better answer
+            than 140 BPM for a 70 BPM window.
+    """
     (logits,) = as_float32(logits)
-    labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
     log_p = ops.log_softmax(logits, axis=-1)
-    picked = ops.take_along_axis(log_p, labels[:, None], axis=-1)
+    if sigma > 0:
+        targets = ordinal_targets(labels, logits.shape[-1], sigma)
+        return -ops.mean(ops.sum(targets * log_p, axis=-1))
+    picked = ops.take_along_axis(log_p, class_index(labels)[:, None], axis=-1)
     return -ops.mean(picked)
+
+
+@keras.saving.register_keras_serializable(package="keras_ppg_kd")
+class HeartRateCrossEntropy(keras.losses.Loss):
+    """Cross-entropy on heart-rate classes, optionally with ordinal targets.
+
+    Accepts integer classes or fractional class positions (from
+    HR-changing augmentation) as ``y_true``; see :func:`sparse_ce`.
+
+    Args:
+        sigma: Width of the Gaussian soft target in classes (BPM for the
+            default 1-BPM classes); 0 is the plain one-hot CE.
+        name: Loss name.
+
+    Example:
+    >>> model.compile("adam", loss=HeartRateCrossEntropy(sigma=2.0))
+    """
+
+    def __init__(self, sigma=0.0, name="hr_cross_entropy", **kwargs):
+        check_non_negative(sigma=sigma)
+        super().__init__(name=name, **kwargs)
+        self.sigma = float(sigma)
+
+    def call(self, y_true, y_pred):
+        return sparse_ce(y_true, y_pred, self.sigma)
+
+    def get_config(self):
+        return {**super().get_config(), "sigma": self.sigma}
 
 
 def check_temperature(temperature):

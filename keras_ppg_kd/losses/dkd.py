@@ -8,6 +8,7 @@ from keras_ppg_kd.losses.base import (
     as_float32,
     check_non_negative,
     check_temperature,
+    class_index,
 )
 
 _MASKED = -1e9  # a logit that softmax turns into exactly 0 probability
@@ -32,7 +33,7 @@ def dkd_terms(teacher_logits, student_logits, labels, temperature=2.0):
     """
     teacher_logits, student_logits = as_float32(teacher_logits, student_logits)
     num_classes = teacher_logits.shape[-1]
-    labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
+    labels = class_index(labels)
     target = ops.one_hot(labels, num_classes, dtype="bool")
     t = teacher_logits / temperature
     s = student_logits / temperature

@@ -12,10 +12,11 @@ import time
 import keras
 import numpy as np
 
+from keras_ppg_kd.data.augment import augmented_dataset
 from keras_ppg_kd.data.pipeline import to_dataset
 from keras_ppg_kd.distiller import Distiller, cached_dataset
 from keras_ppg_kd.heart_rate import logits_to_bpm
-from keras_ppg_kd.losses import FeatureDistillation
+from keras_ppg_kd.losses import FeatureDistillation, HeartRateCrossEntropy
 from keras_ppg_kd.losses import get as get_loss
 from keras_ppg_kd.models import ResNet1D, mlp_for_budget
 
@@ -102,13 +103,64 @@ def evaluate(model, windows, batch_size=512):
     return float(np.mean(np.abs(error))), float(np.sqrt(np.mean(error**2)))
 
 
-def _fit(model, data, epochs, callbacks, verbose):
+class SelectOnValidation(keras.callbacks.Callback):
+    """Keep the weights of the epoch with the lowest validation HR MAE.
+
+    Model selection on participants held out of training, instead of the
+    last epoch: at the end of training the best epoch's weights are
+    restored. Works for plain models and for a :class:`Distiller` (its
+    student is scored).
+
+    Args:
+        validation: A :class:`~keras_ppg_kd.data.WindowSet` of held-out
+            participants.
+        batch_size: Prediction batch size.
+    """
+
+    def __init__(self, validation, batch_size=512):
+        super().__init__()
+        if len(validation) == 0:
+            raise ValueError("SelectOnValidation needs validation windows.")
+        self.validation = validation
+        self.batch_size = batch_size
+        self.best_mae = np.inf
+        self.best_epoch = -1
+        self.history = []
+        self._best_weights = None
+
+    def _scored(self):
+        return getattr(self.model, "student", self.model)
+
+    def on_epoch_end(self, epoch, logs=None):
+        mae, _ = evaluate(self._scored(), self.validation, self.batch_size)
+        self.history.append(mae)
+        if logs is not None:
+            logs["val_hr_mae"] = mae
+        if mae < self.best_mae:
+            self.best_mae, self.best_epoch = mae, epoch
+            self._best_weights = self._scored().get_weights()
+
+    def on_train_end(self, logs=None):
+        if self._best_weights is not None:
+            self._scored().set_weights(self._best_weights)
+
+
+def _training_data(train, batch_size, seed, augmentation):
+    if augmentation is None:
+        return to_dataset(train, batch_size, seed=seed)
+    return augmented_dataset(train, augmentation, batch_size, seed=seed)
+
+
+def _fit(model, data, epochs, callbacks, verbose, validation=None):
     start = time.perf_counter()
+    callbacks = list(callbacks)
+    if validation is not None:
+        callbacks.append(SelectOnValidation(validation))
     # The tf.data pipeline shuffles; fit's own shuffle would only warn.
     model.fit(
         data,
         epochs=epochs,
-        callbacks=list(callbacks),
+        callbacks=callbacks,
         verbose=verbose,
         shuffle=False,
     )
@@ -144,6 +196,9 @@ def train_scratch(
     callbacks=(),
     verbose=0,
     role="scratch",
+    label_sigma=0.0,
+    augmentation=None,
+    validation=None,
 ):
     """Train a model with cross-entropy alone (a scratch baseline).
 
@@ -160,6 +215,12 @@ def train_scratch(
         callbacks: Keras callbacks (e.g. ``BackupAndRestore``).
         verbose: Keras verbosity.
         role: Written to the record (``"teacher"`` for teachers).
+        label_sigma: Ordinal soft targets: a Gaussian of this width (BPM)
+            around the label; 0 is the study's one-hot CE.
+        augmentation: A :class:`~keras_ppg_kd.data.augment.Augmentation`
+            applied to every training batch, or None.
+        validation: Held-out WindowSet; when given, the epoch with the
+            lowest validation MAE is kept (:class:`SelectOnValidation`).
 
     Returns:
         ``(model, Result)``.
@@ -168,14 +229,15 @@ def train_scratch(
     model = build_model(kind, size)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        loss=HeartRateCrossEntropy(label_sigma),
     )
     wall = _fit(
         model,
-        to_dataset(train, batch_size, seed=seed),
+        _training_data(train, batch_size, seed, augmentation),
         epochs,
         callbacks,
         verbose,
+        validation,
     )
     strategy = "teacher" if role == "teacher" else "scratch"
     return model, _record(
@@ -216,6 +278,9 @@ def distill(
     fold=0,
     callbacks=(),
     verbose=0,
+    label_sigma=0.0,
+    augmentation=None,
+    validation=None,
 ):
     """Distil a new student from ``teacher`` with one strategy.
 
@@ -230,8 +295,10 @@ def distill(
         teacher_outputs: Cached teacher outputs on ``train``
             (:meth:`Distiller.teacher_outputs`); computed when None. Share
             them across the students of one teacher.
-        epochs, batch_size, learning_rate, seed, fold, callbacks, verbose:
-            As in :func:`train_scratch`.
+        epochs, batch_size, learning_rate, seed, fold, callbacks, verbose,
+            label_sigma, augmentation, validation: As in
+            :func:`train_scratch`. With augmentation the teacher runs on
+            every augmented batch (its outputs cannot be cached).
 
     Returns:
         ``(student, Result)``; the record's ``teacher`` is the teacher's
@@ -240,20 +307,26 @@ def distill(
     keras.utils.set_random_seed(seed)
     student = build_model(kind, size)
     distiller = Distiller(
-        teacher, student, loss=resolve_strategy(strategy, kind)
+        teacher,
+        student,
+        loss=resolve_strategy(strategy, kind),
+        label_sigma=label_sigma,
     )
     distiller.compile(optimizer=keras.optimizers.Adam(learning_rate))
-    if teacher_outputs is None:
-        teacher_outputs = distiller.teacher_outputs(train.windows)
-    needed = {"logits", *distiller.teacher_taps}
-    data = cached_dataset(
-        train.windows,
-        train.label,
-        {key: teacher_outputs[key] for key in needed},
-        batch_size,
-        seed=seed,
-    )
-    wall = _fit(distiller, data, epochs, callbacks, verbose)
+    if augmentation is not None:
+        data = augmented_dataset(train, augmentation, batch_size, seed=seed)
+    else:
+        if teacher_outputs is None:
+            teacher_outputs = distiller.teacher_outputs(train.windows)
+        needed = {"logits", *distiller.teacher_taps}
+        data = cached_dataset(
+            train.windows,
+            train.label,
+            {key: teacher_outputs[key] for key in needed},
+            batch_size,
+            seed=seed,
+        )
+    wall = _fit(distiller, data, epochs, callbacks, verbose, validation)
     items = strategy if isinstance(strategy, (list, tuple)) else [strategy]
     name = "+".join(
         s if isinstance(s, str) else type(s).__name__ for s in items

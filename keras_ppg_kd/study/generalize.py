@@ -1,0 +1,334 @@
+"""The recipe that generalizes: train, distil, export and track, then score.
+
+One path from labelled windows to what ships on a watch, used by
+``examples/train_and_deploy.py`` and by the generalization evaluations
+(leave-one-participant-out on SPC 2015, leave-one-activity-out on
+synthetic data):
+
+1. a ResNet1D teacher pre-trained on the built-in synthetic data, then
+   trained on the real windows with synthetic windows mixed in (so the
+   synthetic variety survives), with HR-changing and HR-preserving
+   augmentation (:mod:`keras_ppg_kd.data.augment`) and ordinal soft
+   targets; the epoch is chosen on participants held out of training;
+2. a small student distilled from it with DKD on the same augmented
+   stream, selected the same way;
+3. an :class:`~keras_ppg_kd.tracking.HRTracker` whose transition is learned
+   from the training labels and whose temperature is calibrated on the
+   held-out participants.
+
+:func:`score` then reports, per recording, the spectral peak, the teacher,
+the student, its int8 LiteRT file and the int8 file with the causal
+tracker (and offline smoothing).
+"""
+
+import dataclasses
+import time
+
+import keras
+import numpy as np
+import pandas as pd
+
+from keras_ppg_kd.baselines import spectral_peak_bpm
+from keras_ppg_kd.data.augment import Augmentation, augmented_dataset
+from keras_ppg_kd.data.splits import participant_keys
+from keras_ppg_kd.data.synthetic import SyntheticConfig, generate_recording
+from keras_ppg_kd.data.transforms import WindowSet, windows_from_recording
+from keras_ppg_kd.distiller import Distiller
+from keras_ppg_kd.heart_rate import logits_to_bpm
+from keras_ppg_kd.losses import HeartRateCrossEntropy
+from keras_ppg_kd.losses import get as get_loss
+from keras_ppg_kd.models import ResNet1D
+from keras_ppg_kd.study.recipes import SelectOnValidation
+from keras_ppg_kd.tracking import HRTracker
+
+
+@dataclasses.dataclass(frozen=True)
+class GeneralizingRecipe:
+    """Settings of :func:`train_and_distill` (defaults: the measured best).
+
+    Args:
+        teacher_blocks: Teacher ResNet1D blocks.
+        student_blocks: Student ResNet1D blocks.
+        strategy: Distillation strategy (alias or loss config).
+        label_sigma: Ordinal soft-target width in BPM (0: one-hot CE).
+        augmentation: Training augmentation, or None.
+        synthetic_participants: Synthetic participants for pre-training and
+            mixing in (0 disables both).
+        synthetic_minutes: Minutes per synthetic participant.
+        synthetic_seed: Seed of the synthetic data.
+        mix_fraction: Synthetic windows mixed into real training, as a
+            fraction of the real window count.
+        pretrain_epochs: Teacher epochs on synthetic data alone.
+        teacher_epochs: Teacher epochs on the (mixed) training data.
+        student_epochs: Student epochs.
+        batch_size: Batch size.
+        pretrain_learning_rate: Adam learning rate for pre-training.
+        learning_rate: Adam learning rate for training and distillation.
+        validation_participants: Training participants held out for model
+            selection and calibration (0: last epoch, no calibration).
+    """
+
+    teacher_blocks: int = 6
+    student_blocks: int = 1
+    strategy: str = "dkd"
+    label_sigma: float = 2.0
+    augmentation: Augmentation | None = Augmentation()
+    synthetic_participants: int = 16
+    synthetic_minutes: float = 10.0
+    synthetic_seed: int = 21
+    mix_fraction: float = 1.0
+    pretrain_epochs: int = 12
+    teacher_epochs: int = 12
+    student_epochs: int = 15
+    batch_size: int = 32
+    pretrain_learning_rate: float = 1e-3
+    learning_rate: float = 3e-4
+    validation_participants: int = 2
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+
+@dataclasses.dataclass
+class Trained:
+    """What :func:`train_and_distill` returns.
+
+    Attributes:
+        teacher: The teacher model.
+        student: The distilled student model.
+        tracker: The calibrated :class:`HRTracker`.
+        validation: The held-out training participants (may be empty).
+        log: Timings and selected epochs.
+    """
+
+    teacher: keras.Model
+    student: keras.Model
+    tracker: HRTracker
+    validation: WindowSet
+    log: dict
+
+
+def synthetic_windows(recipe, exclude_activities=()):
+    """The recipe's synthetic windows (optionally without some activities).
+
+    Excluded activities are removed from the generator's schedule, so no
+    window of them exists (for leave-one-activity-out evaluation).
+    """
+    weights = tuple(
+        (name, weight)
+        for name, weight in SyntheticConfig.activity_weights
+        if name not in exclude_activities
+    )
+    config = SyntheticConfig(
+        num_participants=recipe.synthetic_participants,
+        minutes=recipe.synthetic_minutes,
+        seed=recipe.synthetic_seed,
+        activity_weights=weights,
+    )
+    return WindowSet.concatenate(
+        windows_from_recording(generate_recording(i, config)[0])
+        for i in range(config.num_participants)
+    )
+
+
+def _data(windows, recipe, seed):
+    return augmented_dataset(
+        windows,
+        recipe.augmentation or _NO_AUGMENTATION,
+        recipe.batch_size,
+        seed=seed,
+    )
+
+
+# Identity augmentation: the same stream of fractional labels, no change.
+_NO_AUGMENTATION = Augmentation(
+    stretch_prob=0.0, flip_prob=0.0, motion_prob=0.0, noise_std=0.0
+)
+
+
+def pretrain_teacher(recipe, synthetic, seed=0, verbose=0):
+    """A teacher trained on synthetic windows only (shareable by folds)."""
+    keras.utils.set_random_seed(seed)
+    teacher = ResNet1D(recipe.teacher_blocks)
+    teacher.compile(
+        keras.optimizers.Adam(recipe.pretrain_learning_rate),
+        HeartRateCrossEntropy(recipe.label_sigma),
+    )
+    teacher.fit(
+        _data(synthetic, recipe, seed),
+        epochs=recipe.pretrain_epochs,
+        verbose=verbose,
+    )
+    return teacher
+
+
+def split_validation(windows, count, seed=0):
+    """``(train, validation)``: ``count`` whole participants held out."""
+    keys = participant_keys(windows)
+    unique = np.unique(keys)
+    if count <= 0:
+        return windows, windows.subset(np.zeros(len(windows), bool))
+    if count >= len(unique):
+        raise ValueError(
+            f"Cannot hold out {count} validation participants from "
+            f"{len(unique)}; lower validation_participants."
+        )
+    chosen = np.random.default_rng(seed).choice(unique, count, replace=False)
+    held = np.isin(keys, chosen)
+    return windows.subset(~held), windows.subset(held)
+
+
+def train_and_distill(
+    train,
+    recipe=GeneralizingRecipe(),
+    synthetic=None,
+    pretrained=None,
+    seed=0,
+    verbose=0,
+):
+    """Teacher, student and tracker from labelled windows.
+
+    Args:
+        train: Labelled training :class:`WindowSet` (all participants the
+            user has; ``recipe.validation_participants`` of them are held
+            out for selection and calibration).
+        recipe: The :class:`GeneralizingRecipe`.
+        synthetic: Synthetic windows to mix in (built from the recipe when
+            None and ``recipe.synthetic_participants > 0``).
+        pretrained: Teacher weights from :func:`pretrain_teacher` (trained
+            here when None and synthetic data are used).
+        seed: Seed for weights, shuffling and the validation split.
+        verbose: Keras verbosity.
+
+    Returns:
+        A :class:`Trained`.
+    """
+    start = time.perf_counter()
+    log = {}
+    fit_set, validation = split_validation(
+        train, recipe.validation_participants, seed
+    )
+    if recipe.synthetic_participants and synthetic is None:
+        synthetic = synthetic_windows(recipe)
+    if synthetic is not None and pretrained is None:
+        pretrained = pretrain_teacher(recipe, synthetic, seed).get_weights()
+        log["pretrain_s"] = time.perf_counter() - start
+    mixed = fit_set
+    if synthetic is not None and recipe.mix_fraction > 0:
+        rng = np.random.default_rng(seed)
+        share = min(1.0, recipe.mix_fraction * len(fit_set) / len(synthetic))
+        mixed = WindowSet.concatenate(
+            [fit_set, synthetic.subset(rng.random(len(synthetic)) < share)]
+        )
+
+    def callbacks():
+        return [SelectOnValidation(validation)] if len(validation) else []
+
+    keras.utils.set_random_seed(seed)
+    teacher = ResNet1D(recipe.teacher_blocks)
+    if pretrained is not None:
+        teacher.set_weights(pretrained)
+    teacher.compile(
+        keras.optimizers.Adam(recipe.learning_rate),
+        HeartRateCrossEntropy(recipe.label_sigma),
+    )
+    selector = callbacks()
+    teacher.fit(
+        _data(mixed, recipe, seed),
+        epochs=recipe.teacher_epochs,
+        callbacks=selector,
+        verbose=verbose,
+    )
+    log["teacher_epoch"] = selector[0].best_epoch if selector else None
+    log["teacher_s"] = time.perf_counter() - start
+
+    keras.utils.set_random_seed(seed)
+    student = ResNet1D(recipe.student_blocks)
+    distiller = Distiller(
+        teacher,
+        student,
+        loss=get_loss(recipe.strategy),
+        label_sigma=recipe.label_sigma,
+    )
+    distiller.compile(keras.optimizers.Adam(4 * recipe.learning_rate))
+    selector = callbacks()
+    distiller.fit(
+        _data(mixed, recipe, seed),
+        epochs=recipe.student_epochs,
+        callbacks=selector,
+        verbose=verbose,
+    )
+    teacher.trainable = True  # the Distiller froze it
+    log["student_epoch"] = selector[0].best_epoch if selector else None
+    log["student_s"] = time.perf_counter() - start
+
+    tracker = HRTracker.fit(
+        fit_set.hr_bpm, participant_keys(fit_set), fit_set.start_times
+    )
+    if len(validation):
+        logits = student.predict(validation.windows, verbose=0)
+        tracker = tracker.calibrate(logits, validation.hr_bpm)
+    log["wall_s"] = time.perf_counter() - start
+    return Trained(teacher, student, tracker, validation, log)
+
+
+def track(tracker, logits, windows, method="filter"):
+    """Apply a tracker recording by recording (in time order).
+
+    Args:
+        tracker: An :class:`HRTracker`.
+        logits: ``(n, classes)`` logits of ``windows``.
+        windows: The :class:`WindowSet` they belong to.
+        method: ``"filter"`` (causal), ``"smooth"`` or ``"viterbi"``.
+
+    Returns:
+        BPM per window, in the windows' order.
+    """
+    keys = participant_keys(windows)
+    bpm = np.empty(len(windows), "float32")
+    for key in np.unique(keys):
+        index = np.flatnonzero(keys == key)
+        index = index[np.argsort(windows.start_times[index])]
+        bpm[index] = getattr(tracker, method)(
+            logits[index], windows.start_times[index]
+        )
+    return bpm
+
+
+def score(test, trained=None, int8=None, extra=None):
+    """Per-recording MAE (BPM) of every estimator on ``test``.
+
+    Args:
+        test: Labelled test :class:`WindowSet`.
+        trained: A :class:`Trained` (teacher and student columns).
+        int8: A :class:`~keras_ppg_kd.deploy.LiteRTModel` of the student
+            (``int8``, ``int8+tracker`` and ``int8+offline`` columns; the
+            tracker comes from ``trained``).
+        extra: ``{column: bpm per window}`` to score beside them.
+
+    Returns:
+        A DataFrame, one row per recording, with a ``windows`` column.
+    """
+    bpm = {"spectral_peak": spectral_peak_bpm(test.windows)}
+    if trained is not None:
+        for name in ("teacher", "student"):
+            logits = getattr(trained, name).predict(
+                test.windows, batch_size=512, verbose=0
+            )
+            bpm[name] = np.asarray(logits_to_bpm(logits))
+    if int8 is not None:
+        logits = int8.predict(test.windows)
+        bpm["int8"] = np.asarray(logits_to_bpm(logits))
+        if trained is not None:
+            bpm["int8+tracker"] = track(trained.tracker, logits, test)
+            bpm["int8+offline"] = track(trained.tracker, logits, test, "smooth")
+    bpm.update(extra or {})
+    keys = participant_keys(test)
+    rows = []
+    for key in np.unique(keys):
+        mask = keys == key
+        row = {"recording": key, "windows": int(mask.sum())}
+        for name, values in bpm.items():
+            row[name] = float(np.mean(np.abs(values[mask] - test.hr_bpm[mask])))
+        rows.append(row)
+    return pd.DataFrame(rows)

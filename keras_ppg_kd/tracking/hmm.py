@@ -1,0 +1,485 @@
+"""Heart-rate tracking: an HMM over the model's class probabilities.
+
+One window's logits say which heart rates fit that window; heart rate also
+changes slowly from one 2 s step to the next. The tracker combines both:
+the hidden state is the heart-rate class, the transition is a Laplace
+distribution of the class change per stride (its scale learned from
+training labels; heavier-tailed than a Gaussian, as HR changes are, and
+computable in O(classes) by two first-order recursions) mixed with a small
+uniform *jump* probability (so a tracker that went wrong can
+recover), and the emission is the model's softmax at a calibrated
+temperature.
+
+- :meth:`HRTracker.step` / :meth:`HRTracker.filter`: the causal forward
+  filter, one step per window, constant memory (what ships to a watch; a
+  plain-C version is written by :meth:`HRTracker.export_c`).
+- :meth:`HRTracker.smooth` (forward-backward) and :meth:`HRTracker.viterbi`:
+  offline, using the whole recording.
+
+Gaps: consecutive windows ``k`` strides apart apply the transition ``k``
+times; a gap longer than ``max_gap_seconds`` resets the belief to uniform;
+window times that do not increase raise.
+
+Reference:
+    Bieri et al., "BeliefPPG: Uncertainty-aware Heart Rate Estimation from
+    PPG signals via Belief Propagation", UAI 2023 (belief propagation over
+    an HMM of HR bins with a transition prior learned from HR changes).
+"""
+
+import json
+import pathlib
+
+import numpy as np
+from scipy import optimize, signal, special
+
+from keras_ppg_kd.heart_rate import DEFAULT_CLASSES, HRClasses
+
+_FORMAT = "keras_ppg_kd.HRTracker/1"
+
+
+def _c_float(value):
+    """A float literal C reads back exactly (``0.5f``, ``1e-05f``)."""
+    return f"{float(value)!r}f"
+
+
+class HRTracker:
+    """Causal and offline heart-rate tracking over class logits.
+
+    Args:
+        transition_scale: Laplace scale of the HR change per stride (its
+            mean absolute value), in BPM.
+        jump_probability: Probability per stride of a jump to any class
+            (the floor that lets the tracker recover).
+        temperature: Emission temperature: probabilities are
+            ``softmax(logits / temperature)``.
+        stride_seconds: Time between consecutive windows.
+        max_gap_seconds: A longer gap between windows resets the belief.
+        classes: The :class:`~keras_ppg_kd.HRClasses` of the logits.
+
+    Example:
+    >>> tracker = HRTracker.fit(train.hr_bpm, train.participant,
+    ...                         train.start_times)
+    >>> tracker = tracker.calibrate(model.predict(val.windows), val.hr_bpm)
+    >>> bpm = tracker.filter(model.predict(test.windows), test.start_times)
+    """
+
+    def __init__(
+        self,
+        transition_scale=2.0,
+        jump_probability=1e-3,
+        temperature=1.0,
+        stride_seconds=2.0,
+        max_gap_seconds=30.0,
+        classes=DEFAULT_CLASSES,
+    ):
+        checks = {
+            "transition_scale": transition_scale > 0,
+            "jump_probability": 0 <= jump_probability < 1,
+            "temperature": temperature > 0,
+            "stride_seconds": stride_seconds > 0,
+            "max_gap_seconds": max_gap_seconds >= stride_seconds,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ValueError(
+                    f"Invalid `{name}`. Received: transition_scale="
+                    f"{transition_scale}, jump_probability={jump_probability}"
+                    f", temperature={temperature}, stride_seconds="
+                    f"{stride_seconds}, max_gap_seconds={max_gap_seconds}"
+                )
+        self.transition_scale = float(transition_scale)
+        self.jump_probability = float(jump_probability)
+        self.temperature = float(temperature)
+        self.stride_seconds = float(stride_seconds)
+        self.max_gap_seconds = float(max_gap_seconds)
+        self.classes = classes
+        # Kernel rho^|d| over class offsets d, normalised on the infinite
+        # line: sum_d rho^|d| = (1 + rho) / (1 - rho).
+        self.rho = float(np.exp(-classes.resolution / self.transition_scale))
+        self.kernel_norm = (1.0 - self.rho) / (1.0 + self.rho)
+
+    @property
+    def num_classes(self):
+        return self.classes.num_classes
+
+    # === Learning the prior and the temperature ===
+
+    @classmethod
+    def fit(
+        cls,
+        hr_bpm,
+        recording,
+        start_times,
+        stride_seconds=2.0,
+        min_scale=1.0,
+        **kwargs,
+    ):
+        """A tracker whose transition is learned from training labels.
+
+        The HR change per stride is measured between consecutive windows of
+        each recording; ``transition_scale`` is its mean absolute value
+        (at least ``min_scale``), ``jump_probability`` the fraction of
+        changes beyond six of those (at least 1e-3).
+
+        Args:
+            hr_bpm: Reference heart rate per window.
+            recording: Recording (participant) id per window.
+            start_times: Window start times in seconds.
+            stride_seconds: The windows' stride.
+            min_scale: Smallest transition scale, BPM.
+            **kwargs: Other :class:`HRTracker` arguments.
+        """
+        hr = np.asarray(hr_bpm, "float64")
+        ids = np.asarray(recording)
+        times = np.asarray(start_times, "float64")
+        if not len(hr) == len(ids) == len(times):
+            raise ValueError(
+                "hr_bpm, recording and start_times must have one entry per "
+                f"window. Received lengths {len(hr)}, {len(ids)}, "
+                f"{len(times)}"
+            )
+        order = np.lexsort((times, ids))
+        hr, ids, times = hr[order], ids[order], times[order]
+        consecutive = (ids[1:] == ids[:-1]) & np.isclose(
+            np.diff(times), stride_seconds
+        )
+        changes = np.diff(hr)[consecutive]
+        changes = changes[np.isfinite(changes)]
+        if len(changes) < 10:
+            raise ValueError(
+                f"Need at least 10 consecutive window pairs to learn the "
+                f"transition; found {len(changes)}."
+            )
+        scale = max(float(np.mean(np.abs(changes))), min_scale)
+        jumps = max(float(np.mean(np.abs(changes) > 6 * scale)), 1e-3)
+        return cls(
+            transition_scale=scale,
+            jump_probability=jumps,
+            stride_seconds=stride_seconds,
+            **kwargs,
+        )
+
+    def calibrate(self, logits, hr_bpm):
+        """A copy whose temperature minimises the NLL of the true classes.
+
+        Args:
+            logits: ``(n, num_classes)`` validation logits.
+            hr_bpm: Their reference heart rates.
+
+        Returns:
+            A new :class:`HRTracker` (this one is unchanged).
+        """
+        logits = self._check_logits(logits)
+        labels = np.clip(
+            self.classes._raw_class(hr_bpm), 0, self.num_classes - 1
+        ).astype(int)
+        # A Gaussian-smoothed target, so near misses count as near.
+        centres = np.arange(self.num_classes)
+        target = np.exp(-0.5 * ((centres - labels[:, None]) / 2.0) ** 2)
+        target /= target.sum(axis=1, keepdims=True)
+
+        def nll(log_t):
+            log_p = special.log_softmax(logits / np.exp(log_t), axis=1)
+            return -np.mean(np.sum(target * log_p, axis=1))
+
+        found = optimize.minimize_scalar(nll, bounds=(-3, 4), method="bounded")
+        return self.replace(temperature=float(np.exp(found.x)))
+
+    def replace(self, **changes):
+        """A copy with some arguments changed."""
+        return HRTracker.from_config({**self.get_config(), **changes})
+
+    # === The causal filter ===
+
+    def initial_state(self):
+        """The belief before any window: uniform over the classes."""
+        return np.full(self.num_classes, 1.0 / self.num_classes, "float32")
+
+    def emission(self, logits):
+        """Class probabilities at the calibrated temperature."""
+        return special.softmax(
+            np.asarray(logits, "float64") / self.temperature, axis=-1
+        )
+
+    def predict_state(self, belief, steps=1):
+        """The belief ``steps`` strides later, before seeing a window.
+
+        Works on ``(..., num_classes)`` arrays; rows need not sum to 1
+        (the backward pass sends messages through it).
+        """
+        for _ in range(int(steps)):
+            forward = signal.lfilter([1.0], [1.0, -self.rho], belief)
+            backward = signal.lfilter(
+                [1.0], [1.0, -self.rho], belief[..., ::-1]
+            )[..., ::-1]
+            spread = (forward + backward - belief) * self.kernel_norm
+            total = np.sum(belief, axis=-1, keepdims=True)
+            belief = (1.0 - self.jump_probability) * spread + (
+                self.jump_probability * total / self.num_classes
+            )
+        return belief
+
+    def step(self, belief, logits, steps=1):
+        """One causal update; returns the new belief (sums to 1).
+
+        Args:
+            belief: The previous belief (:meth:`initial_state` at first).
+            logits: This window's ``(num_classes,)`` logits.
+            steps: Strides since the previous window (1 without a gap).
+        """
+        logits = self._check_logits(np.asarray(logits)[None])[0]
+        posterior = self.predict_state(belief, steps) * self.emission(logits)
+        return (posterior / posterior.sum()).astype("float32")
+
+    def filter(self, logits, start_times=None):
+        """Causal HR estimates: each uses only the windows up to it.
+
+        Args:
+            logits: ``(n, num_classes)`` logits of one recording, in time
+                order.
+            start_times: Window start times in seconds (default: one
+                stride apart).
+
+        Returns:
+            float32 BPM per window.
+        """
+        return self._decode(self.filter_beliefs(logits, start_times))
+
+    def filter_beliefs(self, logits, start_times=None):
+        """The causal beliefs ``(n, num_classes)`` behind :meth:`filter`."""
+        logits = self._check_logits(logits)
+        steps = self._steps(len(logits), start_times)
+        beliefs = np.empty(logits.shape, "float32")
+        belief = self.initial_state()
+        for i, k in enumerate(steps):
+            if k == 0:
+                belief = self.initial_state()
+                k = 1  # the uniform prior is unchanged by one transition
+            belief = self.step(belief, logits[i], k)
+            beliefs[i] = belief
+        return beliefs
+
+    # === Offline ===
+
+    def smooth(self, logits, start_times=None):
+        """Offline HR: the argmax of the forward-backward posterior."""
+        logits = self._check_logits(logits)
+        steps = self._steps(len(logits), start_times)
+        emission = self.emission(logits)
+        forward = self.filter_beliefs(logits, start_times).astype("float64")
+        posterior = np.empty_like(forward)
+        backward = np.ones(self.num_classes)
+        posterior[-1] = forward[-1]
+        for i in range(len(logits) - 2, -1, -1):
+            k = steps[i + 1]
+            message = backward * emission[i + 1]
+            # The Laplace kernel is symmetric: the backward pass uses the
+            # same transition; after a reset the future says nothing.
+            backward = (
+                self.predict_state(message, k)
+                if k
+                else np.ones(self.num_classes)
+            )
+            backward /= backward.sum()
+            joint = forward[i] * backward
+            posterior[i] = joint / joint.sum()
+        return self._decode(posterior)
+
+    def viterbi(self, logits, start_times=None):
+        """Offline HR: the most likely HR path (Viterbi, in log space)."""
+        logits = self._check_logits(logits)
+        steps = self._steps(len(logits), start_times)
+        log_e = np.log(self.emission(logits) + 1e-30)
+        n, c = log_e.shape
+        back = np.zeros((n, c), "int32")
+        score = log_e[0] - np.log(c)
+        offsets = np.arange(c)
+        log_t = {}
+        for i in range(1, n):
+            if steps[i] == 0:
+                back[i] = np.argmax(score)
+                score = log_e[i] - np.log(c)
+                continue
+            if steps[i] not in log_t:
+                matrix = self.predict_state(np.eye(c), steps[i])
+                log_t[steps[i]] = np.log(matrix + 1e-30)
+            # from (rows) -> to (cols)
+            candidates = score[:, None] + log_t[steps[i]]
+            back[i] = np.argmax(candidates, axis=0)
+            score = candidates[back[i], offsets] + log_e[i]
+        path = np.empty(n, "int64")
+        path[-1] = np.argmax(score)
+        for i in range(n - 1, 0, -1):
+            path[i - 1] = back[i, path[i]]
+        return self.classes.centers[path]
+
+    # === Helpers ===
+
+    def _decode(self, beliefs):
+        return self.classes.centers[np.argmax(beliefs, axis=-1)]
+
+    def _check_logits(self, logits):
+        logits = np.asarray(logits, "float64")
+        if logits.ndim != 2 or logits.shape[-1] != self.num_classes:
+            raise ValueError(
+                f"Expected logits of shape (windows, {self.num_classes}). "
+                f"Received: shape={logits.shape}"
+            )
+        if len(logits) == 0:
+            raise ValueError("No windows to track: logits are empty.")
+        bad = ~np.isfinite(logits).all(axis=1)
+        if bad.any():
+            raise ValueError(
+                f"{int(bad.sum())} window(s) have NaN or Inf logits (first "
+                f"at index {int(np.argmax(bad))}); drop them and pass the "
+                "remaining windows' start_times so the gap is handled."
+            )
+        return logits
+
+    def _steps(self, n, start_times):
+        """Strides since the previous window; 0 marks a reset."""
+        if start_times is None:
+            return np.ones(n, "int64")
+        times = np.asarray(start_times, "float64").reshape(-1)
+        if len(times) != n:
+            raise ValueError(
+                f"start_times has {len(times)} entries for {n} windows."
+            )
+        gaps = np.diff(times)
+        if (gaps <= 0).any() or not np.isfinite(times).all():
+            where = int(np.argmax(~(gaps > 0))) + 1 if len(gaps) else 0
+            raise ValueError(
+                "start_times must be finite and strictly increasing; "
+                f"window {where} starts at {times[where]} s."
+            )
+        steps = np.maximum(np.round(gaps / self.stride_seconds), 1)
+        steps[gaps > self.max_gap_seconds] = 0
+        return np.concatenate([[0], steps]).astype("int64")
+
+    # === Deployment ===
+
+    def exp_table(self, logit_scale):
+        """Emission lookup for int8 logits: ``exp(-d * scale / T)``.
+
+        Entry ``d`` (0-255) is the unnormalised probability of a class
+        whose quantized logit is ``d`` below the window's largest.
+        """
+        if not logit_scale > 0:
+            raise ValueError(
+                f"`logit_scale` must be positive. Received: {logit_scale}"
+            )
+        d = np.arange(256, dtype="float64")
+        return np.exp(-d * logit_scale / self.temperature).astype("float32")
+
+    def export_c(self, directory, logit_scale):
+        """Write the plain-C causal tracker for an int8 student.
+
+        Writes ``hr_tracker.c``, ``hr_tracker.h`` and
+        ``hr_tracker_params.h`` (transition constants, jump probability,
+        emission lookup table for the student's output quantization
+        ``logit_scale``) into ``directory``. State per stream: the belief
+        and a scratch, ``num_classes`` floats each; constants: 256 floats.
+
+        Args:
+            directory: Output folder (created).
+            logit_scale: Scale of the int8 student's output tensor
+                (``inspect_tflite(path).output_scale``).
+
+        Returns:
+            The paths written.
+        """
+        out = pathlib.Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        here = pathlib.Path(__file__).parent
+        written = []
+        for name in ("hr_tracker.c", "hr_tracker.h"):
+            target = out / name
+            target.write_text((here / name).read_text())
+            written.append(target)
+
+        def array(values):
+            rows = [
+                ", ".join(_c_float(v) for v in values[i : i + 6])
+                for i in range(0, len(values), 6)
+            ]
+            return "{\n    " + ",\n    ".join(rows) + "}"
+
+        params = out / "hr_tracker_params.h"
+        params.write_text(
+            "/* Written by keras_ppg_kd HRTracker.export_c: "
+            f"{self!r}, logit_scale={logit_scale!r}. */\n"
+            "#ifndef HR_TRACKER_PARAMS_H_\n#define HR_TRACKER_PARAMS_H_\n"
+            f"#define HRT_NUM_CLASSES {self.num_classes}\n"
+            f"#define HRT_RHO {_c_float(self.rho)}\n"
+            f"#define HRT_KERNEL_NORM {_c_float(self.kernel_norm)}\n"
+            f"#define HRT_JUMP {_c_float(self.jump_probability)}\n"
+            f"#define HRT_MIN_BPM {_c_float(self.classes.min_bpm)}\n"
+            f"#define HRT_RESOLUTION {_c_float(self.classes.resolution)}\n"
+            "static const float hrt_exp_lut[256] = "
+            f"{array(self.exp_table(logit_scale))};\n"
+            "#endif /* HR_TRACKER_PARAMS_H_ */\n"
+        )
+        written.append(params)
+        return written
+
+    def cost(self):
+        """Per-window cost of the causal step (one stride, no gap).
+
+        Returns:
+            ``{"macs", "state_bytes", "constant_bytes"}``: multiply-adds
+            (two recursions, the mix with the jump floor, the emission
+            product and the normalisation: 5 per class), the per-stream
+            state (belief and scratch, float32) and the lookup table.
+        """
+        c = self.num_classes
+        return {"macs": 5 * c, "state_bytes": 2 * c * 4, "constant_bytes": 1024}
+
+    # === Config, save and load ===
+
+    def get_config(self):
+        return {
+            "transition_scale": self.transition_scale,
+            "jump_probability": self.jump_probability,
+            "temperature": self.temperature,
+            "stride_seconds": self.stride_seconds,
+            "max_gap_seconds": self.max_gap_seconds,
+            "classes": {
+                "min_bpm": self.classes.min_bpm,
+                "max_bpm": self.classes.max_bpm,
+                "resolution": self.classes.resolution,
+            },
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["classes"] = HRClasses(**config.get("classes", {}))
+        return cls(**config)
+
+    def save(self, path):
+        """Write the tracker as JSON (``.json``)."""
+        path = pathlib.Path(path)
+        payload = {"format": _FORMAT, "config": self.get_config()}
+        path.write_text(json.dumps(payload, indent=2) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, path):
+        """Read a tracker written by :meth:`save`."""
+        path = pathlib.Path(path)
+        try:
+            payload = json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            raise ValueError(f"{path}: not a readable tracker file") from error
+        if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
+            raise ValueError(
+                f"{path}: not an HRTracker file (expected format {_FORMAT!r})"
+            )
+        return cls.from_config(payload["config"])
+
+    def __repr__(self):
+        return (
+            f"HRTracker(transition_scale={self.transition_scale:.2f}, "
+            f"jump_probability={self.jump_probability:.4f}, "
+            f"temperature={self.temperature:.3f})"
+        )

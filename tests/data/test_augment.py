@@ -1,0 +1,90 @@
+"""Augmentation: the stretch moves the heart rate and the label together."""
+
+import numpy as np
+import pytest
+
+from keras_ppg_kd.baselines import spectral_peak_bpm
+from keras_ppg_kd.data import (
+    SyntheticConfig,
+    WindowSet,
+    generate_recording,
+    windows_from_recording,
+)
+from keras_ppg_kd.data.augment import (
+    Augmentation,
+    augmented_dataset,
+    stretch_context,
+)
+
+
+@pytest.fixture(scope="module")
+def rest():
+    config = SyntheticConfig(minutes=3, activity_weights=(("rest", 1.0),))
+    return WindowSet.concatenate(
+        windows_from_recording(generate_recording(i, config)[0])
+        for i in range(3)
+    )
+
+
+def test_context_rebuilds_the_next_seconds_exactly(rest):
+    context, hr_next, valid = stretch_context(rest)
+    assert context.shape == (len(rest), 300)
+    # Window i + 1 (2 s later) covers context samples 50..250 of window i:
+    # the same signal up to each window's own z-score.
+    for i in range(5):
+        later = rest.windows[i + 1, :, 0]
+        piece = context[i, 50:250]
+        assert valid[i] == 300
+        correlation = np.corrcoef(piece, later)[0, 1]
+        assert correlation > 0.9999
+    last = np.flatnonzero(valid == 200)
+    assert len(last) >= 3  # the final windows of each recording
+
+
+def test_stretch_scales_heart_rate_and_label(rest):
+    aug = Augmentation(
+        stretch_prob=1.0, flip_prob=0.0, motion_prob=0.0, noise_std=0.0
+    )
+    x, position = next(iter(augmented_dataset(rest, aug, batch_size=256)))
+    x, bpm = x.numpy(), position.numpy() + 30.0
+    assert x.shape == (256, 200, 1)
+    assert bpm.max() - bpm.min() > 40  # spread well beyond resting HR
+    assert 40 <= bpm.min() and bpm.max() <= 200
+    error = np.abs(spectral_peak_bpm(x, band=None) - bpm)
+    assert np.median(error) < 2.0  # the label follows the pulse
+    np.testing.assert_allclose(x.mean(axis=1), 0, atol=1e-4)
+    np.testing.assert_allclose(x.std(axis=1), 1, atol=1e-3)
+
+
+def test_flip_inverts_and_identity_keeps_windows(rest):
+    identity = Augmentation(
+        stretch_prob=0.0, flip_prob=0.0, motion_prob=0.0, noise_std=0.0
+    )
+    flipped = Augmentation(
+        stretch_prob=0.0, flip_prob=1.0, motion_prob=0.0, noise_std=0.0
+    )
+    subset = rest.subset(np.arange(len(rest)) < 8)
+    a, label = next(iter(augmented_dataset(subset, identity, 8, seed=1)))
+    b, _ = next(iter(augmented_dataset(subset, flipped, 8, seed=1)))
+    np.testing.assert_allclose(a.numpy(), -b.numpy(), atol=1e-5)
+    np.testing.assert_allclose(
+        np.sort(label.numpy()), np.sort(subset.hr_bpm - 30), atol=1e-4
+    )
+    windows = subset.windows[np.argsort(subset.hr_bpm)]
+    np.testing.assert_allclose(
+        a.numpy()[np.argsort(label.numpy())], windows, atol=1e-4
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"flip_prob": 1.5}, "flip_prob"),
+        ({"max_stretch": 3.0}, "max_stretch"),
+        ({"hr_range": (100, 50)}, "hr_range"),
+        ({"noise_std": -1}, "noise_std"),
+    ],
+)
+def test_bad_settings_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Augmentation(**kwargs)
