@@ -16,7 +16,6 @@ Usage: python examples/spc2015_cross_validation.py \
     --spc_dir ../shared/data/ieee_spc2015 [--folds 12] [--out loso.csv]
 """
 
-import dataclasses
 import tempfile
 import time
 
@@ -45,27 +44,9 @@ flags.DEFINE_string("out", None, "Write the per-participant table (CSV).")
 FLAGS = flags.FLAGS
 
 
-def recipe_from_flags(overrides):
-    """A GeneralizingRecipe with ``field=value`` (or ``augmentation.x=v``)."""
-    recipe = GeneralizingRecipe()
-    for item in overrides:
-        name, _, text = item.partition("=")
-        value = None if text == "None" else float(text)
-        if name == "augmentation" and value is None:
-            recipe = recipe.replace(augmentation=None)
-        elif name.startswith("augmentation."):
-            field = name.split(".", 1)[1]
-            changed = dataclasses.replace(recipe.augmentation, **{field: value})
-            recipe = recipe.replace(augmentation=changed)
-        else:
-            current = getattr(recipe, name)
-            recipe = recipe.replace(**{name: type(current)(value)})
-    return recipe
-
-
 def main(_):
     start = time.perf_counter()
-    recipe = recipe_from_flags(FLAGS.set)
+    recipe = GeneralizingRecipe().override(FLAGS.set)
     print(recipe)
     real = load_windows(
         "ieee_spc2015", data_dir=FLAGS.data_dir, manual_dir=FLAGS.spc_dir

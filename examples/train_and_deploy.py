@@ -39,6 +39,9 @@ flags.DEFINE_string("manual_dir", None, "Raw download folder of the dataset.")
 flags.DEFINE_string("data_dir", None, "tfds data directory.")
 flags.DEFINE_string("out", "deploy_out", "Output folder.")
 flags.DEFINE_integer("seed", 0, "Seed.")
+flags.DEFINE_multi_string(
+    "set", [], "Recipe overrides, field=value (e.g. teacher_epochs=20)."
+)
 FLAGS = flags.FLAGS
 
 
@@ -53,7 +56,7 @@ def main(_):
         f"{len(windows)} windows from {len(set(windows.participant))} "
         f"participants of {FLAGS.datasets}; dropped {dict(windows.dropped)}"
     )
-    recipe = GeneralizingRecipe()
+    recipe = GeneralizingRecipe().override(FLAGS.set)
     trained = train_and_distill(windows, recipe, seed=FLAGS.seed)
     print(
         f"trained in {trained.log['wall_s']:.0f} s (teacher epoch "

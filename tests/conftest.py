@@ -19,7 +19,7 @@ SPC_DIR = (
 ).resolve()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def spc_dir():
     """The real IEEE SPC 2015 recordings; skip with a reason when absent."""
     path = pathlib.Path(os.environ.get("PPG_SPC2015_DIR", SPC_DIR))

@@ -5,7 +5,8 @@ One path from labelled windows to what ships on a watch, used by
 (leave-one-participant-out on SPC 2015, leave-one-activity-out on
 synthetic data):
 
-1. a ResNet1D teacher pre-trained on the built-in synthetic data, then
+1. a ResNet1D teacher pre-trained on the built-in synthetic data (the
+   shipped :mod:`keras_ppg_kd.pretrained` teacher by default), then
    trained on the real windows with synthetic windows mixed in (so the
    synthetic variety survives), with HR-changing and HR-preserving
    augmentation (:mod:`keras_ppg_kd.data.augment`) and ordinal soft
@@ -28,6 +29,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from keras_ppg_kd import pretrained as shipped
 from keras_ppg_kd.baselines import spectral_peak_bpm
 from keras_ppg_kd.data.augment import Augmentation, augmented_dataset
 from keras_ppg_kd.data.splits import participant_keys
@@ -52,6 +54,9 @@ class GeneralizingRecipe:
         strategy: Distillation strategy (alias or loss config).
         label_sigma: Ordinal soft-target width in BPM (0: one-hot CE).
         augmentation: Training augmentation, or None.
+        pretrained_teacher: Name of a shipped teacher
+            (:mod:`keras_ppg_kd.pretrained`) to start from; ``""`` trains
+            one here on synthetic data (``pretrain_epochs``).
         synthetic_participants: Synthetic participants for pre-training and
             mixing in (0 disables both).
         synthetic_minutes: Minutes per synthetic participant.
@@ -71,6 +76,7 @@ class GeneralizingRecipe:
     teacher_blocks: int = 6
     student_blocks: int = 1
     strategy: str = "dkd"
+    pretrained_teacher: str = shipped.TEACHER_NAME
     label_sigma: float = 2.0
     augmentation: Augmentation | None = Augmentation()
     synthetic_participants: int = 16
@@ -87,6 +93,41 @@ class GeneralizingRecipe:
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
+
+    def override(self, items):
+        """A copy with ``"field=value"`` strings applied (for flags).
+
+        ``"augmentation.stretch_prob=0"`` changes one augmentation field;
+        ``"augmentation=None"`` turns augmentation off.
+        """
+        recipe = self
+        for item in items:
+            name, _, text = item.partition("=")
+            if name == "augmentation" and text == "None":
+                recipe = recipe.replace(augmentation=None)
+                continue
+            target, _, field = name.rpartition(".")
+            owner = recipe if not target else recipe.augmentation
+            if (
+                target not in ("", "augmentation")
+                or owner is None
+                or field not in {f.name for f in dataclasses.fields(owner)}
+            ):
+                raise ValueError(
+                    f"Unknown recipe field {name!r} in {item!r}; fields: "
+                    f"{[f.name for f in dataclasses.fields(self)]} and "
+                    "augmentation.<field>."
+                )
+            current = getattr(owner, field)
+            if isinstance(current, str):
+                value = text
+            elif isinstance(current, tuple):
+                value = tuple(float(v) for v in text.split(","))
+            else:
+                value = type(current)(float(text))
+            owner = dataclasses.replace(owner, **{field: value})
+            recipe = owner if not target else recipe.replace(augmentation=owner)
+        return recipe
 
 
 @dataclasses.dataclass
@@ -146,8 +187,25 @@ _NO_AUGMENTATION = Augmentation(
 )
 
 
-def pretrain_teacher(recipe, synthetic, seed=0, verbose=0):
-    """A teacher trained on synthetic windows only (shareable by folds)."""
+def pretrain_teacher(recipe, synthetic=None, seed=0, verbose=0):
+    """A teacher trained on synthetic windows only (shareable by folds).
+
+    Returns the shipped teacher when ``recipe.pretrained_teacher`` names
+    one (it was trained the same way, for longer); otherwise trains one
+    on ``synthetic`` (built from the recipe when None).
+    """
+    if recipe.pretrained_teacher:
+        teacher = shipped.load(recipe.pretrained_teacher)
+        if teacher.num_blocks != recipe.teacher_blocks:
+            raise ValueError(
+                f"The shipped teacher {recipe.pretrained_teacher!r} has "
+                f"{teacher.num_blocks} blocks; the recipe asks for "
+                f"teacher_blocks={recipe.teacher_blocks}. Set "
+                "pretrained_teacher='' to pre-train one here."
+            )
+        return teacher
+    if synthetic is None:
+        synthetic = synthetic_windows(recipe)
     keras.utils.set_random_seed(seed)
     teacher = ResNet1D(recipe.teacher_blocks)
     teacher.compile(
@@ -195,8 +253,8 @@ def train_and_distill(
         recipe: The :class:`GeneralizingRecipe`.
         synthetic: Synthetic windows to mix in (built from the recipe when
             None and ``recipe.synthetic_participants > 0``).
-        pretrained: Teacher weights from :func:`pretrain_teacher` (trained
-            here when None and synthetic data are used).
+        pretrained: Teacher weights from :func:`pretrain_teacher` (taken
+            from it when None and the recipe pre-trains).
         seed: Seed for weights, shuffling and the validation split.
         verbose: Keras verbosity.
 
@@ -210,8 +268,11 @@ def train_and_distill(
     )
     if recipe.synthetic_participants and synthetic is None:
         synthetic = synthetic_windows(recipe)
-    if synthetic is not None and pretrained is None:
-        pretrained = pretrain_teacher(recipe, synthetic, seed).get_weights()
+    if pretrained is None and (
+        recipe.pretrained_teacher or synthetic is not None
+    ):
+        teacher = pretrain_teacher(recipe, synthetic, seed)
+        pretrained = teacher.get_weights()
         log["pretrain_s"] = time.perf_counter() - start
     mixed = fit_set
     if synthetic is not None and recipe.mix_fraction > 0:

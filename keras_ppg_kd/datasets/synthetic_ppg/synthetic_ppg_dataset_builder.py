@@ -19,7 +19,12 @@ class Builder(WindowedPPGBuilder):
     """Synthetic wrist PPG with exact heart-rate labels; generates itself."""
 
     name = "synthetic_ppg"
-    VERSION = tfds.core.Version("1.0.0")
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release.",
+        "1.1.0": "Generator: irregular arm movements and a boxing activity, "
+        "wider resting heart rate and diastolic-wave range.",
+    }
     BUILDER_CONFIGS = [
         SyntheticBuilderConfig(
             name="small",

@@ -1,0 +1,106 @@
+"""The user's path: train_and_deploy.py, then hr_from_recording.py."""
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.io
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+TINY = [
+    "pretrain_epochs=1",
+    "teacher_epochs=1",
+    "student_epochs=1",
+    "synthetic_participants=2",
+    "synthetic_minutes=2",
+    "teacher_blocks=2",
+    "pretrained_teacher=",
+]
+
+
+def _run(script, *args):
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory, request):
+    spc_dir = request.getfixturevalue("spc_dir")
+    out = tmp_path_factory.mktemp("deploy")
+    args = ["--datasets=ieee_spc2015", f"--manual_dir={spc_dir}"]
+    args += [f"--out={out}", f"--data_dir={out / 'tfds'}"]
+    args += [f"--set={item}" for item in TINY]
+    done = _run("train_and_deploy.py", *args)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out, spc_dir
+
+
+@pytest.mark.slow
+def test_train_and_deploy_writes_the_manifest(deployed):
+    out, _ = deployed
+    manifest = json.loads((out / "manifest.json").read_text())
+    for key in ("teacher", "student", "tflite", "tracker"):
+        assert (out / manifest[key]).is_file(), key
+    assert (out / "tracker_c" / "hr_tracker_params.h").is_file()
+    scores = manifest["validation_mae"]
+    assert {"spectral_peak", "int8", "int8+tracker"} <= set(scores)
+    assert all(np.isfinite(v) for v in scores.values())
+
+
+@pytest.mark.slow
+def test_hr_from_recording_writes_one_row_per_step(deployed, tmp_path):
+    out, spc_dir = deployed
+    mat = spc_dir / "Training_data" / "DATA_01_TYPE01.mat"
+    ppg = scipy.io.loadmat(mat)["sig"][1][: 125 * 60]  # one minute
+    np.save(tmp_path / "rec.npy", ppg)
+    csv = tmp_path / "hr.csv"
+    done = _run(
+        "hr_from_recording.py",
+        f"--model={out / 'student_int8.tflite'}",
+        f"--tracker={out / 'tracker.json'}",
+        f"--ppg={tmp_path / 'rec.npy'}",
+        "--fs=125",
+        f"--out_csv={csv}",
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = csv.read_text().splitlines()
+    assert rows[0] == "start_s,bpm"
+    starts = [float(r.split(",")[0]) for r in rows[1:]]
+    assert starts == [2.0 * i for i in range(27)]  # (60 - 8) / 2 + 1
+    bpm = [float(r.split(",")[1]) for r in rows[1:]]
+    assert all(30 <= b < 210 for b in bpm)
+
+    np.save(tmp_path / "two.npy", np.stack([ppg, ppg], axis=1))
+    done = _run(
+        "hr_from_recording.py",
+        f"--model={out / 'student_int8.tflite'}",
+        f"--ppg={tmp_path / 'two.npy'}",
+        "--fs=125",
+    )
+    assert done.returncode != 0 and "(7500, 2)" in done.stderr
+    table = tmp_path / "two.csv"
+    table.write_text(
+        "ppg,acc\n" + "\n".join(f"{a},{a}" for a in ppg[:2000]) + "\n"
+    )
+    done = _run(
+        "hr_from_recording.py",
+        f"--model={out / 'student_int8.tflite'}",
+        f"--ppg={table}",
+        "--fs=125",
+    )
+    assert done.returncode != 0 and "--column" in done.stderr
+    done = _run(
+        "hr_from_recording.py",
+        f"--model={out / 'student_int8.tflite'}",
+        f"--ppg={table}",
+        "--column=ppg",
+        "--fs=125",
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
