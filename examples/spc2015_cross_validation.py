@@ -26,6 +26,7 @@ from absl import app, flags
 
 from keras_ppg_kd.data import k_fold, load_windows
 from keras_ppg_kd.deploy import LiteRTModel, export_tflite
+from keras_ppg_kd.heart_rate import logits_to_bpm
 from keras_ppg_kd.study.generalize import (
     GeneralizingRecipe,
     pretrain_teacher,
@@ -51,13 +52,17 @@ def main(_):
     real = load_windows(
         "ieee_spc2015", data_dir=FLAGS.data_dir, manual_dir=FLAGS.spc_dir
     )
-    synthetic = pretrained = None
-    if recipe.synthetic_participants:
-        synthetic = synthetic_windows(recipe)
-        pretrained = pretrain_teacher(recipe, synthetic).get_weights()
+    synthetic = synthetic_windows(recipe)
+    pretrained = zero_shot = None
+    if recipe.pretrained_teacher or synthetic is not None:
+        teacher = pretrain_teacher(recipe, synthetic)
+        pretrained = teacher.get_weights()
+        # The synthetic-only teacher has seen no participant: a zero-shot
+        # column beside the fine-tuned models.
+        logits = teacher.predict(real.windows, batch_size=512, verbose=0)
+        zero_shot = np.asarray(logits_to_bpm(logits))
         print(
-            f"pre-trained on {len(synthetic)} synthetic windows "
-            f"({time.perf_counter() - start:.0f} s)"
+            f"pre-trained teacher ready ({time.perf_counter() - start:.0f} s)"
         )
     tables = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -74,7 +79,13 @@ def main(_):
                 "int8",
                 representative_data=train.windows,
             )
-            table = score(test, trained, LiteRTModel(path))
+            extra = {} if zero_shot is None else {"synthetic_only": zero_shot}
+            table = score(
+                test,
+                trained,
+                LiteRTModel(path),
+                {k: v[test_mask] for k, v in extra.items()},
+            )
             table.insert(0, "fold", fold)
             tables.append(table)
             print(

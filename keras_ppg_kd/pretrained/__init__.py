@@ -1,9 +1,10 @@
 """Models that ship with the package, each with a JSON model card.
 
 ``synthetic_resnet6``: a 6-block ResNet1D teacher trained on the built-in
-synthetic data only (``examples/pretrain_synthetic_teacher.py`` rebuilds
-it); its card gives the data, the recipe and its MAE on real recordings it
-never saw.
+synthetic data only; ``synthetic_resnet1``: a 1-block student distilled
+from it on the same data (``examples/pretrain_synthetic.py`` rebuilds
+both). Each card gives the data, the recipe and the MAE on real recordings
+the model never saw.
 """
 
 import json
@@ -14,6 +15,7 @@ import keras
 from keras_ppg_kd import models  # noqa: F401  (registers the model classes)
 
 TEACHER_NAME = "synthetic_resnet6"
+STUDENT_NAME = "synthetic_resnet1"
 _HERE = pathlib.Path(__file__).parent
 
 

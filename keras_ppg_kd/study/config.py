@@ -140,6 +140,15 @@ class StudyConfig:
             )
         if not self.seeds:
             problems.append("seeds is empty; give at least one seed")
+        bad_seeds = [
+            s
+            for s in self.seeds
+            if isinstance(s, bool) or not isinstance(s, int) or s < 0
+        ]
+        if bad_seeds:
+            problems.append(
+                f"seeds must be integers >= 0; received {bad_seeds}"
+            )
         if self.epochs < 1 or self.teacher_epochs < 1 or self.batch_size < 1:
             problems.append(
                 "epochs, teacher_epochs and batch_size must be >= 1; received "

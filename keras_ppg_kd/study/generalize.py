@@ -57,6 +57,8 @@ class GeneralizingRecipe:
         pretrained_teacher: Name of a shipped teacher
             (:mod:`keras_ppg_kd.pretrained`) to start from; ``""`` trains
             one here on synthetic data (``pretrain_epochs``).
+        pretrained_student: Name of a shipped student (distilled on
+            synthetic data) to start from; ``""`` starts from scratch.
         synthetic_participants: Synthetic participants for pre-training and
             mixing in (0 disables both).
         synthetic_minutes: Minutes per synthetic participant.
@@ -68,7 +70,8 @@ class GeneralizingRecipe:
         student_epochs: Student epochs.
         batch_size: Batch size.
         pretrain_learning_rate: Adam learning rate for pre-training.
-        learning_rate: Adam learning rate for training and distillation.
+        learning_rate: Adam learning rate for training the teacher.
+        student_learning_rate: Adam learning rate for distillation.
         validation_participants: Training participants held out for model
             selection and calibration (0: last epoch, no calibration).
     """
@@ -77,6 +80,7 @@ class GeneralizingRecipe:
     student_blocks: int = 1
     strategy: str = "dkd"
     pretrained_teacher: str = shipped.TEACHER_NAME
+    pretrained_student: str = shipped.STUDENT_NAME
     label_sigma: float = 2.0
     augmentation: Augmentation | None = Augmentation()
     synthetic_participants: int = 16
@@ -89,6 +93,7 @@ class GeneralizingRecipe:
     batch_size: int = 32
     pretrain_learning_rate: float = 1e-3
     learning_rate: float = 3e-4
+    student_learning_rate: float = 5e-4
     validation_participants: int = 2
 
     def replace(self, **changes):
@@ -153,8 +158,11 @@ def synthetic_windows(recipe, exclude_activities=()):
     """The recipe's synthetic windows (optionally without some activities).
 
     Excluded activities are removed from the generator's schedule, so no
-    window of them exists (for leave-one-activity-out evaluation).
+    window of them exists (for leave-one-activity-out evaluation). None
+    when the recipe uses no synthetic participants.
     """
+    if not recipe.synthetic_participants:
+        return None
     weights = tuple(
         (name, weight)
         for name, weight in SyntheticConfig.activity_weights
@@ -220,6 +228,21 @@ def pretrain_teacher(recipe, synthetic=None, seed=0, verbose=0):
     return teacher
 
 
+def _student(recipe):
+    student = ResNet1D(recipe.student_blocks)
+    if recipe.pretrained_student:
+        start = shipped.load(recipe.pretrained_student)
+        if start.num_blocks != recipe.student_blocks:
+            raise ValueError(
+                f"The shipped student {recipe.pretrained_student!r} has "
+                f"{start.num_blocks} blocks; the recipe asks for "
+                f"student_blocks={recipe.student_blocks}. Set "
+                "pretrained_student='' to start from scratch."
+            )
+        student.set_weights(start.get_weights())
+    return student
+
+
 def split_validation(windows, count, seed=0):
     """``(train, validation)``: ``count`` whole participants held out."""
     keys = participant_keys(windows)
@@ -266,7 +289,7 @@ def train_and_distill(
     fit_set, validation = split_validation(
         train, recipe.validation_participants, seed
     )
-    if recipe.synthetic_participants and synthetic is None:
+    if synthetic is None:
         synthetic = synthetic_windows(recipe)
     if pretrained is None and (
         recipe.pretrained_teacher or synthetic is not None
@@ -304,14 +327,14 @@ def train_and_distill(
     log["teacher_s"] = time.perf_counter() - start
 
     keras.utils.set_random_seed(seed)
-    student = ResNet1D(recipe.student_blocks)
+    student = _student(recipe)
     distiller = Distiller(
         teacher,
         student,
         loss=get_loss(recipe.strategy),
         label_sigma=recipe.label_sigma,
     )
-    distiller.compile(keras.optimizers.Adam(4 * recipe.learning_rate))
+    distiller.compile(keras.optimizers.Adam(recipe.student_learning_rate))
     selector = callbacks()
     distiller.fit(
         _data(mixed, recipe, seed),
@@ -328,32 +351,14 @@ def train_and_distill(
     )
     if len(validation):
         logits = student.predict(validation.windows, verbose=0)
-        tracker = tracker.calibrate(logits, validation.hr_bpm)
+        tracker = tracker.calibrate(
+            logits,
+            validation.hr_bpm,
+            participant_keys(validation),
+            validation.start_times,
+        )
     log["wall_s"] = time.perf_counter() - start
     return Trained(teacher, student, tracker, validation, log)
-
-
-def track(tracker, logits, windows, method="filter"):
-    """Apply a tracker recording by recording (in time order).
-
-    Args:
-        tracker: An :class:`HRTracker`.
-        logits: ``(n, classes)`` logits of ``windows``.
-        windows: The :class:`WindowSet` they belong to.
-        method: ``"filter"`` (causal), ``"smooth"`` or ``"viterbi"``.
-
-    Returns:
-        BPM per window, in the windows' order.
-    """
-    keys = participant_keys(windows)
-    bpm = np.empty(len(windows), "float32")
-    for key in np.unique(keys):
-        index = np.flatnonzero(keys == key)
-        index = index[np.argsort(windows.start_times[index])]
-        bpm[index] = getattr(tracker, method)(
-            logits[index], windows.start_times[index]
-        )
-    return bpm
 
 
 def score(test, trained=None, int8=None, extra=None):
@@ -381,8 +386,10 @@ def score(test, trained=None, int8=None, extra=None):
         logits = int8.predict(test.windows)
         bpm["int8"] = np.asarray(logits_to_bpm(logits))
         if trained is not None:
-            bpm["int8+tracker"] = track(trained.tracker, logits, test)
-            bpm["int8+offline"] = track(trained.tracker, logits, test, "smooth")
+            keys, times = participant_keys(test), test.start_times
+            tracker = trained.tracker
+            bpm["int8+tracker"] = tracker.track(logits, keys, times)
+            bpm["int8+offline"] = tracker.track(logits, keys, times, "smooth")
     bpm.update(extra or {})
     keys = participant_keys(test)
     rows = []

@@ -149,3 +149,31 @@ def test_exported_c_matches_numpy_on_int8_logits(tmp_path):
         )
         np.testing.assert_allclose(belief, expected[i], rtol=1e-3, atol=1e-6)
         assert cls == np.argmax(expected[i])
+
+
+def test_track_groups_recordings_and_calibrate_picks_the_grid_best():
+    rng = np.random.default_rng(5)
+    truth = _truth(60)
+    wrong = set(range(3, 60, 4))
+    logits = np.concatenate(
+        [_logits(truth, rng, wrong=wrong), _logits(truth[::-1], rng)]
+    )
+    ids = np.repeat(["a", "b"], 60)
+    times = np.tile(np.arange(60) * 2.0, 2)
+    order = rng.permutation(120)  # any order in, the same answer out
+    tracker = HRTracker(transition_scale=1.0)
+    tracked = tracker.track(logits[order], ids[order], times[order])
+    np.testing.assert_allclose(
+        tracked[np.argsort(order)][:60], tracker.filter(logits[:60])
+    )
+    hr = np.concatenate([truth, truth[::-1]])
+    tuned = tracker.calibrate(logits, hr, ids, times)
+    plain = tracker.calibrate(logits, hr).replace(jump_probability=1e-3)
+
+    def mae(t):
+        return np.abs(t.track(logits, ids, times) - hr).mean()
+
+    assert mae(tuned) <= mae(plain)
+    assert tuned.temperature == plain.temperature
+    with pytest.raises(ValueError, match="method"):
+        tracker.track(logits, ids, times, method="kalman")
