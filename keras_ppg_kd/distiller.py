@@ -142,6 +142,17 @@ class Distiller(keras.Model):
             problems.append(
                 f"sampling rates teacher {t_rate} vs student {s_rate}"
             )
+        for role, model in (("teacher", teacher), ("student", student)):
+            last = model.layers[-1]
+            activation = getattr(last, "activation", None)
+            if isinstance(last, keras.layers.Softmax) or (
+                activation is keras.activations.softmax
+            ):
+                problems.append(
+                    f"the {role} ends in a softmax; distillation needs "
+                    "logits: build it with a linear last layer "
+                    "(activation=None) and apply softmax at inference"
+                )
         if problems:
             raise ValueError(
                 "Teacher and student are incompatible: " + "; ".join(problems)
@@ -202,8 +213,32 @@ class Distiller(keras.Model):
         self.hr_mae.update_state(y, logits)
         return {m.name: m.result() for m in self.metrics}
 
-    def train_step(self, data):
+    def _unpack(self, data):
+        """``(x, y)``; labels checked, sample weights refused."""
+        if len(data) > 2 and data[2] is not None:
+            raise ValueError(
+                "Distiller does not support sample_weight (every strategy "
+                "averages over the batch). Drop the windows instead, or "
+                "repeat them to weight them."
+            )
         x, y = data[0], data[1]
+        classes = float(self.student.output.shape[-1])
+        labels = ops.cast(y, "float32")
+        tf.debugging.assert_greater_equal(
+            labels,
+            0.0,
+            message="labels must be class indices >= 0; -1 marks an "
+            "unlabelled window: drop those before distilling",
+        )
+        tf.debugging.assert_less(
+            labels,
+            classes,
+            message=f"labels must be class indices < {int(classes)}",
+        )
+        return x, y
+
+    def train_step(self, data):
+        x, y = self._unpack(data)
         window, cached = self._split(x)
         variables = self.trainable_variables
         with tf.GradientTape() as tape:
@@ -214,7 +249,7 @@ class Distiller(keras.Model):
         return self._update_metrics(total, ce, kd, y, logits)
 
     def test_step(self, data):
-        x, y = data[0], data[1]
+        x, y = self._unpack(data)
         window, cached = self._split(x)
         total, ce, kd, logits = self._loss_terms(window, y, cached, False)
         return self._update_metrics(total, ce, kd, y, logits)

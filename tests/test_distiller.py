@@ -239,3 +239,30 @@ def test_mirrored_strategy_two_cpus():
         timeout=300,
     )
     assert "OK" in result.stdout, result.stderr[-3000:]
+
+
+def test_bad_labels_sample_weight_and_softmax_models_are_refused():
+    import keras
+    import numpy as np
+    import pytest
+
+    from keras_ppg_kd import Distiller, ResNet1D
+
+    teacher, student = ResNet1D(2), ResNet1D(1)
+    distiller = Distiller(teacher, student, loss="soft")
+    distiller.compile(optimizer="adam")
+    x = np.random.default_rng(0).standard_normal((8, 200, 1)).astype("float32")
+    for bad in (-1, 180):
+        y = np.full(8, 40, "int32")
+        y[3] = bad
+        with pytest.raises(Exception, match="labels must be class indices"):
+            distiller.fit(x, y, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="sample_weight"):
+        distiller.fit(
+            x, np.full(8, 40), sample_weight=np.zeros(8), epochs=1, verbose=0
+        )
+    inputs = keras.Input((200, 1))
+    flat = keras.layers.Flatten()(inputs)
+    probs = keras.layers.Dense(180, activation="softmax")(flat)
+    with pytest.raises(ValueError, match="ends in a softmax"):
+        Distiller(teacher, keras.Model(inputs, probs), loss="soft")

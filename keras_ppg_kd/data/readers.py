@@ -96,17 +96,73 @@ def read_spc2015(path):
     )
 
 
+class _ArraysOnlyUnpickler(pickle.Unpickler):
+    """Unpickles NumPy arrays and builtin containers, nothing else.
+
+    The PPG-DaLiA files are pickles; a plain ``pickle.load`` would run any
+    code a crafted file names. Only the globals NumPy arrays, dtypes and
+    scalars are rebuilt from are allowed; anything else raises.
+    """
+
+    _ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("_codecs", "encode"),
+        ("collections", "OrderedDict"),
+        # Python 2 pickles (the real files): ndarray rebuilt via copy_reg,
+        # whose class argument must itself pass this check.
+        *(
+            (module, name)
+            for module in ("copy_reg", "copyreg")
+            for name in ("_reconstructor",)
+        ),
+        *(
+            (module, name)
+            for module in ("__builtin__", "builtins")
+            for name in (
+                "object",
+                "bytes",
+                "bytearray",
+                "set",
+                "frozenset",
+                "complex",
+                "int",
+                "float",
+                "str",
+                "list",
+                "dict",
+                "tuple",
+            )
+        ),
+    }
+
+    def find_class(self, module, name):
+        if (module, name) in self._ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            f"refusing to load {module}.{name}: only NumPy arrays and "
+            "builtin containers may be unpickled from a dataset file"
+        )
+
+
 def read_ppg_dalia(path):
     """PPG-DaLiA ``S{n}.pkl`` (either pickle key encoding).
 
     Uses ``signal.wrist.BVP`` (64 Hz) and ``label`` (HR of window i over
     seconds [2i, 2i + 8)); ``activity`` (4 Hz) names the activity. S6 is
-    valid only for its first 90 minutes; later samples are flagged.
+    valid only for its first 90 minutes; later samples are flagged. The
+    pickle is read with a restricted unpickler (arrays and containers
+    only), so a crafted file cannot run code.
     """
     path = pathlib.Path(path)
     try:
         with open(path, "rb") as f:
-            data = _str_keys(pickle.load(f, encoding="latin1"))
+            unpickler = _ArraysOnlyUnpickler(f, encoding="latin1")
+            data = _str_keys(unpickler.load())
         bvp = np.asarray(data["signal"]["wrist"]["BVP"], "float64").reshape(-1)
         label = np.asarray(data["label"], "float64").reshape(-1)
         activity = np.asarray(data.get("activity", []), "int64").reshape(-1)

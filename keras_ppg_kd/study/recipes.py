@@ -97,8 +97,14 @@ def resolve_strategy(strategy, kind):
 
 
 def evaluate(model, windows, batch_size=512):
-    """``(mae, rmse)`` in BPM of argmax-decoded predictions vs reference HR."""
+    """``(mae, rmse)`` in BPM of argmax-decoded predictions vs reference HR.
+
+    A model with non-finite logits has diverged: both are NaN (argmax
+    would otherwise decode NaN as the first class, a plausible 30 BPM).
+    """
     logits = model.predict(windows.windows, batch_size=batch_size, verbose=0)
+    if not np.isfinite(logits).all():
+        return float("nan"), float("nan")
     error = np.asarray(logits_to_bpm(logits)) - windows.hr_bpm
     return float(np.mean(np.abs(error))), float(np.sqrt(np.mean(error**2)))
 

@@ -82,3 +82,22 @@ def test_constant_runs():
     np.testing.assert_array_equal(
         readers.constant_runs(x, 3), [0, 1, 1, 1, 0, 0, 0]
     )
+
+
+def test_dalia_reader_refuses_a_pickle_that_runs_code(tmp_path):
+    import os
+    import pickle
+
+    from keras_ppg_kd.data.readers import read_ppg_dalia
+
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    path = tmp_path / "S1.pkl"
+    path.write_bytes(pickle.dumps({"signal": Exploit(), "label": [1.0]}))
+    with pytest.raises(ValueError, match="refusing to load"):
+        read_ppg_dalia(path)
+    assert not marker.exists()
