@@ -1,0 +1,77 @@
+"""The generalizing recipe: overrides, validation split, shipped models."""
+
+import numpy as np
+import pytest
+
+from keras_ppg_kd import pretrained
+from keras_ppg_kd.data import (
+    SyntheticConfig,
+    WindowSet,
+    generate_recording,
+    windows_from_recording,
+)
+from keras_ppg_kd.study.generalize import (
+    GeneralizingRecipe,
+    score,
+    split_validation,
+)
+
+
+def test_override_parses_fields_and_rejects_unknown_ones():
+    recipe = GeneralizingRecipe().override(
+        [
+            "teacher_epochs=3",
+            "label_sigma=1.5",
+            "augmentation.stretch_prob=0",
+            "augmentation.hr_range=50,150",
+            "pretrained_teacher=",
+        ]
+    )
+    assert recipe.teacher_epochs == 3 and recipe.label_sigma == 1.5
+    assert recipe.augmentation.stretch_prob == 0.0
+    assert recipe.augmentation.hr_range == (50.0, 150.0)
+    assert recipe.pretrained_teacher == ""
+    assert (
+        GeneralizingRecipe().override(["augmentation=None"]).augmentation
+        is None
+    )
+    for bad in ("epochs=3", "augmentation.color=1", "x.y=2"):
+        with pytest.raises(ValueError, match="Unknown recipe field"):
+            GeneralizingRecipe().override([bad])
+
+
+def test_validation_holds_out_whole_participants():
+    config = SyntheticConfig(minutes=1)
+    windows = WindowSet.concatenate(
+        windows_from_recording(generate_recording(i, config)[0])
+        for i in range(5)
+    )
+    train, validation = split_validation(windows, 2, seed=0)
+    assert len(set(validation.participant)) == 2
+    assert not set(train.participant) & set(validation.participant)
+    assert len(train) + len(validation) == len(windows)
+    with pytest.raises(ValueError, match="validation participants"):
+        split_validation(windows, 5)
+    table = score(validation, extra={"truth": validation.hr_bpm})
+    assert (table["truth"] == 0).all() and table["windows"].sum() == len(
+        validation
+    )
+
+
+def test_shipped_models_load_and_have_cards():
+    assert {pretrained.TEACHER_NAME, pretrained.STUDENT_NAME} <= set(
+        pretrained.available()
+    )
+    for name, blocks in (
+        (pretrained.TEACHER_NAME, 6),
+        (pretrained.STUDENT_NAME, 1),
+    ):
+        model = pretrained.load(name)
+        assert model.num_blocks == blocks
+        card = pretrained.model_card(name)
+        unseen = card["unseen_ieee_spc2015_mae"]
+        assert unseen["model"] < unseen["spectral_peak"]
+        x = np.zeros((2, 200, 1), "float32")
+        assert model.predict(x, verbose=0).shape == (2, 180)
+    with pytest.raises(ValueError, match="No shipped model"):
+        pretrained.load("nope")
