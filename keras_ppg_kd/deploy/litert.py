@@ -78,6 +78,7 @@ def _converter_options(quantization, representative_data, calibration_steps):
             f"Received shape {data.shape}"
         )
     data = data[:calibration_steps]
+    _check_calibration(data)
 
     def representative_dataset():
         for window in data:
@@ -90,6 +91,41 @@ def _converter_options(quantization, representative_data, calibration_steps):
         "inference_input_type": tf.int8,
         "inference_output_type": tf.int8,
     }
+
+
+MIN_CALIBRATION_WINDOWS = 32
+
+
+def _check_calibration(data):
+    """Refuse calibration windows that would give a wrong int8 file.
+
+    Non-finite values crash or silently disable the converter's
+    quantization; windows that are not z-scored (all-zero, raw counts)
+    calibrate ranges the model never sees; a handful of windows gives
+    ranges that clip real ones.
+    """
+    finite = np.isfinite(data)
+    if not finite.all():
+        raise ValueError(
+            f"representative_data has {int((~finite).sum())} NaN/Inf "
+            "values; calibrate on finite windows (drop the bad ones)."
+        )
+    if len(data) < MIN_CALIBRATION_WINDOWS:
+        raise ValueError(
+            f"representative_data has {len(data)} windows; int8 calibration "
+            f"needs at least {MIN_CALIBRATION_WINDOWS} (a few hundred is "
+            "better) to see the ranges real windows reach."
+        )
+    std = data.std(axis=1).ravel()
+    mean = np.abs(data.mean(axis=1)).ravel()
+    if np.median(std) < 0.5 or np.median(std) > 2.0 or np.median(mean) > 0.5:
+        raise ValueError(
+            "representative_data does not look like the model's input "
+            "(z-scored windows: mean 0, std 1 per window); received median "
+            f"window std {np.median(std):.3g}, |mean| {np.median(mean):.3g}. "
+            "Pass windows from windows_from_recording/windows_from_signal or "
+            "load_windows."
+        )
 
 
 def export_tflite(
@@ -161,6 +197,14 @@ def export_tflite(
         flat = flatbuffer_utils.read_model(path)
         flatbuffer_utils.strip_strings(flat)
         flatbuffer_utils.write_model(flat, path)
+    if quantization == "int8" and not inspect_tflite(path).int8_ready:
+        os.remove(path)
+        raise ValueError(
+            f"int8 export of {model.name!r} did not produce an int8-only "
+            "file (the converter fell back to float for some ops); the "
+            "file was removed. Check the calibration data and the model's "
+            "layers."
+        )
     return path
 
 
@@ -194,6 +238,13 @@ class LiteRTModel:
     def invoke(self, x):
         """Run one batch in the file's own dtypes (no conversion)."""
         x = np.asarray(x)
+        expected = tuple(self.input["shape"][1:])
+        if tuple(x.shape[1:]) != expected:
+            raise ValueError(
+                f"{os.path.basename(self.path)} takes windows of shape "
+                f"{expected}; received {tuple(x.shape[1:])}. Make windows "
+                "with the model's protocol (8 s at 25 Hz = 200 samples)."
+            )
         if x.dtype != self.input_dtype:
             fix = ""
             if self.input_dtype == np.int8:
@@ -229,7 +280,14 @@ class LiteRTModel:
                 (1 for files exported with ``batch_size=1``).
         """
         windows = np.asarray(windows, "float32")
-        batch = batch_size or int(self.input["shape"][0]) or 1
+        fixed = int(self.input["shape"][0])
+        if batch_size and fixed and batch_size != fixed:
+            raise ValueError(
+                f"{os.path.basename(self.path)} was exported with a fixed "
+                f"batch of {fixed}; received batch_size={batch_size}. Leave "
+                "batch_size unset, or export with batch_size=None."
+            )
+        batch = batch_size or fixed or 1
         outputs = []
         for start in range(0, len(windows), batch):
             x = windows[start : start + batch]

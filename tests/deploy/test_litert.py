@@ -121,3 +121,47 @@ def test_bad_requests_name_the_fix(trained, tmp_path):
     with pytest.raises(ValueError, match="no LiteRT builtin kernel"):
         export_tflite(unsupported, tmp_path / "u.tflite")
     assert not os.path.exists(tmp_path / "u.tflite")
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (
+            lambda x: np.where(
+                np.arange(x.size).reshape(x.shape) == 5, np.nan, x
+            ),
+            "NaN/Inf",
+        ),
+        (
+            lambda x: np.where(
+                np.arange(x.size).reshape(x.shape) == 5, np.inf, x
+            ),
+            "NaN/Inf",
+        ),
+        (lambda x: np.zeros_like(x), "does not look like"),
+        (lambda x: 300.0 + 50.0 * x, "does not look like"),
+        (lambda x: x[:1], "at least 32"),
+    ],
+)
+def test_bad_int8_calibration_data_is_refused(tmp_path, make, match):
+    from keras_ppg_kd import ResNet1D
+    from keras_ppg_kd.deploy import export_tflite
+
+    x = np.random.default_rng(0).standard_normal((64, 200, 1)).astype("f4")
+    with pytest.raises(ValueError, match=match):
+        export_tflite(
+            ResNet1D(1),
+            str(tmp_path / "m.tflite"),
+            "int8",
+            representative_data=make(x),
+        )
+    assert not (tmp_path / "m.tflite").exists()
+
+
+def test_wrong_batch_or_window_length_gives_a_clear_error(trained, tmp_path):
+    model, _, test = trained
+    runner = LiteRTModel(export_tflite(model, tmp_path / "f32.tflite"))
+    with pytest.raises(ValueError, match="fixed batch of 1"):
+        runner.predict(test.windows[:8], batch_size=4)
+    with pytest.raises(ValueError, match=r"shape \(200, 1\)"):
+        runner.predict(np.zeros((2, 256, 1), "float32"))
