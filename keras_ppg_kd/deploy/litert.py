@@ -238,7 +238,7 @@ class LiteRTModel:
     def invoke(self, x):
         """Run one batch in the file's own dtypes (no conversion)."""
         x = np.asarray(x)
-        expected = tuple(self.input["shape"][1:])
+        expected = tuple(int(n) for n in self.input["shape"][1:])
         if tuple(x.shape[1:]) != expected:
             raise ValueError(
                 f"{os.path.basename(self.path)} takes windows of shape "
