@@ -1,18 +1,19 @@
 """Train the models that ship in the package, on synthetic data only.
 
 ``--model teacher``: a ResNet1D(6) trained with cross-entropy on ordinal
-soft targets. ``--model student``: a ResNet1D(1) distilled with DKD from
-the shipped teacher. Both see only the built-in synthetic data, augmented
-(:mod:`keras_ppg_kd.data.augment`), for a fixed cosine schedule.
+soft targets. ``--model student``: a student (``--student resnet:1`` or
+``tcn:5``) distilled with DKD from the shipped teacher. Both see only the
+built-in synthetic data, augmented (:mod:`keras_ppg_kd.data.augment`), for
+a fixed cosine schedule.
 
-Writes ``keras_ppg_kd/pretrained/synthetic_resnet<blocks>.keras`` and its
+Writes ``keras_ppg_kd/pretrained/synthetic_<family><size>.keras`` and its
 model card (``.json``: data, recipe and the MAE on the real SPC 2015
 recordings, which the model never saw). ``GeneralizingRecipe`` starts from
 them, so ``examples/train_and_deploy.py`` spends its minutes on the user's
 data.
 
 Usage: python examples/pretrain_synthetic.py --model teacher
-       python examples/pretrain_synthetic.py --model student
+       python examples/pretrain_synthetic.py --model student --student tcn:5
 """
 
 import dataclasses
@@ -24,13 +25,12 @@ import keras
 import numpy as np
 from absl import app, flags
 
-from keras_ppg_kd import Distiller, pretrained
+from keras_ppg_kd import Distiller, models, pretrained
 from keras_ppg_kd.data import load_windows
 from keras_ppg_kd.data.augment import augmented_dataset
 from keras_ppg_kd.data.synthetic import SyntheticConfig
 from keras_ppg_kd.heart_rate import logits_to_bpm
 from keras_ppg_kd.losses import DKD, HeartRateCrossEntropy
-from keras_ppg_kd.models import ResNet1D
 from keras_ppg_kd.study.generalize import (
     GeneralizingRecipe,
     score,
@@ -38,6 +38,7 @@ from keras_ppg_kd.study.generalize import (
 )
 
 flags.DEFINE_enum("model", "teacher", ["teacher", "student"], "What to train.")
+flags.DEFINE_string("student", "resnet:1", "Student, '<family>:<size>'.")
 flags.DEFINE_string(
     "spc_dir", "../shared/data/ieee_spc2015", "SPC 2015 (scored, not trained)."
 )
@@ -56,14 +57,14 @@ def main(_):
     optimizer = keras.optimizers.Adam(
         keras.optimizers.schedules.CosineDecay(1e-3, steps)
     )
-    blocks = recipe.teacher_blocks
+    identifier = f"resnet:{recipe.teacher_blocks}"
     if FLAGS.model == "teacher":
-        model = trainer = ResNet1D(blocks)
+        model = trainer = models.get(identifier)
         trainer.compile(optimizer, HeartRateCrossEntropy(recipe.label_sigma))
         how = "cross-entropy on ordinal soft targets"
     else:
-        blocks = recipe.student_blocks
-        model = ResNet1D(blocks)
+        identifier = FLAGS.student
+        model = models.get(identifier)
         trainer = Distiller(
             pretrained.load(recipe.pretrained_teacher),
             model,
@@ -77,13 +78,13 @@ def main(_):
         epochs=FLAGS.epochs,
         verbose=2,
     )
-    name = f"synthetic_resnet{blocks}"
+    name = pretrained.student_name(identifier)
     out = pathlib.Path(FLAGS.out)
-    shipped = ResNet1D(blocks)  # uncompiled: no optimizer state
+    shipped = models.get(identifier)  # uncompiled: no optimizer state
     shipped.set_weights(model.get_weights())
     shipped.save(out / f"{name}.keras")
     card = {
-        "model": f"ResNet1D({blocks})",
+        "model": identifier,
         "params": int(shipped.count_params()),
         "data": {
             "generator": "keras_ppg_kd.data.synthetic",

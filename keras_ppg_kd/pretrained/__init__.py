@@ -1,10 +1,10 @@
 """Models that ship with the package, each with a JSON model card.
 
 ``synthetic_resnet6``: a 6-block ResNet1D teacher trained on the built-in
-synthetic data only; ``synthetic_resnet1``: a 1-block student distilled
-from it on the same data (``examples/pretrain_synthetic.py`` rebuilds
-both). Each card gives the data, the recipe and the MAE on real recordings
-the model never saw.
+synthetic data only; ``synthetic_resnet1`` and ``synthetic_tcn5``: a
+1-block ResNet1D and a 5-block TCN student distilled from it on the same
+data (``examples/pretrain_synthetic.py`` rebuilds them). Each card gives
+the data, the recipe and the MAE on real recordings the model never saw.
 """
 
 import json
@@ -15,7 +15,13 @@ import keras
 from keras_ppg_kd import models  # noqa: F401  (registers the model classes)
 
 TEACHER_NAME = "synthetic_resnet6"
-STUDENT_NAME = "synthetic_resnet1"
+
+
+def student_name(identifier):
+    """The shipped name for a student ``"family:size"`` (may not exist)."""
+    return "synthetic_" + str(identifier).replace(":", "")
+
+
 _HERE = pathlib.Path(__file__).parent
 
 

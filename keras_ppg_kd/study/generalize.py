@@ -29,6 +29,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from keras_ppg_kd import models
 from keras_ppg_kd import pretrained as shipped
 from keras_ppg_kd.baselines import spectral_peak_bpm
 from keras_ppg_kd.data.augment import Augmentation, augmented_dataset
@@ -50,15 +51,18 @@ class GeneralizingRecipe:
 
     Args:
         teacher_blocks: Teacher ResNet1D blocks.
-        student_blocks: Student ResNet1D blocks.
+        student: The student, ``"<family>:<size>"`` (``"resnet:1"``, the
+            study's smallest; ``"tcn:5"``, a dilated TCN that sees several
+            beats with fewer parameters; see :func:`keras_ppg_kd.models.get`).
         strategy: Distillation strategy (alias or loss config).
         label_sigma: Ordinal soft-target width in BPM (0: one-hot CE).
         augmentation: Training augmentation, or None.
         pretrained_teacher: Name of a shipped teacher
             (:mod:`keras_ppg_kd.pretrained`) to start from; ``""`` trains
             one here on synthetic data (``pretrain_epochs``).
-        pretrained_student: Name of a shipped student (distilled on
-            synthetic data) to start from; ``""`` starts from scratch.
+        pretrained_student: Start from the shipped student distilled on
+            synthetic data for ``student`` (``synthetic_<family><size>``),
+            when there is one.
         synthetic_participants: Synthetic participants for pre-training and
             mixing in (0 disables both).
         synthetic_minutes: Minutes per synthetic participant.
@@ -77,10 +81,10 @@ class GeneralizingRecipe:
     """
 
     teacher_blocks: int = 6
-    student_blocks: int = 1
+    student: str = "resnet:1"
     strategy: str = "dkd"
     pretrained_teacher: str = shipped.TEACHER_NAME
-    pretrained_student: str = shipped.STUDENT_NAME
+    pretrained_student: bool = True
     label_sigma: float = 2.0
     augmentation: Augmentation | None = Augmentation()
     synthetic_participants: int = 16
@@ -128,6 +132,8 @@ class GeneralizingRecipe:
                 value = text
             elif isinstance(current, tuple):
                 value = tuple(float(v) for v in text.split(","))
+            elif isinstance(current, bool):
+                value = text.lower() in ("1", "true", "yes")
             else:
                 value = type(current)(float(text))
             owner = dataclasses.replace(owner, **{field: value})
@@ -229,17 +235,10 @@ def pretrain_teacher(recipe, synthetic=None, seed=0, verbose=0):
 
 
 def _student(recipe):
-    student = ResNet1D(recipe.student_blocks)
-    if recipe.pretrained_student:
-        start = shipped.load(recipe.pretrained_student)
-        if start.num_blocks != recipe.student_blocks:
-            raise ValueError(
-                f"The shipped student {recipe.pretrained_student!r} has "
-                f"{start.num_blocks} blocks; the recipe asks for "
-                f"student_blocks={recipe.student_blocks}. Set "
-                "pretrained_student='' to start from scratch."
-            )
-        student.set_weights(start.get_weights())
+    student = models.get(recipe.student)
+    name = shipped.student_name(recipe.student)
+    if recipe.pretrained_student and name in shipped.available():
+        student.set_weights(shipped.load(name).get_weights())
     return student
 
 

@@ -18,7 +18,7 @@ TINY = [
     "synthetic_minutes=2",
     "teacher_blocks=2",
     "pretrained_teacher=",
-    "pretrained_student=",
+    "pretrained_student=false",
 ]
 
 

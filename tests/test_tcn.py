@@ -1,0 +1,67 @@
+"""TCN student: size, reach, config round trip, registry, int8 export."""
+
+import numpy as np
+import pytest
+
+from keras_ppg_kd import models
+from keras_ppg_kd.models import TCN, ResNet1D
+
+
+def trainable(model):
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+def test_tcn_is_smaller_than_resnet1_and_sees_several_beats():
+    tcn = TCN(5)
+    assert trainable(tcn) == 13_076 < trainable(ResNet1D(1))
+    assert tcn.receptive_field == 129  # 5.2 s at 25 Hz
+    assert tcn.feature_taps == [
+        "stem",
+        *(f"block_{i}" for i in range(1, 6)),
+        "head",
+        "pool",
+    ]
+    x = np.zeros((2, 200, 1), "float32")
+    assert tcn.predict(x, verbose=0).shape == (2, 180)
+    with pytest.raises(ValueError, match="Received: num_blocks=0"):
+        TCN(0)
+
+
+def test_tcn_round_trips_through_keras_files(tmp_path):
+    tcn = TCN(3, filters=16)
+    x = np.random.default_rng(0).standard_normal((4, 200, 1)).astype("f4")
+    tcn.save(tmp_path / "tcn.keras")
+    loaded = models.get("tcn:1")  # registry builds a fresh one
+    assert loaded.num_blocks == 1
+    import keras
+
+    again = keras.saving.load_model(tmp_path / "tcn.keras")
+    assert again.get_config() == tcn.get_config()
+    np.testing.assert_allclose(
+        again.predict(x, verbose=0), tcn.predict(x, verbose=0), atol=1e-5
+    )
+
+
+def test_registry_resolves_identifiers_and_rejects_bad_ones():
+    assert isinstance(models.get("resnet:2"), ResNet1D)
+    mlp = models.get("mlp:1")
+    assert abs(trainable(mlp) - trainable(ResNet1D(1))) < 600
+    for bad in ("resnet", "lstm:2", "tcn:x"):
+        with pytest.raises(ValueError, match="Unknown model"):
+            models.get(bad)
+
+
+def test_tcn_exports_to_an_int8_only_file(tmp_path):
+    pytest.importorskip("ai_edge_litert", reason="needs the 'litert' extra")
+    from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
+
+    tcn = TCN(5)
+    x = np.random.default_rng(1).standard_normal((64, 200, 1)).astype("f4")
+    path = export_tflite(
+        tcn, str(tmp_path / "tcn.tflite"), "int8", representative_data=x
+    )
+    report = inspect_tflite(path)
+    assert report.int8_ready and "DEPTHWISE_CONV_2D" in report.ops
+    assert report.size_kb < 32
+    error = np.abs(LiteRTModel(path).predict(x[:8]) - tcn.predict(x[:8]))
+    assert error.max() < 0.05
