@@ -1,8 +1,9 @@
 """Leave-one-activity-out on synthetic data: can the models meet a new motion?
 
-Trains the generalizing recipe (:mod:`keras_ppg_kd.study.generalize`) on
-synthetic participants whose sessions never contain the held-out
-activities (they are removed from the generator's schedule), then scores
+Trains the generalizing recipe (:mod:`keras_ppg_kd.study.generalize`),
+from scratch (the shipped models saw every activity), on synthetic
+participants whose sessions never contain the held-out activities (they
+are removed from the generator's schedule), then scores
 other synthetic participants on windows of those activities only: the
 spectral peak, teacher, student, int8 student and int8 + causal tracker.
 
