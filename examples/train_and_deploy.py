@@ -2,7 +2,9 @@
 
 Trains a ResNet1D teacher (pre-trained on the built-in synthetic data,
 then on every labelled window of ``--datasets`` with synthetic windows mixed
-in, augmented, ordinal soft targets), distils a 1-block student with DKD,
+in, augmented, ordinal soft targets), distils the recipe's student (the
+shipped synthetic-pretrained TCN(5) by default; ``--set student=resnet:1``
+for the study's 1-block ResNet) with DKD,
 exports it to int8 LiteRT, fits and calibrates the heart-rate tracker and
 exports its plain-C causal step. Two participants are held out of training
 to choose the epoch and calibrate the tracker; their scores are printed.
