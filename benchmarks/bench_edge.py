@@ -1,6 +1,6 @@
 """Inference cost of ResNet1D / MLP students: the study's Table 3 and beyond.
 
-For ResNet1D 1/2/6/8/10/12 blocks and MLPs of matched size:
+For ResNet1D 1/2/6/8/10/12 blocks, MLPs of matched size and the TCN:
 
 * Keras/TensorFlow inference (GPU when present, else CPU; the device is
   named): latency per window (batch 1) and per batch of 128, median of many
@@ -37,7 +37,7 @@ import tensorflow as tf
 from absl import app, flags
 
 from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
-from keras_ppg_kd.models import ResNet1D
+from keras_ppg_kd.models import TCN, ResNet1D
 from keras_ppg_kd.study.recipes import build_model
 from keras_ppg_kd.tracking import HRTracker
 
@@ -47,6 +47,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 flags.DEFINE_string("out", "bench_edge", "Output folder.")
 flags.DEFINE_list("blocks", ["1", "2", "6", "8", "10", "12"], "ResNet sizes.")
 flags.DEFINE_list("mlp_blocks", ["1", "2", "6"], "MLPs matching these.")
+flags.DEFINE_list("tcn_blocks", ["5"], "TCN sizes (blocks).")
 flags.DEFINE_integer("runs", 300, "Timed LiteRT invokes per file.")
 flags.DEFINE_float(
     "tracker_scale", 2.0, "Tracker transition scale (BPM per stride)."
@@ -97,10 +98,13 @@ def cpu_facts():
 
 
 def macs(model):
-    """Multiply-accumulates of one window (Conv1D and Dense layers)."""
+    """Multiply-accumulates of one window (convolutions and Dense)."""
     total = 0
     for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv1D):
+        if isinstance(layer, keras.layers.DepthwiseConv1D):
+            length, channels = layer.output.shape[1:]
+            total += length * layer.kernel.shape[0] * channels
+        elif isinstance(layer, keras.layers.Conv1D):
             length, filters = layer.output.shape[1:]
             kernel, channels, _ = layer.kernel.shape
             total += length * kernel * channels * filters
@@ -257,6 +261,7 @@ def main(_):
     models += [
         (f"mlp~resnet{b}", build_model("mlp", int(b))) for b in FLAGS.mlp_blocks
     ]
+    models += [(f"tcn{b}", TCN(int(b))) for b in FLAGS.tcn_blocks]
 
     rows = []
     for name, model in models:
@@ -334,7 +339,7 @@ def main(_):
     tracker_cost(by_name.get("resnet1", {}).get("i8_us"))
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for kind, marker in (("resnet", "o"), ("mlp", "s")):
+    for kind, marker in (("resnet", "o"), ("mlp", "s"), ("tcn", "^")):
         sel = [r for r in rows if r["model"].startswith(kind)]
         p = [r["params"] for r in sel]
         left.plot(

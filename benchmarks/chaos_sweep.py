@@ -33,6 +33,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def main(_):
+    sys.path.insert(0, ROOT)  # the tiny sweep lives in the test suite
     from keras_ppg_kd.study import plan_cells
     from tests.study.test_sweep import TINY_DATA, tiny_config
 
