@@ -187,6 +187,12 @@ def synthetic_windows(recipe, exclude_activities=()):
     )
 
 
+# Identity augmentation: the same stream of fractional labels, no change.
+_NO_AUGMENTATION = Augmentation(
+    stretch_prob=0.0, flip_prob=0.0, motion_prob=0.0, noise_std=0.0
+)
+
+
 def _data(windows, recipe, seed):
     return augmented_dataset(
         windows,
@@ -194,12 +200,6 @@ def _data(windows, recipe, seed):
         recipe.batch_size,
         seed=seed,
     )
-
-
-# Identity augmentation: the same stream of fractional labels, no change.
-_NO_AUGMENTATION = Augmentation(
-    stretch_prob=0.0, flip_prob=0.0, motion_prob=0.0, noise_std=0.0
-)
 
 
 def pretrain_teacher(recipe, synthetic=None, seed=0, verbose=0):
