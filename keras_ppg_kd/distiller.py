@@ -14,6 +14,19 @@ WINDOW_KEY = "window"
 TEACHER_PREFIX = "teacher/"
 
 
+def _symbolic(model, input_shape):
+    """``model``, called once on a symbolic input if it has none yet.
+
+    A ``keras.Sequential`` has no ``model.input`` until it is called; the
+    Distiller needs it to build its taps and to check shapes.
+    """
+    try:
+        model.input
+    except (AttributeError, ValueError):
+        model(keras.Input(tuple(input_shape)))
+    return model
+
+
 def _taps_model(model, taps):
     """``model`` as a functional map to ``{"logits", tap, ...}``."""
     if hasattr(model, "feature_model"):
@@ -73,6 +86,8 @@ class Distiller(keras.Model):
     ):
         super().__init__(name=name, **kwargs)
         check_non_negative(label_sigma=label_sigma)
+        teacher = _symbolic(teacher, (200, 1))
+        student = _symbolic(student, teacher.input.shape[1:])
         self.label_sigma = float(label_sigma)
         self._check_compatible(teacher, student)
         loss_list = loss if isinstance(loss, (list, tuple)) else [loss]

@@ -266,3 +266,23 @@ def test_bad_labels_sample_weight_and_softmax_models_are_refused():
     probs = keras.layers.Dense(180, activation="softmax")(flat)
     with pytest.raises(ValueError, match="ends in a softmax"):
         Distiller(teacher, keras.Model(inputs, probs), loss="soft")
+
+
+def test_sequential_students_and_teachers_distil():
+    import keras
+    import numpy as np
+
+    from keras_ppg_kd import Distiller, ResNet1D
+
+    student = keras.Sequential(
+        [keras.layers.Flatten(), keras.layers.Dense(180, name="logits")]
+    )
+    distiller = Distiller(ResNet1D(2), student, loss="dkd")
+    distiller.compile(optimizer="adam")
+    x = np.random.default_rng(0).standard_normal((16, 200, 1)).astype("f4")
+    history = distiller.fit(x, np.full(16, 40), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    teacher = keras.Sequential(
+        [keras.Input((200, 1)), keras.layers.Flatten(), keras.layers.Dense(180)]
+    )
+    Distiller(teacher, ResNet1D(1), loss="soft")

@@ -20,6 +20,7 @@ FLAT = "flat"
 CLIPPED = "clipped"
 MISSING_LABEL = "missing_label"
 HR_OUT_OF_RANGE = "hr_out_of_range"
+PAST_LAST_LABEL = "past_last_label"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -365,11 +366,13 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
         if not len(starts_s) - 3 <= len(given) <= len(starts_s) + 1:
             implied = len(raw) / ((len(given) - 1) * grid[1] + grid[0])
             raise ValueError(
-                f"{where}: {len(given)} labelled windows but the signal "
-                f"at fs={fs} Hz holds {len(starts_s)}; the sampling rate "
-                f"looks wrong (the labels imply about {implied:.1f} Hz)."
+                f"{where}: labels cover {len(given)} windows, the signal "
+                f"at fs={fs} Hz holds {len(starts_s)}. Either the labels "
+                "are truncated or the sampling rate is wrong (the labels "
+                f"imply about {implied:.1f} Hz)."
             )
         n = min(len(given), len(starts_s))  # align on the label count
+        tail = len(starts_s) - n
         starts_s, native_starts, reasons = (
             starts_s[:n],
             native_starts[:n],
@@ -395,6 +398,8 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
         reasons[(reasons == "") & out_of_range] = HR_OUT_OF_RANGE
     keep = reasons == ""
     dropped = collections.Counter(reasons[~keep].tolist())
+    if recording.window_hr is not None and tail:
+        dropped[PAST_LAST_LABEL] += tail
 
     # Resample the whole recording once, then cut the kept windows.
     x = resample(clean, fs, config.target_rate)

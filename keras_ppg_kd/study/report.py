@@ -2,6 +2,7 @@
 
 import json
 import os
+import warnings
 
 import matplotlib
 
@@ -47,6 +48,16 @@ def read_results(results):
             f"{results!r} is not a sweep results table: missing columns "
             f"{sorted(missing)} or no rows."
         )
+    diverged = ~np.isfinite(pd.to_numeric(table["mae"], errors="coerce"))
+    if diverged.any():
+        names = table.loc[diverged, "cell"] if "cell" in table else []
+        warnings.warn(
+            f"{int(diverged.sum())} diverged run(s) (non-finite MAE) left out "
+            f"of tables, fits and figures: {list(names)[:10]}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        table = table[~diverged]
     return table
 
 

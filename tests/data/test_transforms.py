@@ -187,3 +187,21 @@ def test_window_statistics_match_materialised_windows():
         _window_sums(mask, starts, length),
         mask[starts[:, None] + np.arange(length)].sum(axis=1),
     )
+
+
+def test_windows_past_the_last_label_are_counted():
+    fs = 50.0
+    ppg = np.sin(2 * np.pi * 1.2 * np.arange(int(60 * fs)) / fs)
+    # 27 windows fit in 60 s; the labels cover 25 of them.
+    recording = Recording(
+        dataset="d",
+        participant="p",
+        ppg=ppg,
+        fs=fs,
+        window_hr=np.full(25, 72.0),
+    )
+    found = windows_from_recording(recording)
+    assert len(found) == 25 and found.dropped["past_last_label"] == 2
+    recording.window_hr = np.full(10, 72.0)
+    with pytest.raises(ValueError, match="labels cover 10 windows, the signal"):
+        windows_from_recording(recording)

@@ -148,3 +148,28 @@ def test_cli_fit_report_and_errors(tmp_path):
     assert not (tmp_path / "x").exists()
     done = cli("--helpfull")
     assert "--dry_run" in done.stdout and "--shard" in done.stdout
+
+
+def test_diverged_runs_are_left_out_with_a_count():
+    import numpy as np
+    import pandas as pd
+    import pytest
+
+    from keras_ppg_kd.study import report
+
+    rows = [
+        dict(
+            cell=f"c{i}",
+            role="student",
+            model="resnet",
+            size=1,
+            params=16_628,
+            strategy="dkd",
+            teacher=6,
+            mae=mae,
+        )
+        for i, mae in enumerate([10.0, np.nan, 12.0])
+    ]
+    with pytest.warns(RuntimeWarning, match="1 diverged run"):
+        table = report.read_results(pd.DataFrame(rows))
+    assert list(table["cell"]) == ["c0", "c2"]
