@@ -136,6 +136,8 @@ def parse_shard(text):
 
 _RECORD_FIELDS = {
     "cell",
+    "learning_rate",
+    "batch_size",
     "config_hash",
     "data_fingerprint",
     *(f.name for f in dataclasses.fields(recipes.Result)),
@@ -215,6 +217,10 @@ class SweepStore:
             config.to_json().encode()
         ).hexdigest()[:16]
         self.fingerprint = fingerprint
+        self.settings = {
+            "learning_rate": config.learning_rate,
+            "batch_size": config.batch_size,
+        }
         for sub in ("cells", "models", "backup", "locks"):
             os.makedirs(os.path.join(self.out_dir, sub), exist_ok=True)
         self._clean_temps()
@@ -340,6 +346,7 @@ class SweepStore:
         row = {
             "cell": cell.id,
             **result.to_dict(),
+            **self.settings,
             "config_hash": self.config_hash,
             "data_fingerprint": self.fingerprint,
         }

@@ -205,3 +205,19 @@ def test_windows_past_the_last_label_are_counted():
     recording.window_hr = np.full(10, 72.0)
     with pytest.raises(ValueError, match="labels cover 10 windows, the signal"):
         windows_from_recording(recording)
+
+
+def test_windows_from_signal_refuses_channels_and_explains_empty_results():
+    from keras_ppg_kd.data import windows_from_signal
+
+    ppg = np.sin(2 * np.pi * 1.2 * np.arange(64 * 60) / 64)
+    for shaped in (ppg[:, None], ppg[None, :]):
+        assert len(windows_from_signal(shaped, fs=64)[0]) == 27
+    for bad in (np.stack([ppg] * 3, axis=1), np.stack([ppg] * 3)):
+        with pytest.raises(
+            ValueError,
+            match=str(bad.shape).replace("(", r"\(").replace(")", r"\)"),
+        ):
+            windows_from_signal(bad, fs=64)
+    with pytest.raises(ValueError, match="No usable window.*flat"):
+        windows_from_signal(np.zeros(64 * 60), fs=64)

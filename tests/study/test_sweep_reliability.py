@@ -142,3 +142,15 @@ def test_chaos_random_kills_then_completion_loses_nothing(tmp_path):
     assert process.returncode == 0, err[-3000:]
     _check_complete(out, tiny_config(epochs=3))
     assert done >= 1
+
+
+def test_a_diverged_model_evaluates_to_nan(windows):
+    import keras
+    import numpy as np
+
+    from keras_ppg_kd.study.recipes import evaluate
+
+    inputs = keras.Input((200, 1))
+    logits = keras.layers.Lambda(lambda x: x[:, :180, 0] * np.nan)(inputs)
+    mae, rmse = evaluate(keras.Model(inputs, logits), windows)
+    assert np.isnan(mae) and np.isnan(rmse)
