@@ -67,3 +67,11 @@ def check_positive_int(name, value, minimum=1):
             f"`{name}` must be an integer >= {minimum}. Received: "
             f"{name}={value!r}"
         )
+
+
+def check_dropout(dropout):
+    """Raise a ValueError echoing ``dropout`` unless it is in [0, 1)."""
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(
+            f"`dropout` must be in [0, 1). Received: dropout={dropout}"
+        )

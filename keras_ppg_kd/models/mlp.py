@@ -5,7 +5,11 @@ import math
 import keras
 from keras import layers
 
-from keras_ppg_kd.models.base import PPGModel, check_positive_int
+from keras_ppg_kd.models.base import (
+    PPGModel,
+    check_dropout,
+    check_positive_int,
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_ppg_kd")
@@ -47,10 +51,7 @@ class MLP(PPGModel):
             check_positive_int("hidden_units", units)
         check_positive_int("input_length", input_length)
         check_positive_int("num_classes", num_classes)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(
-                f"`dropout` must be in [0, 1). Received: dropout={dropout}"
-            )
+        check_dropout(dropout)
 
         # === Functional Model ===
         inputs = keras.Input((input_length, 1), name="ppg")

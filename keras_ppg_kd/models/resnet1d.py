@@ -10,7 +10,11 @@ final BN-ReLU, global average pooling and one Dense to the class logits.
 import keras
 from keras import layers, ops
 
-from keras_ppg_kd.models.base import PPGModel, check_positive_int
+from keras_ppg_kd.models.base import (
+    PPGModel,
+    check_dropout,
+    check_positive_int,
+)
 
 # Parameters the study reports (Arora et al. 2025), by number of blocks.
 STUDY_PARAMETER_COUNTS = {
@@ -109,10 +113,7 @@ class ResNet1D(PPGModel):
             ("increase_filter_gap", increase_filter_gap),
         ]:
             check_positive_int(arg, value)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(
-                f"`dropout` must be in [0, 1). Received: dropout={dropout}"
-            )
+        check_dropout(dropout)
         if not sampling_rate > 0:
             raise ValueError(
                 "`sampling_rate` must be positive. Received: "

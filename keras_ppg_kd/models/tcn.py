@@ -15,7 +15,11 @@ CONV_2D, MEAN, FULLY_CONNECTED).
 import keras
 from keras import layers
 
-from keras_ppg_kd.models.base import PPGModel, check_positive_int
+from keras_ppg_kd.models.base import (
+    PPGModel,
+    check_dropout,
+    check_positive_int,
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_ppg_kd")
@@ -63,10 +67,7 @@ class TCN(PPGModel):
             ("num_classes", num_classes),
         ]:
             check_positive_int(arg, value)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(
-                f"`dropout` must be in [0, 1). Received: dropout={dropout}"
-            )
+        check_dropout(dropout)
 
         # === Functional Model ===
         inputs = keras.Input((input_length, 1), name="ppg")
