@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 
 import pytest
 
@@ -148,11 +149,16 @@ def test_a_killed_sweep_resumes_without_loss_or_duplicates(tmp_path):
 
     scope = {}
     exec(TINY_DATA, scope)
-    table = run_sweep(config(epochs=3), out, windows=scope["WINDOWS"])
+    with warnings.catch_warnings():
+        # A kill inside a backup write is repaired with a RuntimeWarning.
+        warnings.simplefilter("always", RuntimeWarning)
+        table = run_sweep(config(epochs=3), out, windows=scope["WINDOWS"])
     assert len(table) == 7 and table["cell"].is_unique
     now = cell_files(out)
     assert {k: now[k] for k in finished} == finished  # not redone
-    assert os.listdir(os.path.join(out, "backup")) == []
+    # Only backups a kill damaged (moved aside, the cell redone) remain.
+    left = os.listdir(os.path.join(out, "backup"))
+    assert all(".corrupt-" in name for name in left), left
 
 
 def test_ray_sweep_on_a_local_cluster(windows, tmp_path):
