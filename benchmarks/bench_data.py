@@ -56,7 +56,7 @@ def _median_time(fn, repeats):
 
 def synthetic_windows(config):
     return WindowSet.concatenate(
-        windows_from_recording(generate_recording(i, config)[0])
+        windows_from_recording(generate_recording(i, config))
         for i in range(config.num_participants)
     )
 

@@ -88,7 +88,7 @@ def main(_):
         num_participants=FLAGS.participants, minutes=FLAGS.minutes, seed=11
     )
     data = WindowSet.concatenate(
-        windows_from_recording(generate_recording(i, config)[0])
+        windows_from_recording(generate_recording(i, config))
         for i in range(config.num_participants)
     )
     train_mask, test_mask = train_test_split(data, 0.2, seed=0)

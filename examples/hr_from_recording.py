@@ -37,6 +37,12 @@ flags.DEFINE_string("tracker", None, "Tracker JSON (HRTracker.save).")
 flags.DEFINE_string("ppg", None, "PPG samples (.npy or .csv).")
 flags.DEFINE_string("column", None, "Column of a multi-column --ppg .csv.")
 flags.DEFINE_float("fs", None, "Sampling rate of --ppg in Hz.")
+flags.DEFINE_string(
+    "acc",
+    None,
+    "Accelerometer (.npy (n, 3) or .csv with 3 columns) on --ppg's clock, "
+    "for a model trained with accelerometer=true.",
+)
 flags.DEFINE_string("out_csv", None, "Write start_s,bpm rows here.")
 FLAGS = flags.FLAGS
 
@@ -64,6 +70,20 @@ def read_ppg(path, column=None):
     return table.iloc[:, 0].to_numpy("float64")
 
 
+def read_acc(path, length):
+    """The ``(length, 3)`` accelerometer beside the PPG."""
+    if path.endswith(".npy"):
+        acc = np.load(path)
+    else:
+        acc = pd.read_csv(path).select_dtypes("number").to_numpy("float64")
+    if acc.shape != (length, 3):
+        raise app.UsageError(
+            f"{path}: the accelerometer must be ({length}, 3), one row per "
+            f"PPG sample. Received: shape={acc.shape}."
+        )
+    return acc
+
+
 def _is_number(text):
     try:
         float(text)
@@ -74,32 +94,46 @@ def _is_number(text):
 
 def main(_):
     truth = None
+    model = LiteRTModel(FLAGS.model)
+    config = WindowConfig(accelerometer=FLAGS.acc is not None)
     if FLAGS.ppg:
         if FLAGS.fs is None:
             raise app.UsageError("--fs (Hz) is required with --ppg.")
+        ppg = read_ppg(FLAGS.ppg, FLAGS.column)
         recording = Recording(
             dataset="user",
             participant="user",
-            ppg=read_ppg(FLAGS.ppg, FLAGS.column),
+            ppg=ppg,
             fs=FLAGS.fs,
+            acc=read_acc(FLAGS.acc, len(ppg)) if FLAGS.acc else None,
             source=FLAGS.ppg,
         )
-        found = windows_from_recording(recording, labelled=False)
+        found = windows_from_recording(recording, config, labelled=False)
     else:
-        recording, _ = generate_recording(0, SyntheticConfig(minutes=3))
+        recording = generate_recording(0, SyntheticConfig(minutes=3))
         found = windows_from_recording(recording)
         truth = dict(zip(np.round(found.start_times, 3), found.hr_bpm))
+    channels = model.input_shape[-1]
+    if channels != found.windows.shape[-1]:
+        raise app.UsageError(
+            f"{FLAGS.model} takes {channels} channel(s) per window; the "
+            f"input gives {found.windows.shape[-1]}. "
+            + (
+                "Give the accelerometer with --acc."
+                if channels == 4
+                else "Leave out --acc."
+            )
+        )
     if len(found) == 0:
         raise app.UsageError(
             f"No usable window; dropped per reason: {dict(found.dropped)}"
         )
-    logits = LiteRTModel(FLAGS.model).predict(found.windows)
+    logits = model.predict(found.windows)
     if FLAGS.tracker:
         bpm = HRTracker.load(FLAGS.tracker).filter(logits, found.start_times)
     else:
         bpm = np.asarray(logits_to_bpm(logits))
 
-    config = WindowConfig()
     duration = len(recording.ppg) / recording.fs
     steps = np.arange(
         0.0, duration - config.window_seconds + 1e-9, config.stride_seconds

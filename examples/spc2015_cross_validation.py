@@ -51,7 +51,10 @@ def main(_):
     recipe = GeneralizingRecipe().override(FLAGS.set)
     print(recipe)
     real = load_windows(
-        "ieee_spc2015", data_dir=FLAGS.data_dir, manual_dir=FLAGS.spc_dir
+        "ieee_spc2015",
+        data_dir=FLAGS.data_dir,
+        manual_dir=FLAGS.spc_dir,
+        config="ppg_acc" if recipe.accelerometer else None,
     )
     synthetic = synthetic_windows(recipe)
     pretrained = zero_shot = None

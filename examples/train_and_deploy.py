@@ -51,14 +51,17 @@ def main(_):
     start = time.perf_counter()
     out = pathlib.Path(FLAGS.out)
     out.mkdir(parents=True, exist_ok=True)
+    recipe = GeneralizingRecipe().override(FLAGS.set)
     windows = load_windows(
-        FLAGS.datasets, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir
+        FLAGS.datasets,
+        data_dir=FLAGS.data_dir,
+        manual_dir=FLAGS.manual_dir,
+        config="ppg_acc" if recipe.accelerometer else None,
     )
     print(
         f"{len(windows)} windows from {len(set(windows.participant))} "
         f"participants of {FLAGS.datasets}; dropped {dict(windows.dropped)}"
     )
-    recipe = GeneralizingRecipe().override(FLAGS.set)
     trained = train_and_distill(windows, recipe, seed=FLAGS.seed)
     print(
         f"trained in {trained.log['wall_s']:.0f} s (teacher epoch "

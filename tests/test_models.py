@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from keras_ppg_kd import MLP, ResNet1D, mlp_for_budget
-from keras_ppg_kd.models import STUDY_PARAMETER_COUNTS
+from keras_ppg_kd.models import STUDY_PARAMETER_COUNTS, TCN
 
 
 def _trainable(model):
@@ -102,11 +102,18 @@ def test_mlp_for_budget(budget):
 
 
 @pytest.mark.parametrize(
-    "build", [lambda: ResNet1D(3, name="teacher"), lambda: MLP((32, 16))]
+    "build",
+    [
+        lambda: ResNet1D(3, name="teacher"),
+        lambda: MLP((32, 16)),
+        lambda: ResNet1D(1, channels=4),
+        lambda: TCN(2, channels=4),
+    ],
 )
 def test_save_load_round_trip(tmp_path, build):
     model = build()
-    x = np.random.default_rng(1).normal(size=(4, 200, 1)).astype("float32")
+    shape = (4, 200, model.channels)
+    x = np.random.default_rng(1).normal(size=shape).astype("float32")
     path = tmp_path / "model.keras"
     model.save(path)
     loaded = keras.saving.load_model(path)

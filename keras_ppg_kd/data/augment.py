@@ -14,7 +14,11 @@ pulse. The augmentations here attack both:
   each other; a random sign makes the model invariant to it.
 - **Motion artefacts**: a random periodic interference (fundamental 0.5-3 Hz
   with two harmonics), not tied to the heart rate, as arm movement and
-  steps add; and **sensor noise**.
+  steps add; and **sensor noise**. Windows with accelerometer channels get
+  the same interference on the accelerometer, as a real arm movement
+  would show, so a model learns to discount what the accelerometer sees.
+
+Stretching acts on every channel; flips and noise on the PPG only.
 
 Labels come out as fractional class positions (``(HR - min_bpm) /
 resolution``), which :func:`keras_ppg_kd.losses.sparse_ce` and the
@@ -91,25 +95,27 @@ def stretch_context(windows, config=WindowConfig()):
 
     Window ``i`` and the window two strides later (``j``) overlap by 4 s;
     both are the same band-passed signal, each z-scored on its own, so
-    ``x_i = a * x_j + b`` on the overlap. Solving for ``a, b`` and appending
-    ``a * x_j[4 s:] + b`` rebuilds 12 s of signal in ``x_i``'s scale.
+    ``x_i = a * x_j + b`` on the overlap. Solving for ``a, b`` (per channel)
+    and appending ``a * x_j[4 s:] + b`` rebuilds 12 s of signal in
+    ``x_i``'s scale.
 
     Args:
         windows: A :class:`WindowSet`.
         config: Its :class:`WindowConfig`.
 
     Returns:
-        ``(context, hr_next, context_length)``: float32 ``(n, 1.5 * length)``
-        (zero-padded where no later window exists), the HR of window ``j``
+        ``(context, hr_next, context_length)``: float32
+        ``(n, 1.5 * length, channels)`` (zero-padded where no later window
+        exists), the HR of window ``j``
         (``hr_bpm`` of ``i`` where none), and the valid samples per row.
     """
     length = config.window_length
     extra = length // 2
     shift = int(round(extra / config.target_rate / config.stride_seconds))
     seconds = shift * config.stride_seconds
-    x = windows.windows[..., 0]
-    n = len(windows)
-    context = np.zeros((n, length + extra), "float32")
+    x = windows.windows
+    n, _, channels = x.shape
+    context = np.zeros((n, length + extra, channels), "float32")
     context[:, :length] = x
     hr_next = windows.hr_bpm.astype("float32").copy()
     valid = np.full(n, length, "int32")
@@ -125,10 +131,11 @@ def stretch_context(windows, config=WindowConfig()):
         j = key.get((d, p, int(round((t + seconds) * 100))))
         if j is None:
             continue
-        overlap_j, overlap_i = x[j, : length - extra], x[i, extra:]
-        design = np.stack([overlap_j, np.ones_like(overlap_j)], axis=1)
-        (a, b), *_ = np.linalg.lstsq(design, overlap_i, rcond=None)
-        context[i, length:] = a * x[j, length - extra :] + b
+        for c in range(channels):
+            overlap_j, overlap_i = x[j, : length - extra, c], x[i, extra:, c]
+            design = np.stack([overlap_j, np.ones_like(overlap_j)], axis=1)
+            (a, b), *_ = np.linalg.lstsq(design, overlap_i, rcond=None)
+            context[i, length:, c] = a * x[j, length - extra :, c] + b
         hr_next[i] = windows.hr_bpm[j]
         valid[i] = length + extra
     return context, hr_next, valid
@@ -147,7 +154,7 @@ def augment_batch(
     """Augment one batch (pure TensorFlow; runs inside ``tf.data``).
 
     Args:
-        context: ``(batch, context_length)`` float32 contexts.
+        context: ``(batch, context_length, channels)`` float32 contexts.
         hr: ``(batch,)`` heart rate of each window (BPM).
         hr_next: ``(batch,)`` heart rate at the end of the context.
         valid: ``(batch,)`` valid context samples.
@@ -157,8 +164,9 @@ def augment_batch(
         classes: :class:`~keras_ppg_kd.HRClasses` for the labels.
 
     Returns:
-        ``(windows, labels)``: ``(batch, length, 1)`` z-scored windows and
-        fractional class positions.
+        ``(windows, labels)``: ``(batch, length, channels)`` windows,
+        standardised as :func:`~keras_ppg_kd.data.windows_from_recording`
+        does, and fractional class positions.
     """
     aug = augmentation
     batch = tf.shape(context)[0]
@@ -185,7 +193,8 @@ def augment_batch(
     above = tf.minimum(below + 1, tf.shape(context)[1] - 1)
     left = tf.gather(context, below, batch_dims=1)
     right = tf.gather(context, above, batch_dims=1)
-    x = left + frac * (right - left)
+    x = left + frac[..., None] * (right - left)
+    x, acc = x[..., 0], x[..., 1:]
     # HR of the source span: between this window's and the next one's.
     centre = offset + span / 2.0
     weight = tf.clip_by_value((centre - length / 2.0) / (length / 2.0), 0, 1)
@@ -209,9 +218,16 @@ def augment_batch(
     x += aug.noise_std * uniform()[:, None] * tf.random.normal(tf.shape(x))
     sign = tf.where(uniform() < aug.flip_prob, -1.0, 1.0)
     x = sign[:, None] * _zscore(x)
+    if context.shape[-1] > 1:  # the accelerometer sees the same movement
+        acc = acc - tf.reduce_mean(acc, axis=1, keepdims=True)
+        acc /= tf.math.reduce_std(acc, axis=(1, 2), keepdims=True) + 1e-8
+        axes = tf.random.uniform([batch, 1, context.shape[-1] - 1], -1, 1)
+        acc += amplitude[:, None, None] * motion[..., None] * axes
+        acc -= tf.reduce_mean(acc, axis=1, keepdims=True)
+        acc /= tf.math.reduce_std(acc, axis=(1, 2), keepdims=True) + 1e-8
     position = (new_hr - classes.min_bpm) / classes.resolution
     position = tf.clip_by_value(position, 0.0, classes.num_classes - 1.0)
-    return x[..., None], position
+    return tf.concat([x[..., None], acc], axis=-1), position
 
 
 def _zscore(x):

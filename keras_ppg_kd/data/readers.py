@@ -46,6 +46,21 @@ def _fail(path, what, error=None):
     return ValueError(f"{path}: {what}{detail}")
 
 
+def on_clock(values, fs, length, target_fs, times=None):
+    """Resample ``(m, k)`` samples onto ``length`` samples at ``target_fs``.
+
+    ``times`` (seconds from the target's first sample) gives irregular
+    sample times; otherwise sample i is at ``i / fs``. Used to put an
+    accelerometer on the PPG's clock.
+    """
+    values = np.asarray(values, dtype="float64").reshape(len(values), -1)
+    source = np.arange(len(values)) / fs if times is None else times
+    target = np.arange(length) / target_fs
+    return np.stack(
+        [np.interp(target, source, column) for column in values.T], axis=1
+    )
+
+
 def _str_keys(obj):
     """Decode bytes keys (pickles loaded with encoding='bytes')."""
     if isinstance(obj, dict):
@@ -69,8 +84,8 @@ def read_spc2015(path):
     """IEEE SPC 2015 ``DATA_NN_TYPEMM.mat`` (+ its ``_BPMtrace.mat``).
 
     ``sig`` is (6, n) at 125 Hz: row 0 ECG, rows 1-2 PPG, rows 3-5 ACC. The
-    first PPG channel is used; ``BPM0`` gives the HR of each 8 s window
-    every 2 s.
+    first PPG channel and the ACC are used; ``BPM0`` gives the HR of each
+    8 s window every 2 s.
     """
     path = pathlib.Path(path)
     match = re.fullmatch(r"DATA_(\d+)_(TYPE\d+)\.mat", path.name)
@@ -92,6 +107,7 @@ def read_spc2015(path):
         fs=125.0,
         window_hr=bpm.reshape(-1),
         activity=(_SPC_STAGE_STARTS, np.asarray(stages)),
+        acc=sig[3:6].T,
         source=str(path),
     )
 
@@ -152,7 +168,8 @@ class _ArraysOnlyUnpickler(pickle.Unpickler):
 def read_ppg_dalia(path):
     """PPG-DaLiA ``S{n}.pkl`` (either pickle key encoding).
 
-    Uses ``signal.wrist.BVP`` (64 Hz) and ``label`` (HR of window i over
+    Uses ``signal.wrist.BVP`` (64 Hz), ``signal.wrist.ACC`` (32 Hz, put on
+    the PPG's clock) and ``label`` (HR of window i over
     seconds [2i, 2i + 8)); ``activity`` (4 Hz) names the activity. S6 is
     valid only for its first 90 minutes; later samples are flagged. The
     pickle is read with a restricted unpickler (arrays and containers
@@ -164,6 +181,9 @@ def read_ppg_dalia(path):
             unpickler = _ArraysOnlyUnpickler(f, encoding="latin1")
             data = _str_keys(unpickler.load())
         bvp = np.asarray(data["signal"]["wrist"]["BVP"], "float64").reshape(-1)
+        acc = data["signal"]["wrist"].get("ACC")
+        if acc is not None:
+            acc = on_clock(np.asarray(acc, "float64"), 32.0, len(bvp), 64.0)
         label = np.asarray(data["label"], "float64").reshape(-1)
         activity = np.asarray(data.get("activity", []), "int64").reshape(-1)
         subject = data.get("subject", path.stem)
@@ -186,6 +206,7 @@ def read_ppg_dalia(path):
         activity=(np.arange(len(activity)) / 4.0, names)
         if len(names)
         else None,
+        acc=acc,
         source=str(path),
     )
 
@@ -201,7 +222,7 @@ def _mat_trace(data, location, trace, path):
 
 
 def read_wildppg(path, gap_seconds=0.5):
-    """WildPPG ``WildPPG_Part_<id>.mat``: wrist green PPG, sternum ECG.
+    """WildPPG ``WildPPG_Part_<id>.mat``: wrist green PPG and ACC, sternum ECG.
 
     HR comes from the R-peaks of the sternum ECG. Gaps in the recording are
     filled with constants; runs of identical values longer than
@@ -214,6 +235,10 @@ def read_wildppg(path, gap_seconds=0.5):
         raise _fail(path, "cannot read WildPPG .mat file", error)
     ppg, fs = _mat_trace(data, "wrist", "ppg_g", path)
     ecg, ecg_fs = _mat_trace(data, "sternum", "ecg", path)
+    axes = [_mat_trace(data, "wrist", f"acc_{a}", path) for a in "xyz"]
+    acc = np.stack(
+        [on_clock(v, acc_fs, len(ppg), fs)[:, 0] for v, acc_fs in axes], axis=1
+    )
     try:
         participant = str(np.asarray(data["id"]).reshape(-1)[0])
     except Exception:
@@ -233,6 +258,7 @@ def read_wildppg(path, gap_seconds=0.5):
         beat_times=beats,
         beat_correction=True,
         invalid={GAP_FILL: gaps},
+        acc=acc,
         source=str(path),
     )
 
@@ -243,7 +269,9 @@ def read_galaxy_ppg(folder, ecg_clock_offset_hours=9.0):
     ``GalaxyWatch/PPG.csv`` (Unix-ms ``timestamp``, ``ppg``, ``status``;
     ~25 Hz, status != 0 invalid) is put on a uniform 25 Hz grid;
     ``PolarH10/ECG.csv`` (130 Hz; ``phoneTimestamp`` shifted by +9 h) gives
-    the R-peaks; ``Event.csv`` ENTER/EXIT rows name the sessions.
+    the R-peaks; ``Event.csv`` ENTER/EXIT rows name the sessions;
+    ``GalaxyWatch/ACC.csv`` (``timestamp``, ``x``, ``y``, ``z``), when
+    present, is put on the PPG's grid.
     """
     folder = pathlib.Path(folder)
     try:
@@ -271,6 +299,21 @@ def read_galaxy_ppg(folder, ecg_clock_offset_hours=9.0):
     slope, intercept = np.polyfit(index, ecg_t, 1)
     ecg_fs = 1.0 / slope
     beats = intercept + detect_r_peaks(ecg_v, ecg_fs) - t0
+    acc = None
+    acc_path = folder / "GalaxyWatch" / "ACC.csv"
+    if acc_path.exists():
+        try:
+            acc_df = pd.read_csv(acc_path)
+            acc_t = acc_df["timestamp"].to_numpy("float64") / 1000.0
+            acc = on_clock(
+                acc_df[["x", "y", "z"]].to_numpy("float64"),
+                None,
+                len(ppg),
+                fs,
+                times=acc_t - t0,
+            )
+        except Exception as error:
+            raise _fail(acc_path, "cannot read x, y, z by timestamp", error)
     activity = None
     events_path = folder / "Event.csv"
     if events_path.exists():
@@ -300,5 +343,6 @@ def read_galaxy_ppg(folder, ecg_clock_offset_hours=9.0):
         beat_correction=True,
         invalid={STATUS_FLAG: flagged},
         activity=activity,
+        acc=acc,
         source=str(folder),
     )

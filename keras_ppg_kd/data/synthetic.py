@@ -97,8 +97,8 @@ def generate_recording(index, config=SyntheticConfig()):
         config: The :class:`SyntheticConfig`.
 
     Returns:
-        ``(recording, acc)``: a :class:`Recording` with exact beat times
-        and activity annotation, and the ``(n, 3)`` accelerometer in g.
+        A :class:`Recording` with exact beat times, activity annotation
+        and the ``(n, 3)`` accelerometer in g (``acc``).
     """
     rng = np.random.default_rng([config.seed, index])
     fs = config.fs
@@ -227,16 +227,18 @@ def generate_recording(index, config=SyntheticConfig()):
         fs=fs,
         beat_times=beat_times,
         activity=(seg_starts, np.asarray(seg_names)),
+        acc=acc.astype("float32"),
         source=f"synthetic_ppg(seed={config.seed}, index={index})",
     )
-    return recording, acc.astype("float32")
+    return recording
 
 
 def generate(config=SyntheticConfig()):
     """All participants of a synthetic dataset.
 
     Yields:
-        ``(recording, acc)`` per participant, see :func:`generate_recording`.
+        One :class:`Recording` per participant, see
+        :func:`generate_recording`.
     """
     for index in range(config.num_participants):
         yield generate_recording(index, config)

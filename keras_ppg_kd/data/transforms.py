@@ -39,6 +39,9 @@ class WindowConfig:
         max_clipped_fraction: A window with more than this fraction of
             samples stuck at the recording's extreme values is ``clipped``.
         classes: Heart-rate classes for the labels.
+        accelerometer: Add the three accelerometer axes as channels 1-3
+            (band-passed like the PPG, standardised together so their
+            relative size is kept). Needs a recording with ``acc``.
     """
 
     window_seconds: float = 8.0
@@ -50,6 +53,7 @@ class WindowConfig:
     flat_std: float = 1e-3
     max_clipped_fraction: float = 0.1
     classes: HRClasses = DEFAULT_CLASSES
+    accelerometer: bool = False
 
     def __post_init__(self):
         for name in ("window_seconds", "stride_seconds", "target_rate"):
@@ -71,6 +75,11 @@ class WindowConfig:
         """Samples per window at ``target_rate`` (200 by default)."""
         return int(round(self.window_seconds * self.target_rate))
 
+    @property
+    def channels(self) -> int:
+        """Channels per window: 1 (PPG), or 4 (PPG + 3-axis ACC)."""
+        return 4 if self.accelerometer else 1
+
 
 @dataclasses.dataclass
 class Recording:
@@ -91,6 +100,8 @@ class Recording:
         invalid: Reason -> boolean mask over ``ppg`` samples that the
             dataset marks unusable (gap fills, status flags, ...).
         activity: Optional ``(times_s, labels)`` activity annotation.
+        acc: Optional ``(n, 3)`` accelerometer on the same clock as ``ppg``
+            (readers resample it to ``fs``); any unit.
         source: The file the recording came from (for error messages).
     """
 
@@ -104,6 +115,7 @@ class Recording:
     beat_correction: bool = False
     invalid: dict = dataclasses.field(default_factory=dict)
     activity: tuple | None = None
+    acc: np.ndarray | None = None
     source: str = ""
 
 
@@ -112,7 +124,8 @@ class WindowSet:
     """Windows of one or more recordings and what was dropped.
 
     Attributes:
-        windows: ``(n, window_length, 1)`` float32.
+        windows: ``(n, window_length, channels)`` float32 (channel 0 is
+            the PPG; 1-3 the accelerometer when the config asks for it).
         start_times: Window start, seconds from the recording start.
         hr_bpm: Reference heart rate per window.
         label: Class index per window.
@@ -305,8 +318,14 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
             f"{config.window_seconds} s window."
         )
 
+    acc = (
+        _accelerometer(recording, raw, where) if config.accelerometer else None
+    )
+
     # Per-sample badness at the native rate.
     bad = {NON_FINITE: ~np.isfinite(raw)}
+    if acc is not None:
+        bad[NON_FINITE] |= ~np.isfinite(acc).all(axis=1)
     for reason, mask in recording.invalid.items():
         mask = np.asarray(mask, dtype=bool)
         if mask.shape != raw.shape:
@@ -315,13 +334,9 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
                 f"{mask.shape}, expected {raw.shape}."
             )
         bad[reason] = mask
-    clean = raw.copy()
-    if bad[NON_FINITE].any():  # fill so filters run; those windows drop
-        idx = np.arange(len(raw))
-        good = ~bad[NON_FINITE]
-        if not good.any():
-            raise ValueError(f"{where}: every PPG sample is NaN or Inf.")
-        clean[~good] = np.interp(idx[~good], idx[good], raw[good])
+    if not np.isfinite(raw).any():
+        raise ValueError(f"{where}: every PPG sample is NaN or Inf.")
+    clean = _fill_non_finite(raw)  # so filters run; those windows drop
 
     # Quality checks on the native-rate raw signal.
     native_length = int(round(config.window_seconds * fs))
@@ -402,18 +417,25 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
         dropped[PAST_LAST_LABEL] += tail
 
     # Resample the whole recording once, then cut the kept windows.
-    x = resample(clean, fs, config.target_rate)
-    if config.band is not None:
-        x = bandpass(x, config.target_rate, config.band, config.filter_order)
+    channels = [clean]
+    if acc is not None:
+        channels += [_fill_non_finite(axis) for axis in acc.T]
+    x = np.stack(
+        [_preprocess(channel, fs, config) for channel in channels], axis=-1
+    )
     length = config.window_length
     starts = np.round(starts_s[keep] * config.target_rate).astype("int64")
     starts = np.minimum(starts, len(x) - length)
     windows = x[starts[:, None] + np.arange(length)].astype("float32")
     if config.zscore:
-        windows = standardize(windows, axis=1)
+        windows[..., :1] = standardize(windows[..., :1], axis=1)
+        if acc is not None:  # one scale for the three axes
+            motion = windows[..., 1:] - windows[..., 1:].mean(1, keepdims=True)
+            scale = motion.std(axis=(1, 2), keepdims=True)
+            windows[..., 1:] = motion / (scale + 1e-8)
     n = int(keep.sum())
     return WindowSet(
-        windows=windows[..., None],
+        windows=windows,
         start_times=starts_s[keep].astype("float32"),
         hr_bpm=hr[keep].astype("float32"),
         label=(
@@ -426,6 +448,39 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
         activity=_activity_at(recording.activity, starts_s[keep], config),
         dropped=dropped,
     )
+
+
+def _accelerometer(recording, raw, where):
+    """The recording's ``(n, 3)`` accelerometer, checked against the PPG."""
+    if recording.acc is None:
+        raise ValueError(
+            f"{where}: the config asks for accelerometer channels "
+            "(accelerometer=True) but this recording has no `acc`."
+        )
+    acc = np.asarray(recording.acc, dtype="float64")
+    if acc.shape != (len(raw), 3):
+        raise ValueError(
+            f"{where}: `acc` must be (n, 3) on the PPG's clock, n="
+            f"{len(raw)}. Received: shape={acc.shape}."
+        )
+    return acc
+
+
+def _fill_non_finite(x):
+    """``x`` with NaN/Inf samples linearly interpolated (filters need it)."""
+    good = np.isfinite(x)
+    if good.all() or not good.any():
+        return np.where(good, x, 0.0)
+    idx = np.arange(len(x))
+    return np.where(good, x, np.interp(idx, idx[good], x[good]))
+
+
+def _preprocess(x, fs, config):
+    """Resample one channel to the target rate and band-pass it."""
+    x = resample(x, fs, config.target_rate)
+    if config.band is not None:
+        x = bandpass(x, config.target_rate, config.band, config.filter_order)
+    return x
 
 
 def _activity_at(activity, starts_s, config):
@@ -456,16 +511,18 @@ def as_signal(ppg, where="ppg"):
     return x
 
 
-def windows_from_signal(ppg, fs, config=WindowConfig()):
+def windows_from_signal(ppg, fs, config=WindowConfig(), acc=None):
     """Windows of a user's own recording, ready for ``model.predict``.
 
     Args:
         ppg: Green PPG samples, shape ``(n,)`` (or ``(n, 1)``, ``(1, n)``).
         fs: Sampling rate in Hz (any; resampled to ``config.target_rate``).
         config: The :class:`WindowConfig`.
+        acc: ``(n, 3)`` accelerometer on the PPG's clock, for a config with
+            ``accelerometer=True``.
 
     Returns:
-        ``(windows, start_times)``: float32 ``(num_windows, 200, 1)`` and
+        ``(windows, start_times)``: float32 ``(num_windows, 200, channels)`` and
         the start of each window in seconds. Windows with NaN/Inf samples,
         flat or clipped signal are dropped (the start times show which
         remain); use :func:`windows_from_recording` for the drop counts.
@@ -480,7 +537,7 @@ def windows_from_signal(ppg, fs, config=WindowConfig()):
     ((27, 200, 1), array([0., 2., 4.], dtype=float32))
     """
     recording = Recording(
-        dataset="user", participant="user", ppg=as_signal(ppg), fs=fs
+        dataset="user", participant="user", ppg=as_signal(ppg), fs=fs, acc=acc
     )
     found = windows_from_recording(recording, config, labelled=False)
     if len(found) == 0:

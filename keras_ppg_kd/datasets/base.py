@@ -28,6 +28,12 @@ DEFAULT_CONFIGS = [
         name="default",
         description="8 s windows every 2 s at 25 Hz, band-pass 0.5-4 Hz.",
     ),
+    PPGBuilderConfig(
+        name="ppg_acc",
+        description="As default, with the 3-axis accelerometer as channels "
+        "1-3 (window shape (200, 4)).",
+        window=WindowConfig(accelerometer=True),
+    ),
 ]
 
 
@@ -44,7 +50,8 @@ class WindowedPPGBuilder(tfds.core.GeneratorBasedBuilder):
             features=tfds.features.FeaturesDict(
                 {
                     "window": tfds.features.Tensor(
-                        shape=(length, 1), dtype=np.float32
+                        shape=(length, self.builder_config.window.channels),
+                        dtype=np.float32,
                     ),
                     "label": tfds.features.ClassLabel(
                         num_classes=classes.num_classes

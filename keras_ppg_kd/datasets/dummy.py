@@ -36,9 +36,9 @@ def dummy_participant(index, seconds, ppg_fs, ecg_fs):
     config = SyntheticConfig(
         num_participants=1, minutes=seconds / 60, fs=64.0, seed=1234
     )
-    recording, acc = generate_recording(index, config)
+    recording = generate_recording(index, config)
     ppg = resample(recording.ppg, 64.0, ppg_fs)
-    acc = resample(acc.T, 64.0, ppg_fs).T
+    acc = resample(recording.acc.T, 64.0, ppg_fs).T
     ecg = ecg_from_beats(recording.beat_times, seconds, ecg_fs, seed=index)
     starts = np.arange(0.0, seconds - 8 + 1e-9, 2.0)
     window_hr = hr_from_beats(recording.beat_times, starts, 8.0)

@@ -235,10 +235,15 @@ class LiteRTModel:
     def input_dtype(self):
         return np.dtype(self.input["dtype"])
 
+    @property
+    def input_shape(self):
+        """One window's shape, ``(length, channels)``."""
+        return tuple(int(n) for n in self.input["shape"][1:])
+
     def invoke(self, x):
         """Run one batch in the file's own dtypes (no conversion)."""
         x = np.asarray(x)
-        expected = tuple(int(n) for n in self.input["shape"][1:])
+        expected = self.input_shape
         if tuple(x.shape[1:]) != expected:
             raise ValueError(
                 f"{os.path.basename(self.path)} takes windows of shape "
@@ -272,7 +277,7 @@ class LiteRTModel:
         return np.clip(q, -128, 127).astype(np.int8)
 
     def predict(self, windows, batch_size=None):
-        """Float logits for ``(n, length, 1)`` float windows.
+        """Float logits for ``(n, length, channels)`` float windows.
 
         Args:
             windows: Float windows.

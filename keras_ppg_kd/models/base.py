@@ -56,6 +56,11 @@ class PPGModel(keras.Model):
         return int(self.inputs[0].shape[1])
 
     @property
+    def channels(self):
+        """Channels per window (1: PPG; 4: PPG + 3-axis accelerometer)."""
+        return int(self.inputs[0].shape[-1])
+
+    @property
     def num_classes(self):
         return int(self.output.shape[-1])
 

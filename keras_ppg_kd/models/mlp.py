@@ -21,6 +21,7 @@ class MLP(PPGModel):
     Args:
         hidden_units: Width of each hidden layer, e.g. ``(128, 128)``.
         input_length: Samples per window.
+        channels: Channels per window (1: PPG; 4: PPG + 3-axis ACC).
         num_classes: Output logits.
         dropout: Dropout after each hidden layer.
         sampling_rate: Sampling rate (Hz) the windows are at.
@@ -35,6 +36,7 @@ class MLP(PPGModel):
         self,
         hidden_units=(128, 128),
         input_length=200,
+        channels=1,
         num_classes=180,
         dropout=0.1,
         sampling_rate=25.0,
@@ -50,11 +52,12 @@ class MLP(PPGModel):
         for units in hidden_units:
             check_positive_int("hidden_units", units)
         check_positive_int("input_length", input_length)
+        check_positive_int("channels", channels)
         check_positive_int("num_classes", num_classes)
         check_dropout(dropout)
 
         # === Functional Model ===
-        inputs = keras.Input((input_length, 1), name="ppg")
+        inputs = keras.Input((input_length, channels), name="ppg")
         x = layers.Flatten(name="flatten")(inputs)
         taps = {}
         for index, units in enumerate(hidden_units, start=1):
@@ -85,6 +88,7 @@ class MLP(PPGModel):
             "trainable": self.trainable,
             "hidden_units": list(self.hidden_units),
             "input_length": self.input_length,
+            "channels": self.channels,
             "num_classes": self.num_classes,
             "dropout": self.dropout,
             "sampling_rate": self.sampling_rate,

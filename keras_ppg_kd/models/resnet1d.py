@@ -70,6 +70,7 @@ class ResNet1D(PPGModel):
     Args:
         num_blocks: Residual blocks (the study uses 1-12; more are allowed).
         input_length: Samples per window (200 = 8 s at 25 Hz).
+        channels: Channels per window (1: PPG; 4: PPG + 3-axis ACC).
         num_classes: Output logits (180 one-BPM classes).
         base_filters: Filters of the first stage.
         kernel_size: Convolution kernel size.
@@ -93,6 +94,7 @@ class ResNet1D(PPGModel):
         self,
         num_blocks,
         input_length=200,
+        channels=1,
         num_classes=180,
         base_filters=32,
         kernel_size=5,
@@ -106,6 +108,7 @@ class ResNet1D(PPGModel):
         for arg, value in [
             ("num_blocks", num_blocks),
             ("input_length", input_length),
+            ("channels", channels),
             ("num_classes", num_classes),
             ("base_filters", base_filters),
             ("kernel_size", kernel_size),
@@ -121,7 +124,7 @@ class ResNet1D(PPGModel):
             )
 
         # === Functional Model ===
-        inputs = keras.Input((input_length, 1), name="ppg")
+        inputs = keras.Input((input_length, channels), name="ppg")
         x = layers.Conv1D(
             base_filters, kernel_size, padding="same", name="stem_conv"
         )(inputs)
@@ -167,6 +170,7 @@ class ResNet1D(PPGModel):
             "trainable": self.trainable,
             "num_blocks": self.num_blocks,
             "input_length": self.input_length,
+            "channels": self.channels,
             "num_classes": self.num_classes,
             "base_filters": self.base_filters,
             "kernel_size": self.kernel_size,

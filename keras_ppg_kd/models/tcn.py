@@ -38,6 +38,7 @@ class TCN(PPGModel):
         kernel_size: Depthwise kernel size.
         dropout: Dropout before the classifier.
         input_length: Samples per window.
+        channels: Channels per window (1: PPG; 4: PPG + 3-axis ACC).
         num_classes: Output logits.
         sampling_rate: Sampling rate (Hz) the windows are at.
         name: Model name; defaults to ``tcn_<num_blocks>``.
@@ -54,6 +55,7 @@ class TCN(PPGModel):
         kernel_size=5,
         dropout=0.1,
         input_length=200,
+        channels=1,
         num_classes=180,
         sampling_rate=25.0,
         name=None,
@@ -64,13 +66,14 @@ class TCN(PPGModel):
             ("filters", filters),
             ("kernel_size", kernel_size),
             ("input_length", input_length),
+            ("channels", channels),
             ("num_classes", num_classes),
         ]:
             check_positive_int(arg, value)
         check_dropout(dropout)
 
         # === Functional Model ===
-        inputs = keras.Input((input_length, 1), name="ppg")
+        inputs = keras.Input((input_length, channels), name="ppg")
         x = layers.Conv1D(
             filters, kernel_size, padding="same", name="stem_conv"
         )(inputs)
@@ -128,6 +131,7 @@ class TCN(PPGModel):
             "kernel_size": self.kernel_size,
             "dropout": self.dropout,
             "input_length": self.input_length,
+            "channels": self.channels,
             "num_classes": self.num_classes,
             "sampling_rate": self.sampling_rate,
         }

@@ -35,7 +35,11 @@ from keras_ppg_kd.baselines import spectral_peak_bpm
 from keras_ppg_kd.data.augment import Augmentation, augmented_dataset
 from keras_ppg_kd.data.splits import participant_keys
 from keras_ppg_kd.data.synthetic import SyntheticConfig, generate_recording
-from keras_ppg_kd.data.transforms import WindowSet, windows_from_recording
+from keras_ppg_kd.data.transforms import (
+    WindowConfig,
+    WindowSet,
+    windows_from_recording,
+)
 from keras_ppg_kd.distiller import Distiller
 from keras_ppg_kd.heart_rate import logits_to_bpm
 from keras_ppg_kd.losses import HeartRateCrossEntropy
@@ -79,6 +83,10 @@ class GeneralizingRecipe:
         student_learning_rate: Adam learning rate for distillation.
         validation_participants: Training participants held out for model
             selection and calibration (0: last epoch, no calibration).
+        accelerometer: Train on PPG + 3-axis accelerometer windows
+            (``WindowConfig(accelerometer=True)``, e.g. the builders'
+            ``ppg_acc`` config). Shipped PPG-only weights start the models
+            with zero weights on the accelerometer inputs.
     """
 
     teacher_blocks: int = 6
@@ -100,6 +108,12 @@ class GeneralizingRecipe:
     learning_rate: float = 3e-4
     student_learning_rate: float = 5e-4
     validation_participants: int = 2
+    accelerometer: bool = False
+
+    @property
+    def window(self):
+        """The :class:`WindowConfig` of the windows this recipe takes."""
+        return WindowConfig(accelerometer=self.accelerometer)
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
@@ -182,7 +196,7 @@ def synthetic_windows(recipe, exclude_activities=()):
         activity_weights=weights,
     )
     return WindowSet.concatenate(
-        windows_from_recording(generate_recording(i, config)[0])
+        windows_from_recording(generate_recording(i, config), recipe.window)
         for i in range(config.num_participants)
     )
 
@@ -199,7 +213,42 @@ def _data(windows, recipe, seed):
         recipe.augmentation or _NO_AUGMENTATION,
         recipe.batch_size,
         seed=seed,
+        config=recipe.window,
     )
+
+
+def load_weights_expanding_inputs(model, source):
+    """Copy ``source``'s weights into ``model`` with more input channels.
+
+    Every weight must match in shape except input kernels that are wider
+    on their channel axis (a PPG-only stem into a PPG + accelerometer
+    model); the extra channels get zero weights, so ``model`` starts out
+    computing exactly what ``source`` computes and learns to use them.
+    """
+    weights = []
+    for new, old in zip(model.get_weights(), source.get_weights(), strict=True):
+        if new.shape != old.shape:
+            if new.ndim != 3 or new.shape[::2] != old.shape[::2]:
+                raise ValueError(
+                    f"Cannot start {model.name} from {source.name}: weight "
+                    f"shapes {old.shape} and {new.shape} differ beyond the "
+                    "input channels."
+                )
+            old = np.concatenate(
+                [
+                    old,
+                    np.zeros(
+                        new.shape[:1]
+                        + (new.shape[1] - old.shape[1],)
+                        + new.shape[2:],
+                        old.dtype,
+                    ),
+                ],
+                axis=1,
+            )
+        weights.append(old)
+    model.set_weights(weights)
+    return model
 
 
 def pretrain_teacher(recipe, synthetic=None, seed=0, verbose=0):
@@ -211,6 +260,10 @@ def pretrain_teacher(recipe, synthetic=None, seed=0, verbose=0):
     """
     if recipe.pretrained_teacher:
         teacher = shipped.load(recipe.pretrained_teacher)
+        if recipe.accelerometer:
+            teacher = load_weights_expanding_inputs(
+                ResNet1D(teacher.num_blocks, channels=4), teacher
+            )
         if teacher.num_blocks != recipe.teacher_blocks:
             raise ValueError(
                 f"The shipped teacher {recipe.pretrained_teacher!r} has "
@@ -222,7 +275,7 @@ def pretrain_teacher(recipe, synthetic=None, seed=0, verbose=0):
     if synthetic is None:
         synthetic = synthetic_windows(recipe)
     keras.utils.set_random_seed(seed)
-    teacher = ResNet1D(recipe.teacher_blocks)
+    teacher = ResNet1D(recipe.teacher_blocks, channels=recipe.window.channels)
     teacher.compile(
         keras.optimizers.Adam(recipe.pretrain_learning_rate),
         HeartRateCrossEntropy(recipe.label_sigma),
@@ -236,10 +289,10 @@ def pretrain_teacher(recipe, synthetic=None, seed=0, verbose=0):
 
 
 def _student(recipe):
-    student = models.get(recipe.student)
+    student = models.get(recipe.student, channels=recipe.window.channels)
     name = shipped.student_name(recipe.student)
     if recipe.pretrained_student and name in shipped.available():
-        student.set_weights(shipped.load(name).get_weights())
+        load_weights_expanding_inputs(student, shipped.load(name))
     return student
 
 
@@ -286,6 +339,17 @@ def train_and_distill(
     """
     start = time.perf_counter()
     log = {}
+    for name, windows in (("train", train), ("synthetic", synthetic)):
+        if windows is not None and windows.windows.shape[-1] != (
+            recipe.window.channels
+        ):
+            raise ValueError(
+                f"The {name} windows have {windows.windows.shape[-1]} "
+                f"channel(s); the recipe (accelerometer="
+                f"{recipe.accelerometer}) takes {recipe.window.channels}. "
+                "Load them with the matching config (`ppg_acc` for PPG + "
+                "accelerometer)."
+            )
     fit_set, validation = split_validation(
         train, recipe.validation_participants, seed
     )
@@ -309,7 +373,7 @@ def train_and_distill(
         return [SelectOnValidation(validation)] if len(validation) else []
 
     keras.utils.set_random_seed(seed)
-    teacher = ResNet1D(recipe.teacher_blocks)
+    teacher = ResNet1D(recipe.teacher_blocks, channels=recipe.window.channels)
     if pretrained is not None:
         teacher.set_weights(pretrained)
     teacher.compile(

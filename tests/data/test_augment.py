@@ -6,6 +6,7 @@ import pytest
 from keras_ppg_kd.baselines import spectral_peak_bpm
 from keras_ppg_kd.data import (
     SyntheticConfig,
+    WindowConfig,
     WindowSet,
     generate_recording,
     windows_from_recording,
@@ -21,19 +22,18 @@ from keras_ppg_kd.data.augment import (
 def rest():
     config = SyntheticConfig(minutes=3, activity_weights=(("rest", 1.0),))
     return WindowSet.concatenate(
-        windows_from_recording(generate_recording(i, config)[0])
-        for i in range(3)
+        windows_from_recording(generate_recording(i, config)) for i in range(3)
     )
 
 
 def test_context_rebuilds_the_next_seconds_exactly(rest):
     context, hr_next, valid = stretch_context(rest)
-    assert context.shape == (len(rest), 300)
+    assert context.shape == (len(rest), 300, 1)
     # Window i + 1 (2 s later) covers context samples 50..250 of window i:
     # the same signal up to each window's own z-score.
     for i in range(5):
         later = rest.windows[i + 1, :, 0]
-        piece = context[i, 50:250]
+        piece = context[i, 50:250, 0]
         assert valid[i] == 300
         correlation = np.corrcoef(piece, later)[0, 1]
         assert correlation > 0.9999
@@ -88,3 +88,25 @@ def test_flip_inverts_and_identity_keeps_windows(rest):
 def test_bad_settings_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):
         Augmentation(**kwargs)
+
+
+def test_accelerometer_channels_are_stretched_with_the_ppg_and_see_motion():
+    config = SyntheticConfig(minutes=2, activity_weights=(("running", 1.0),))
+    window = WindowConfig(accelerometer=True)
+    windows = windows_from_recording(generate_recording(0, config), window)
+    subset = windows.subset(np.arange(len(windows)) < 8)
+    identity = Augmentation(
+        stretch_prob=0.0, flip_prob=0.0, motion_prob=0.0, noise_std=0.0
+    )
+    x, label = next(iter(augmented_dataset(subset, identity, 8, config=window)))
+    order = np.argsort(label.numpy())
+    np.testing.assert_allclose(
+        x.numpy()[order], subset.windows[np.argsort(subset.hr_bpm)], atol=1e-4
+    )
+    # Every augmentation at once: the accelerometer stays one jointly
+    # standardised block and the flip leaves it alone.
+    wild = Augmentation(stretch_prob=1.0, flip_prob=1.0, motion_prob=1.0)
+    y, _ = next(iter(augmented_dataset(subset, wild, 8, config=window)))
+    assert y.shape == (8, 200, 4)
+    np.testing.assert_allclose(y.numpy()[..., 1:].std(axis=(1, 2)), 1, 1e-3)
+    np.testing.assert_allclose(y.numpy()[..., 0].std(axis=1), 1, 1e-3)

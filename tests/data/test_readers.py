@@ -1,3 +1,4 @@
+import pathlib
 import pickle
 
 import numpy as np
@@ -101,3 +102,36 @@ def test_dalia_reader_refuses_a_pickle_that_runs_code(tmp_path):
     with pytest.raises(ValueError, match="refusing to load"):
         read_ppg_dalia(path)
     assert not marker.exists()
+
+
+def test_readers_put_the_accelerometer_on_the_ppg_clock(tmp_path):
+    root = pathlib.Path(ppg_dalia.__file__).parent
+    recordings = [
+        readers.read_spc2015(
+            next((root.parent / "ieee_spc2015" / "dummy_data").rglob("*01.mat"))
+        ),
+        readers.read_wildppg(
+            next((root.parent / "wildppg" / "dummy_data").rglob("*.mat"))
+        ),
+        readers.read_galaxy_ppg(
+            root.parent / "galaxy_ppg" / "dummy_data" / "Dataset" / "P01"
+        ),
+    ]
+    path = tmp_path / "S1.pkl"
+    with open(path, "wb") as f:
+        pickle.dump(dalia_dict(0, "S1"), f)
+    recordings.append(readers.read_ppg_dalia(path))
+    for recording in recordings:
+        assert recording.acc.shape == (len(recording.ppg), 3), recording.source
+        assert np.isfinite(recording.acc).all()
+        assert recording.acc.std(axis=0).max() > 0, recording.source
+
+
+def test_on_clock_interpolates_regular_and_timed_samples():
+    values = np.arange(10.0)[:, None] * [1.0, -1.0]
+    np.testing.assert_allclose(
+        readers.on_clock(values, 32.0, 20, 64.0)[:4, 0], [0, 0.5, 1, 1.5]
+    )
+    times = np.array([0.0, 1.0, 3.0])
+    out = readers.on_clock([[0.0], [1.0], [3.0]], None, 4, 1.0, times=times)
+    np.testing.assert_allclose(out[:, 0], [0, 1, 2, 3])

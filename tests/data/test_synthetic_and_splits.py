@@ -21,24 +21,24 @@ CONFIG = SyntheticConfig(num_participants=6, minutes=6, seed=3)
 @pytest.fixture(scope="module")
 def synthetic():
     return WindowSet.concatenate(
-        windows_from_recording(generate_recording(i, CONFIG)[0])
+        windows_from_recording(generate_recording(i, CONFIG))
         for i in range(CONFIG.num_participants)
     )
 
 
 def test_reproducible_and_independent_of_count():
-    a, acc_a = generate_recording(2, CONFIG)
-    b, _ = generate_recording(
+    a = generate_recording(2, CONFIG)
+    b = generate_recording(
         2, SyntheticConfig(num_participants=50, minutes=6, seed=3)
     )
     np.testing.assert_array_equal(a.ppg, b.ppg)
-    c, _ = generate_recording(2, SyntheticConfig(minutes=6, seed=4))
+    c = generate_recording(2, SyntheticConfig(minutes=6, seed=4))
     assert not np.allclose(a.ppg, c.ppg)
-    assert acc_a.shape == (len(a.ppg), 3)
+    assert a.acc.shape == (len(a.ppg), 3)
 
 
 def test_labels_are_exact_mean_beat_rate(synthetic):
-    rec, _ = generate_recording(0, CONFIG)
+    rec = generate_recording(0, CONFIG)
     found = windows_from_recording(rec)
     for i in [0, len(found) // 2, len(found) - 1]:
         t0 = found.start_times[i]

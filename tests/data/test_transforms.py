@@ -221,3 +221,42 @@ def test_windows_from_signal_refuses_channels_and_explains_empty_results():
             windows_from_signal(bad, fs=64)
     with pytest.raises(ValueError, match="No usable window.*flat"):
         windows_from_signal(np.zeros(64 * 60), fs=64)
+
+
+def test_accelerometer_channels_follow_the_ppg_protocol():
+    fs = 64.0
+    ppg = _sine(fs, 60)
+    t = np.arange(len(ppg)) / fs
+    acc = np.stack([2 * np.sin(2 * np.pi * 2.5 * t), np.cos(t), t * 0], 1)
+    plain = windows_from_recording(_recording(ppg, fs, acc=acc))
+    both = windows_from_recording(
+        _recording(ppg, fs, acc=acc), WindowConfig(accelerometer=True)
+    )
+    assert WindowConfig(accelerometer=True).channels == 4
+    assert both.windows.shape == (len(plain), 200, 4)
+    np.testing.assert_array_equal(both.windows[..., :1], plain.windows)
+    motion = both.windows[..., 1:]
+    np.testing.assert_allclose(motion.std(axis=(1, 2)), 1.0, rtol=1e-3)
+    np.testing.assert_allclose(motion.mean(axis=1), 0.0, atol=1e-4)
+    # One scale for the three axes: the strong axis stays the strong one.
+    assert (motion[..., 0].std(1) > 3 * motion[..., 1].std(1)).all()
+    spectrum = np.abs(np.fft.rfft(motion[0, :, 0]))
+    assert np.argmax(spectrum) * 25.0 / 200 == pytest.approx(2.5, abs=0.13)
+
+
+def test_accelerometer_nan_drops_windows_and_bad_acc_raises():
+    fs = 64.0
+    ppg = _sine(fs, 60)
+    acc = np.zeros((len(ppg), 3))
+    acc[:, 0] = _sine(fs, 60, hz=2.0, seed=1)
+    acc[int(30 * fs), 1] = np.nan
+    found = windows_from_recording(
+        _recording(ppg, fs, acc=acc), WindowConfig(accelerometer=True)
+    )
+    assert found.dropped["non_finite"] == 4  # the windows covering 30 s
+    assert np.isfinite(found.windows).all()
+    config = WindowConfig(accelerometer=True)
+    with pytest.raises(ValueError, match="has no `acc`"):
+        windows_from_recording(_recording(ppg, fs), config)
+    with pytest.raises(ValueError, match=r"Received: shape=\(10, 3\)"):
+        windows_from_recording(_recording(ppg, fs, acc=acc[:10]), config)

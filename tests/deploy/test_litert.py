@@ -10,6 +10,7 @@ import tensorflow as tf
 from keras_ppg_kd import Distiller, ResNet1D
 from keras_ppg_kd.data import (
     SyntheticConfig,
+    WindowConfig,
     WindowSet,
     generate_recording,
     train_test_split,
@@ -17,7 +18,7 @@ from keras_ppg_kd.data import (
 )
 from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
 from keras_ppg_kd.heart_rate import logits_to_bpm
-from keras_ppg_kd.losses import FeatureDistillation
+from keras_ppg_kd.losses import FeatureDistillation, HeartRateCrossEntropy
 
 pytest.importorskip("ai_edge_litert", reason="needs the 'litert' extra")
 
@@ -27,7 +28,7 @@ def trained():
     """A 1-block student trained a little on synthetic data, and splits."""
     config = SyntheticConfig(num_participants=6, minutes=4, seed=5)
     windows = WindowSet.concatenate(
-        windows_from_recording(generate_recording(i, config)[0])
+        windows_from_recording(generate_recording(i, config))
         for i in range(config.num_participants)
     )
     train_mask, test_mask = train_test_split(windows, 0.34, seed=0)
@@ -165,3 +166,24 @@ def test_wrong_batch_or_window_length_gives_a_clear_error(trained, tmp_path):
         runner.predict(test.windows[:8], batch_size=4)
     with pytest.raises(ValueError, match=r"shape \(200, 1\)"):
         runner.predict(np.zeros((2, 256, 1), "float32"))
+
+
+def test_an_accelerometer_model_exports_to_int8(tmp_path):
+    config = SyntheticConfig(num_participants=1, minutes=3, seed=5)
+    windows = windows_from_recording(
+        generate_recording(0, config), WindowConfig(accelerometer=True)
+    )
+    keras.utils.set_random_seed(0)
+    model = ResNet1D(1, channels=4)
+    model.compile("adam", HeartRateCrossEntropy(2.0))
+    model.fit(windows.windows, windows.label, epochs=2, verbose=0)
+    path = export_tflite(
+        model, tmp_path / "acc.tflite", "int8", windows.windows
+    )
+    runner = LiteRTModel(path)
+    assert runner.input_shape == (200, 4)
+    expected = model.predict(windows.windows, verbose=0)
+    logits = runner.predict(windows.windows)
+    assert np.corrcoef(expected.ravel(), logits.ravel())[0, 1] > 0.99
+    with pytest.raises(ValueError, match=r"shape \(200, 4\)"):
+        runner.predict(windows.windows[..., :1])

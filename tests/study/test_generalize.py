@@ -10,10 +10,14 @@ from keras_ppg_kd.data import (
     generate_recording,
     windows_from_recording,
 )
+from keras_ppg_kd.models import ResNet1D
 from keras_ppg_kd.study.generalize import (
     GeneralizingRecipe,
+    load_weights_expanding_inputs,
+    pretrain_teacher,
     score,
     split_validation,
+    train_and_distill,
 )
 
 
@@ -43,8 +47,7 @@ def test_override_parses_fields_and_rejects_unknown_ones():
 def test_validation_holds_out_whole_participants():
     config = SyntheticConfig(minutes=1)
     windows = WindowSet.concatenate(
-        windows_from_recording(generate_recording(i, config)[0])
-        for i in range(5)
+        windows_from_recording(generate_recording(i, config)) for i in range(5)
     )
     train, validation = split_validation(windows, 2, seed=0)
     assert len(set(validation.participant)) == 2
@@ -74,3 +77,24 @@ def test_shipped_models_load_and_have_cards():
         assert model.predict(x, verbose=0).shape == (2, 180)
     with pytest.raises(ValueError, match="No shipped model"):
         pretrained.load("nope")
+
+
+def test_accelerometer_recipe_starts_from_the_ppg_only_weights():
+    recipe = GeneralizingRecipe(accelerometer=True)
+    teacher = pretrain_teacher(recipe)
+    plain = pretrained.load(pretrained.TEACHER_NAME)
+    assert teacher.input_shape == (None, 200, 4)
+    x = np.random.default_rng(0).normal(size=(4, 200, 4)).astype("float32")
+    # Zero weights on the accelerometer: the same output whatever it holds.
+    np.testing.assert_allclose(
+        teacher.predict(x, verbose=0),
+        plain.predict(x[..., :1], verbose=0),
+        atol=1e-4,
+    )
+    with pytest.raises(ValueError, match="differ beyond the input"):
+        load_weights_expanding_inputs(ResNet1D(6, base_filters=8), plain)
+    ppg_only = windows_from_recording(
+        generate_recording(0, SyntheticConfig(minutes=1))
+    )
+    with pytest.raises(ValueError, match="train windows have 1 channel"):
+        train_and_distill(ppg_only, recipe)

@@ -23,7 +23,7 @@ TINY_DATA = textwrap.dedent(
     )
     cfg = SyntheticConfig(num_participants=4, minutes=2, seed=3)
     WINDOWS = WindowSet.concatenate(
-        windows_from_recording(generate_recording(i, cfg)[0])
+        windows_from_recording(generate_recording(i, cfg))
         for i in range(4)
     )
     """

@@ -5,6 +5,7 @@ import dataclasses
 import tensorflow_datasets as tfds
 
 from keras_ppg_kd.data.synthetic import SyntheticConfig, generate_recording
+from keras_ppg_kd.data.transforms import WindowConfig
 from keras_ppg_kd.datasets.base import PPGBuilderConfig, WindowedPPGBuilder
 
 
@@ -35,10 +36,16 @@ class Builder(WindowedPPGBuilder):
             description="64 participants x 60 min (~110K windows).",
             synthetic=SyntheticConfig(num_participants=64, minutes=60),
         ),
+        SyntheticBuilderConfig(
+            name="small_ppg_acc",
+            description="As small, with the 3-axis accelerometer as "
+            "channels 1-3.",
+            window=WindowConfig(accelerometer=True),
+        ),
     ]
 
     def _sources(self, dl_manager):
         return range(self.builder_config.synthetic.num_participants)
 
     def _read(self, source):
-        return generate_recording(source, self.builder_config.synthetic)[0]
+        return generate_recording(source, self.builder_config.synthetic)
