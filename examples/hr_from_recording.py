@@ -95,7 +95,18 @@ def _is_number(text):
 def main(_):
     truth = None
     model = LiteRTModel(FLAGS.model)
-    config = WindowConfig(accelerometer=FLAGS.acc is not None)
+    # The file carries the protocol it was trained with (rate, length,
+    # channels); files from other tools get the default one.
+    config = model.protocol or WindowConfig(accelerometer=bool(FLAGS.acc))
+    if config.accelerometer != bool(FLAGS.acc):
+        raise app.UsageError(
+            f"{FLAGS.model} takes "
+            + (
+                "PPG + accelerometer: give --acc."
+                if config.accelerometer
+                else "PPG only: leave out --acc."
+            )
+        )
     if FLAGS.ppg:
         if FLAGS.fs is None:
             raise app.UsageError("--fs (Hz) is required with --ppg.")
@@ -111,24 +122,13 @@ def main(_):
         found = windows_from_recording(recording, config, labelled=False)
     else:
         recording = generate_recording(0, SyntheticConfig(minutes=3))
-        found = windows_from_recording(recording)
+        found = windows_from_recording(recording, config)
         truth = dict(zip(np.round(found.start_times, 3), found.hr_bpm))
-    channels = model.input_shape[-1]
-    if channels != found.windows.shape[-1]:
-        raise app.UsageError(
-            f"{FLAGS.model} takes {channels} channel(s) per window; the "
-            f"input gives {found.windows.shape[-1]}. "
-            + (
-                "Give the accelerometer with --acc."
-                if channels == 4
-                else "Leave out --acc."
-            )
-        )
     if len(found) == 0:
         raise app.UsageError(
             f"No usable window; dropped per reason: {dict(found.dropped)}"
         )
-    logits = model.predict(found.windows)
+    logits = model.predict(found)
     if FLAGS.tracker:
         bpm = HRTracker.load(FLAGS.tracker).filter(logits, found.start_times)
     else:

@@ -64,6 +64,7 @@ def main(_):
             f"{tmp}/student.tflite",
             "int8",
             representative_data=train.windows,
+            protocol=train.config,
         )
         table = score(test, trained, LiteRTModel(path))
     columns = [c for c in table.columns if c not in ("recording", "windows")]

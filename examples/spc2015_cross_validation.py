@@ -82,6 +82,7 @@ def main(_):
                 f"{tmp}/fold{fold}.tflite",
                 "int8",
                 representative_data=train.windows,
+                protocol=train.config,
             )
             extra = {} if zero_shot is None else {"synthetic_only": zero_shot}
             table = score(

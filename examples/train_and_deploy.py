@@ -75,6 +75,7 @@ def main(_):
         str(out / "student_int8.tflite"),
         "int8",
         representative_data=windows.windows,
+        protocol=windows.config,
     )
     int8 = LiteRTModel(tflite)
     trained.tracker.save(out / "tracker.json")

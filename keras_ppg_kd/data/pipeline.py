@@ -61,6 +61,7 @@ def load_windows(
             participant=data["participant"][order].astype(str).astype(object),
             dataset=data["dataset"][order].astype(str).astype(object),
             activity=data["activity"][order].astype(str).astype(object),
+            config=builder.builder_config.window,
         )
         windows.dropped.update(builder.info.metadata.get("dropped_windows", {}))
         parts.append(windows)

@@ -80,6 +80,60 @@ class WindowConfig:
         """Channels per window: 1 (PPG), or 4 (PPG + 3-axis ACC)."""
         return 4 if self.accelerometer else 1
 
+    def get_config(self):
+        """A JSON-ready dict; :meth:`from_config` rebuilds the config."""
+        config = dataclasses.asdict(self)
+        config["band"] = list(self.band) if self.band else None
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["classes"] = HRClasses(**config["classes"])
+        config["band"] = tuple(config["band"]) if config["band"] else None
+        return cls(**config)
+
+    @classmethod
+    def for_model(cls, model, **kwargs):
+        """The default protocol at a model's window length, rate, channels.
+
+        ``kwargs`` set other fields (``stride_seconds``, ``classes``, ...).
+        """
+        rate = float(getattr(model, "sampling_rate", cls.target_rate))
+        length, channels = (int(n) for n in model.input.shape[1:])
+        kwargs.setdefault("window_seconds", length / rate)
+        kwargs.setdefault("accelerometer", channels == 4)
+        return cls(target_rate=rate, **kwargs)
+
+    def check_model(self, model, what="model"):
+        """Raise unless ``model`` takes this protocol's windows and classes.
+
+        Args:
+            model: A Keras model (a :class:`~keras_ppg_kd.models.PPGModel`
+                also has its sampling rate checked).
+            what: How to name the model in the error.
+        """
+        length, channels = (int(n) for n in model.input.shape[1:])
+        expected = {
+            "window length (samples)": (self.window_length, length),
+            "channels": (self.channels, channels),
+            "classes": (self.classes.num_classes, int(model.output.shape[-1])),
+        }
+        if hasattr(model, "sampling_rate"):
+            expected["sampling rate (Hz)"] = (
+                self.target_rate,
+                model.sampling_rate,
+            )
+        wrong = {k: v for k, v in expected.items() if v[0] != v[1]}
+        if wrong:
+            detail = "; ".join(
+                f"{k}: protocol {a}, {what} {b}" for k, (a, b) in wrong.items()
+            )
+            raise ValueError(
+                f"{what} {model.name!r} does not match the window protocol "
+                f"({detail})."
+            )
+
 
 @dataclasses.dataclass
 class Recording:
@@ -133,6 +187,8 @@ class WindowSet:
         dataset: Dataset name per window.
         activity: Activity label per window (``""`` when unknown).
         dropped: Reason -> number of windows dropped.
+        config: The :class:`WindowConfig` the windows were made with (the
+            protocol that models trained on them must share).
     """
 
     windows: np.ndarray
@@ -145,34 +201,51 @@ class WindowSet:
     dropped: collections.Counter = dataclasses.field(
         default_factory=collections.Counter
     )
+    config: WindowConfig = WindowConfig()
+
+    _PER_SET = ("dropped", "config")
 
     def __len__(self):
         return len(self.label)
 
+    def _per_window(self):
+        return [
+            f.name
+            for f in dataclasses.fields(self)
+            if f.name not in self._PER_SET
+        ]
+
     def subset(self, mask):
         """The windows where ``mask`` is True (``dropped`` is kept)."""
         fields = {
-            f.name: getattr(self, f.name)[mask]
-            for f in dataclasses.fields(self)
-            if f.name != "dropped"
+            name: getattr(self, name)[mask] for name in self._per_window()
         }
-        return WindowSet(**fields, dropped=collections.Counter(self.dropped))
+        return WindowSet(
+            **fields,
+            dropped=collections.Counter(self.dropped),
+            config=self.config,
+        )
 
     @classmethod
     def concatenate(cls, parts):
-        """Join window sets; their drop counts add up."""
+        """Join window sets of one protocol; their drop counts add up."""
         parts = list(parts)
         if not parts:
             raise ValueError("Nothing to concatenate: no window sets given.")
+        for part in parts[1:]:
+            if part.config != parts[0].config:
+                raise ValueError(
+                    "Cannot join windows made with different protocols: "
+                    f"{parts[0].config} and {part.config}."
+                )
         dropped = collections.Counter()
         for part in parts:
             dropped.update(part.dropped)
         fields = {
-            f.name: np.concatenate([getattr(p, f.name) for p in parts])
-            for f in dataclasses.fields(cls)
-            if f.name != "dropped"
+            name: np.concatenate([getattr(p, name) for p in parts])
+            for name in parts[0]._per_window()
         }
-        return cls(**fields, dropped=dropped)
+        return cls(**fields, dropped=dropped, config=parts[0].config)
 
 
 def bandpass(x, fs, band=(0.5, 4.0), order=4):
@@ -447,6 +520,7 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
         dataset=np.full(n, recording.dataset, dtype=object),
         activity=_activity_at(recording.activity, starts_s[keep], config),
         dropped=dropped,
+        config=config,
     )
 
 

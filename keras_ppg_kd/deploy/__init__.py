@@ -7,6 +7,7 @@ from keras_ppg_kd.deploy.litert import (
     TFLiteReport,
     export_tflite,
     inspect_tflite,
+    read_protocol,
 )
 from keras_ppg_kd.deploy.planner import (
     Candidate,
@@ -27,4 +28,5 @@ __all__ = [
     "load_fits",
     "measure_candidates",
     "plan",
+    "read_protocol",
 ]

@@ -10,12 +10,16 @@ interpreter from ``ai-edge-litert`` (not the deprecated
 import contextlib
 import dataclasses
 import io
+import json
 import os
 import statistics
 import time
 
 import numpy as np
 import tensorflow as tf
+
+from keras_ppg_kd.data.transforms import WindowConfig, WindowSet
+from keras_ppg_kd.version import __version__
 
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
 # Constant tensors (weights, biases) and index tensors allowed beside int8
@@ -136,8 +140,13 @@ def export_tflite(
     calibration_steps=500,
     batch_size=1,
     strip_names=None,
+    protocol=None,
 ):
     """Export a Keras model (or a Distiller's student) to a LiteRT file.
+
+    The window protocol travels in the file's metadata (see
+    :func:`read_protocol`), so code that feeds the file can make windows
+    of the right rate, length and channels and read its classes back.
 
     Args:
         model: A Keras model; for a :class:`~keras_ppg_kd.Distiller` its
@@ -146,8 +155,8 @@ def export_tflite(
         quantization: ``"float32"``, ``"float16"`` (weights), ``"dynamic"``
             (int8 weights, float activations) or ``"int8"`` (full integer,
             int8 input and output; needs ``representative_data``).
-        representative_data: ``(n, length, 1)`` float windows for int8
-            calibration.
+        representative_data: ``(n, length, channels)`` float windows for
+            int8 calibration.
         calibration_steps: At most this many windows are used.
         batch_size: Static batch size of the file (1 for on-device
             streaming; None for a dynamic batch).
@@ -155,9 +164,16 @@ def export_tflite(
             5 KB for a 1-block student; inputs and outputs stay reachable
             by index). Default: True for ``"int8"`` (microcontroller
             flash is tight), False otherwise.
+        protocol: The :class:`~keras_ppg_kd.data.WindowConfig` the model
+            was trained on (pass the training ``WindowSet.config``); by
+            default the standard protocol at the model's own window length,
+            sampling rate and channels. Checked against the model.
 
     Returns:
         The path written.
+
+    Raises:
+        ValueError: the protocol does not match the model (names both).
     """
     from keras_ppg_kd.distiller import Distiller
 
@@ -168,6 +184,8 @@ def export_tflite(
             f"quantization must be one of {QUANTIZATIONS}. Received: "
             f"{quantization!r}"
         )
+    protocol = protocol or WindowConfig.for_model(model)
+    protocol.check_model(model)
     path = _check_writable(path)
     options = _converter_options(
         quantization, representative_data, calibration_steps
@@ -191,12 +209,13 @@ def export_tflite(
             f"SELECT_TF_OPS (Flex ops; not for microcontrollers). Converter "
             f"said: {error}"
         ) from error
-    if strip_names if strip_names is not None else quantization == "int8":
-        from tensorflow.lite.tools import flatbuffer_utils
+    from tensorflow.lite.tools import flatbuffer_utils
 
-        flat = flatbuffer_utils.read_model(path)
+    flat = flatbuffer_utils.read_model(path)
+    if strip_names if strip_names is not None else quantization == "int8":
         flatbuffer_utils.strip_strings(flat)
-        flatbuffer_utils.write_model(flat, path)
+    _write_protocol(flat, protocol)
+    flatbuffer_utils.write_model(flat, path)
     if quantization == "int8" and not inspect_tflite(path).int8_ready:
         os.remove(path)
         raise ValueError(
@@ -206,6 +225,44 @@ def export_tflite(
             "layers."
         )
     return path
+
+
+PROTOCOL_METADATA = "keras_ppg_kd.protocol"
+
+
+def _write_protocol(flat, protocol):
+    """Add the protocol as a JSON metadata entry of a flatbuffer model."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    text = json.dumps({"window": protocol.get_config(), "version": __version__})
+    buffer = schema.BufferT()
+    buffer.data = np.frombuffer(text.encode(), np.uint8)
+    flat.buffers.append(buffer)
+    entry = schema.MetadataT()
+    entry.name = PROTOCOL_METADATA
+    entry.buffer = len(flat.buffers) - 1
+    flat.metadata = [
+        m for m in (flat.metadata or []) if m.name != PROTOCOL_METADATA.encode()
+    ] + [entry]
+
+
+def read_protocol(path):
+    """The :class:`~keras_ppg_kd.data.WindowConfig` stored in a LiteRT file.
+
+    Returns:
+        The protocol, or None for a file exported without one (by another
+        tool or an older version of this package).
+    """
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    with open(path, "rb") as f:
+        model = schema.Model.GetRootAs(f.read(), 0)
+    for i in range(model.MetadataLength()):
+        entry = model.Metadata(i)
+        if entry.Name() == PROTOCOL_METADATA.encode():
+            data = model.Buffers(entry.Buffer()).DataAsNumpy().tobytes()
+            return WindowConfig.from_config(json.loads(data)["window"])
+    return None
 
 
 class LiteRTModel:
@@ -230,6 +287,7 @@ class LiteRTModel:
         self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
+        self.protocol = read_protocol(path)
 
     @property
     def input_dtype(self):
@@ -280,10 +338,20 @@ class LiteRTModel:
         """Float logits for ``(n, length, channels)`` float windows.
 
         Args:
-            windows: Float windows.
+            windows: Float windows, or a
+                :class:`~keras_ppg_kd.data.WindowSet` (whose protocol must
+                be the file's).
             batch_size: Windows per invoke; the file's batch size by default
                 (1 for files exported with ``batch_size=1``).
         """
+        if isinstance(windows, WindowSet):
+            if self.protocol is not None and windows.config != self.protocol:
+                raise ValueError(
+                    f"{os.path.basename(self.path)} was exported for windows "
+                    f"made with {self.protocol}; these were made with "
+                    f"{windows.config}."
+                )
+            windows = windows.windows
         windows = np.asarray(windows, "float32")
         fixed = int(self.input["shape"][0])
         if batch_size and fixed and batch_size != fixed:
@@ -333,6 +401,8 @@ class TFLiteReport:
             activation tensors alive at once during one invoke (greedy
             planners such as TFLite Micro's get close to it).
         input_dtype: Input dtype.
+        protocol: The :class:`~keras_ppg_kd.data.WindowConfig` stored in
+            the file (None when it has none).
     """
 
     path: str
@@ -342,6 +412,7 @@ class TFLiteReport:
     int8_ready: bool
     arena_kb: float
     input_dtype: str
+    protocol: WindowConfig | None = None
 
     def summary(self):
         counts = {}
@@ -349,10 +420,19 @@ class TFLiteReport:
             counts[op] = counts.get(op, 0) + 1
         ops = ", ".join(f"{k} x{v}" for k, v in counts.items())
         ready = "int8-only" if self.int8_ready else "not int8-only"
+        window = "no protocol stored"
+        if self.protocol is not None:
+            p = self.protocol
+            window = (
+                f"{p.window_seconds:g} s windows every {p.stride_seconds:g} s "
+                f"at {p.target_rate:g} Hz, {p.channels} channel(s), "
+                f"{p.classes.num_classes} classes from {p.classes.min_bpm:g} "
+                "BPM"
+            )
         return (
             f"{os.path.basename(self.path)}: {self.size_kb:.1f} KB, arena "
             f"~{self.arena_kb:.1f} KB, input {self.input_dtype}, {ready}; "
-            f"ops: {ops}"
+            f"{window}; ops: {ops}"
         )
 
 
@@ -411,4 +491,5 @@ def inspect_tflite(path):
         int8_ready=builtin_only and types <= _INT8_READY_TYPES,
         arena_kb=peak / 1024,
         input_dtype=str(np.dtype(interpreter.get_input_details()[0]["dtype"])),
+        protocol=read_protocol(path),
     )

@@ -1,9 +1,12 @@
+import json
+
 import numpy as np
 import pytest
 
 from keras_ppg_kd.data import (
     Recording,
     WindowConfig,
+    WindowSet,
     hr_from_beats,
     windows_from_recording,
     windows_from_signal,
@@ -260,3 +263,18 @@ def test_accelerometer_nan_drops_windows_and_bad_acc_raises():
         windows_from_recording(_recording(ppg, fs), config)
     with pytest.raises(ValueError, match=r"Received: shape=\(10, 3\)"):
         windows_from_recording(_recording(ppg, fs, acc=acc[:10]), config)
+
+
+def test_window_sets_carry_their_protocol():
+    config = WindowConfig(stride_seconds=1.0, accelerometer=False)
+    assert (
+        WindowConfig.from_config(json.loads(json.dumps(config.get_config())))
+        == config
+    )
+    ppg = _sine(64.0, 30)
+    a = windows_from_recording(_recording(ppg, 64.0), config)
+    assert a.config == config and a.subset(a.label > 0).config == config
+    b = windows_from_recording(_recording(ppg, 64.0))
+    with pytest.raises(ValueError, match="different protocols"):
+        WindowSet.concatenate([a, b])
+    assert WindowSet.concatenate([a, a]).config == config

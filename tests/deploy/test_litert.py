@@ -1,5 +1,6 @@
 """LiteRT export: parity through the LiteRT interpreter, reports, errors."""
 
+import dataclasses
 import os
 
 import keras
@@ -187,3 +188,47 @@ def test_an_accelerometer_model_exports_to_int8(tmp_path):
     assert np.corrcoef(expected.ravel(), logits.ravel())[0, 1] > 0.99
     with pytest.raises(ValueError, match=r"shape \(200, 4\)"):
         runner.predict(windows.windows[..., :1])
+
+
+def test_the_protocol_travels_in_the_file(trained, tmp_path):
+    model, train, test = trained
+    path = export_tflite(
+        model,
+        tmp_path / "p.tflite",
+        "int8",
+        train.windows,
+        protocol=train.config,
+    )
+    report = inspect_tflite(path)
+    protocol = report.protocol
+    assert protocol == train.config
+    assert (protocol.target_rate, protocol.window_length) == (25.0, 200)
+    assert protocol.stride_seconds == 2.0
+    assert (protocol.classes.min_bpm, protocol.classes.max_bpm) == (30, 210)
+    assert "8 s windows every 2 s at 25 Hz" in report.summary()
+    runner = LiteRTModel(path)
+    assert runner.protocol == train.config
+    np.testing.assert_array_equal(
+        runner.predict(test), runner.predict(test.windows)
+    )
+    # Windows made at another stride: same shape, other protocol.
+    other = dataclasses.replace(test, config=WindowConfig(stride_seconds=1.0))
+    with pytest.raises(
+        ValueError, match="stride_seconds=2.0.*stride_seconds=1.0"
+    ):
+        runner.predict(other)
+    with pytest.raises(
+        ValueError, match="sampling rate.*protocol 64.0, model 25.0"
+    ):
+        export_tflite(
+            model,
+            tmp_path / "q.tflite",
+            protocol=WindowConfig(target_rate=64.0),
+        )
+    # A file from elsewhere (no metadata) reads as no protocol.
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    flat = flatbuffer_utils.read_model(path)
+    flat.metadata = None
+    flatbuffer_utils.write_model(flat, tmp_path / "bare.tflite")
+    assert inspect_tflite(str(tmp_path / "bare.tflite")).protocol is None
