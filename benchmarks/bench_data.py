@@ -25,10 +25,10 @@ from keras_ppg_kd.data import (
     SyntheticConfig,
     WindowSet,
     generate_recording,
-    to_dataset,
     windows_from_recording,
 )
-from keras_ppg_kd.data.readers import read_spc2015
+from keras_ppg_kd.datasets import to_dataset
+from keras_ppg_kd.datasets.ieee_spc2015 import read_spc2015
 
 flags.DEFINE_string(
     "spc_dir",

@@ -24,10 +24,10 @@ from keras_ppg_kd.data import (
     SyntheticConfig,
     WindowSet,
     generate_recording,
-    to_dataset,
     train_test_split,
     windows_from_recording,
 )
+from keras_ppg_kd.datasets import to_dataset
 from keras_ppg_kd.losses import (
     DKD,
     FeatureDistillation,

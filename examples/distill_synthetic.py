@@ -15,7 +15,8 @@ import keras
 from absl import app, flags
 
 from keras_ppg_kd import Distiller, HeartRateMAE, ResNet1D
-from keras_ppg_kd.data import load_windows, to_dataset, train_test_split
+from keras_ppg_kd.data import train_test_split
+from keras_ppg_kd.datasets import load_windows, to_dataset
 from keras_ppg_kd.losses import DKD
 
 flags.DEFINE_integer("teacher_blocks", 6, "Teacher ResNet1D blocks.")

@@ -26,9 +26,9 @@ import numpy as np
 from absl import app, flags
 
 from keras_ppg_kd import Distiller, models, pretrained
-from keras_ppg_kd.data import load_windows
 from keras_ppg_kd.data.augment import augmented_dataset
 from keras_ppg_kd.data.synthetic import SyntheticConfig
+from keras_ppg_kd.datasets import load_windows
 from keras_ppg_kd.heart_rate import logits_to_bpm
 from keras_ppg_kd.losses import DKD, HeartRateCrossEntropy
 from keras_ppg_kd.study.generalize import (

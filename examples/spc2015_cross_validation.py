@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 from absl import app, flags
 
-from keras_ppg_kd.data import k_fold, load_windows
+from keras_ppg_kd.data import k_fold
+from keras_ppg_kd.datasets import load_windows
 from keras_ppg_kd.deploy import LiteRTModel, export_tflite
 from keras_ppg_kd.heart_rate import logits_to_bpm
 from keras_ppg_kd.study.generalize import (

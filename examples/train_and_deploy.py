@@ -28,7 +28,7 @@ import time
 
 from absl import app, flags
 
-from keras_ppg_kd.data import load_windows
+from keras_ppg_kd.datasets import load_windows
 from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
 from keras_ppg_kd.study.generalize import (
     GeneralizingRecipe,

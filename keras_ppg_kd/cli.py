@@ -149,7 +149,8 @@ def _require(name):
 
 
 def _holdout():
-    from keras_ppg_kd.data import load_windows, train_test_split
+    from keras_ppg_kd.data import train_test_split
+    from keras_ppg_kd.datasets import load_windows
 
     windows = load_windows(
         FLAGS.datasets, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir

@@ -15,6 +15,22 @@ def test_ruff_clean():
     assert result.returncode == 0, result.stdout
 
 
+def test_layered_import_contract():
+    """Each layer imports only those below it (setup.cfg [importlinter]):
+    e.g. ``data`` never imports ``datasets``, models never the study."""
+    lint = shutil.which("lint-imports") or pytest.fail(
+        "import-linter is in the `test` extra"
+    )
+    result = subprocess.run(
+        [lint, "--config", str(ROOT / "setup.cfg")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 kept, 0 broken" in result.stdout
+
+
 def test_version_defined_once():
     import keras_ppg_kd
     from keras_ppg_kd.version import __version__

@@ -1,8 +1,11 @@
-"""Windowed PPG data: transforms, readers, synthetic data, splits, loading."""
+"""Windowed PPG data: transforms, synthetic data, splits.
+
+Reading datasets lives with them in :mod:`keras_ppg_kd.datasets`
+(``load_windows``); nothing here imports it.
+"""
 
 from keras_ppg_kd import _backend  # noqa: F401
 from keras_ppg_kd.data.ecg import detect_r_peaks, hr_from_ecg
-from keras_ppg_kd.data.pipeline import load, load_windows, to_dataset
 from keras_ppg_kd.data.splits import (
     k_fold,
     leave_one_dataset_out,
@@ -32,10 +35,7 @@ __all__ = [
     "k_fold",
     "leave_one_dataset_out",
     "leave_one_participant_out",
-    "load",
-    "load_windows",
     "standardize",
-    "to_dataset",
     "train_test_split",
     "windows_from_recording",
     "windows_from_signal",

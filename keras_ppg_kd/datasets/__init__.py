@@ -1,21 +1,26 @@
-"""tensorflow-datasets builders, one folder per dataset.
+"""tensorflow-datasets builders, one self-contained folder per dataset.
 
+Each folder holds the dataset's reader (raw files -> ``Recording``), its
+tfds builder, its ``dummy_data`` and the script that writes them.
 Importing this package registers ``ppg_dalia``, ``wildppg``,
-``galaxy_ppg``, ``ieee_spc2015`` and ``synthetic_ppg`` with tfds.
+``galaxy_ppg``, ``ieee_spc2015`` and ``synthetic_ppg`` with tfds, which
+is where :func:`load_windows` finds them (:func:`available` lists them).
 """
 
-from keras_ppg_kd.datasets import (  # noqa: F401
+from keras_ppg_kd import _backend  # noqa: F401
+from keras_ppg_kd.datasets import (  # noqa: F401  (registers the builders)
     galaxy_ppg,
     ieee_spc2015,
     ppg_dalia,
     synthetic_ppg,
     wildppg,
 )
+from keras_ppg_kd.datasets.loading import (
+    available,
+    builder,
+    load,
+    load_windows,
+    to_dataset,
+)
 
-BUILDERS = {
-    "ppg_dalia": ppg_dalia.Builder,
-    "wildppg": wildppg.Builder,
-    "galaxy_ppg": galaxy_ppg.Builder,
-    "ieee_spc2015": ieee_spc2015.Builder,
-    "synthetic_ppg": synthetic_ppg.Builder,
-}
+__all__ = ["available", "builder", "load", "load_windows", "to_dataset"]

@@ -15,6 +15,11 @@ from absl import logging
 
 from keras_ppg_kd.data.transforms import WindowConfig, windows_from_recording
 
+# Reasons a reader flags samples unusable (keys of Recording.invalid).
+GAP_FILL = "gap_fill"
+INVALID_RANGE = "invalid_range"
+STATUS_FLAG = "status_flag"
+
 
 @dataclasses.dataclass
 class PPGBuilderConfig(tfds.core.BuilderConfig):
@@ -37,8 +42,13 @@ DEFAULT_CONFIGS = [
 ]
 
 
-class WindowedPPGBuilder(tfds.core.GeneratorBasedBuilder):
-    """Base builder: subclasses define ``_sources`` and ``_read``."""
+class WindowedPPGBuilder(
+    tfds.core.GeneratorBasedBuilder, skip_registration=True
+):
+    """Base builder: subclasses define ``_sources`` and ``_read``.
+
+    Not registered with tfds itself; each subclass is, under its ``name``.
+    """
 
     BUILDER_CONFIGS = DEFAULT_CONFIGS
     HOMEPAGE = ""
@@ -117,3 +127,32 @@ def require_files(root, pattern, layout, homepage):
             f"from {homepage} and lay it out as:\n{layout}"
         )
     return found
+
+
+def fail(path, what, error=None):
+    detail = f" ({type(error).__name__}: {error})" if error else ""
+    return ValueError(f"{path}: {what}{detail}")
+
+
+def on_clock(values, fs, length, target_fs, times=None):
+    """Resample ``(m, k)`` samples onto ``length`` samples at ``target_fs``.
+
+    ``times`` (seconds from the target's first sample) gives irregular
+    sample times; otherwise sample i is at ``i / fs``. Used to put an
+    accelerometer on the PPG's clock.
+    """
+    values = np.asarray(values, dtype="float64").reshape(len(values), -1)
+    source = np.arange(len(values)) / fs if times is None else times
+    target = np.arange(length) / target_fs
+    return np.stack(
+        [np.interp(target, source, column) for column in values.T], axis=1
+    )
+
+
+def constant_runs(x, min_samples):
+    """Mask of samples in runs of >= ``min_samples`` identical values."""
+    x = np.asarray(x)
+    change = np.concatenate([[True], x[1:] != x[:-1]])
+    run_id = np.cumsum(change)
+    run_length = np.bincount(run_id)[run_id]
+    return run_length >= min_samples

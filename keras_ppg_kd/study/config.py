@@ -4,17 +4,11 @@ import dataclasses
 import json
 import math
 
+from keras_ppg_kd import datasets
 from keras_ppg_kd.losses import REGISTRY
 
 SPLITS = ("kfold", "holdout", "lodo")
 SCRATCH = "scratch"
-KNOWN_DATASETS = (
-    "synthetic_ppg",
-    "ieee_spc2015",
-    "ppg_dalia",
-    "wildppg",
-    "galaxy_ppg",
-)
 
 
 def max_blocks(input_length=200, downsample_gap=2):
@@ -96,10 +90,11 @@ class StudyConfig:
                 f"unknown strategies {unknown}; available: {sorted(REGISTRY)}"
             )
         names = [d.partition("/")[0] for d in self.datasets]
-        bad = [d for d in names if d not in KNOWN_DATASETS]
+        known = datasets.available()
+        bad = [d for d in names if d not in known]
         if not self.datasets or bad:
             problems.append(
-                f"datasets must be a non-empty list from {KNOWN_DATASETS}; "
+                f"datasets must be a non-empty list from {known}; "
                 f"received {list(self.datasets)}"
             )
         if self.split not in SPLITS:

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from keras_ppg_kd.data.augment import augmented_dataset
-from keras_ppg_kd.data.pipeline import to_dataset
+from keras_ppg_kd.datasets.loading import to_dataset
 from keras_ppg_kd.distiller import Distiller, cached_dataset
 from keras_ppg_kd.heart_rate import logits_to_bpm
 from keras_ppg_kd.losses import FeatureDistillation, HeartRateCrossEntropy

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from keras_ppg_kd.data import splits
-from keras_ppg_kd.data.pipeline import load_windows
+from keras_ppg_kd.datasets.loading import load_windows
 from keras_ppg_kd.study import recipes
 from keras_ppg_kd.study.config import SCRATCH, StudyConfig, get_config
 

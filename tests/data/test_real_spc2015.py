@@ -5,9 +5,10 @@ import pytest
 import scipy.io as sio
 
 from keras_ppg_kd.baselines import spectral_peak_bpm
-from keras_ppg_kd.data import WindowSet, hr_from_ecg, load_windows
-from keras_ppg_kd.data.readers import read_spc2015
+from keras_ppg_kd.data import WindowSet, hr_from_ecg
 from keras_ppg_kd.data.transforms import windows_from_recording
+from keras_ppg_kd.datasets import load_windows
+from keras_ppg_kd.datasets.ieee_spc2015 import read_spc2015
 
 pytestmark = pytest.mark.slow
 

@@ -9,11 +9,11 @@ from keras_ppg_kd.data import (
     k_fold,
     leave_one_dataset_out,
     leave_one_participant_out,
-    to_dataset,
     train_test_split,
     windows_from_recording,
 )
 from keras_ppg_kd.data.splits import participant_keys
+from keras_ppg_kd.datasets import to_dataset
 
 CONFIG = SyntheticConfig(num_participants=6, minutes=6, seed=3)
 

@@ -4,8 +4,8 @@ import pathlib
 
 import tensorflow_datasets as tfds
 
-from keras_ppg_kd.data.readers import read_galaxy_ppg
 from keras_ppg_kd.datasets.base import WindowedPPGBuilder, require_files
+from keras_ppg_kd.datasets.galaxy_ppg.reader import read_galaxy_ppg
 
 _LAYOUT = """\
 <manual_dir>/Dataset/Meta.csv

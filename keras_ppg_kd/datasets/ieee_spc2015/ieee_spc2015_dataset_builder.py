@@ -4,8 +4,8 @@ import pathlib
 
 import tensorflow_datasets as tfds
 
-from keras_ppg_kd.data.readers import read_spc2015
 from keras_ppg_kd.datasets.base import WindowedPPGBuilder, require_files
+from keras_ppg_kd.datasets.ieee_spc2015.reader import read_spc2015
 
 _LAYOUT = """\
 <manual_dir>/Training_data/DATA_01_TYPE01.mat

@@ -4,8 +4,8 @@ import pathlib
 
 import tensorflow_datasets as tfds
 
-from keras_ppg_kd.data.readers import read_ppg_dalia
 from keras_ppg_kd.datasets.base import WindowedPPGBuilder, require_files
+from keras_ppg_kd.datasets.ppg_dalia.reader import read_ppg_dalia
 
 _LAYOUT = """\
 <manual_dir>/PPG_FieldStudy/S1/S1.pkl

@@ -4,8 +4,8 @@ import pathlib
 
 import tensorflow_datasets as tfds
 
-from keras_ppg_kd.data.readers import read_wildppg
 from keras_ppg_kd.datasets.base import WindowedPPGBuilder, require_files
+from keras_ppg_kd.datasets.wildppg.reader import read_wildppg
 
 _LAYOUT = """\
 <manual_dir>/WildPPG_Part_an0.mat

@@ -5,18 +5,22 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from keras_ppg_kd.data import readers
 from keras_ppg_kd.data.transforms import windows_from_recording
 from keras_ppg_kd.datasets import ieee_spc2015, ppg_dalia
+from keras_ppg_kd.datasets.base import constant_runs, on_clock
+from keras_ppg_kd.datasets.galaxy_ppg import read_galaxy_ppg
+from keras_ppg_kd.datasets.ieee_spc2015 import read_spc2015
+from keras_ppg_kd.datasets.ppg_dalia import read_ppg_dalia
 from keras_ppg_kd.datasets.ppg_dalia.make_dummy_data import dalia_dict
+from keras_ppg_kd.datasets.wildppg import read_wildppg
 
 
 def test_dalia_both_key_encodings(tmp_path):
     folder = (
         ppg_dalia.Builder.code_path.parent / "dummy_data" / "PPG_FieldStudy"
     )
-    s1 = readers.read_ppg_dalia(folder / "S1" / "S1.pkl")
-    s2 = readers.read_ppg_dalia(folder / "S2" / "S2.pkl")  # bytes keys
+    s1 = read_ppg_dalia(folder / "S1" / "S1.pkl")
+    s2 = read_ppg_dalia(folder / "S2" / "S2.pkl")  # bytes keys
     assert (s1.participant, s2.participant) == ("S1", "S2")
     assert s2.fs == 64.0 and len(s2.window_hr) == 7
 
@@ -31,7 +35,7 @@ def test_dalia_s6_valid_range(tmp_path):
     data["signal"]["chest"] = {}
     path = tmp_path / "S6.pkl"
     path.write_bytes(pickle.dumps(data))
-    found = windows_from_recording(readers.read_ppg_dalia(path))
+    found = windows_from_recording(read_ppg_dalia(path))
     # windows ending after 90 min are dropped: starts 5394 s .. 5512 s
     assert found.dropped["invalid_range"] == 60
     assert found.start_times.max() + 8 <= 90 * 60
@@ -41,7 +45,7 @@ def test_corrupt_and_truncated_files_name_the_file(tmp_path):
     bad = tmp_path / "S3.pkl"
     bad.write_bytes(b"not a pickle")
     with pytest.raises(ValueError, match=r"S3\.pkl: cannot read PPG-DaLiA"):
-        readers.read_ppg_dalia(bad)
+        read_ppg_dalia(bad)
     source = (
         ieee_spc2015.Builder.code_path.parent
         / "dummy_data/Training_data/DATA_01_TYPE01.mat"
@@ -52,13 +56,13 @@ def test_corrupt_and_truncated_files_name_the_file(tmp_path):
         source.with_name("DATA_01_TYPE01_BPMtrace.mat").read_bytes()
     )
     with pytest.raises(ValueError, match=r"DATA_01_TYPE01\.mat: cannot read"):
-        readers.read_spc2015(truncated)
+        read_spc2015(truncated)
     wild = tmp_path / "WildPPG_Part_x.mat"
     wild.write_bytes(b"\x00" * 64)
     with pytest.raises(ValueError, match=r"WildPPG_Part_x\.mat: cannot read"):
-        readers.read_wildppg(wild)
+        read_wildppg(wild)
     with pytest.raises(ValueError, match="cannot read GalaxyPPG"):
-        readers.read_galaxy_ppg(tmp_path)
+        read_galaxy_ppg(tmp_path)
 
 
 def test_missing_and_empty_manual_dirs(tmp_path):
@@ -80,16 +84,12 @@ def test_missing_and_empty_manual_dirs(tmp_path):
 
 def test_constant_runs():
     x = np.array([1, 2, 2, 2, 3, 4, 4])
-    np.testing.assert_array_equal(
-        readers.constant_runs(x, 3), [0, 1, 1, 1, 0, 0, 0]
-    )
+    np.testing.assert_array_equal(constant_runs(x, 3), [0, 1, 1, 1, 0, 0, 0])
 
 
 def test_dalia_reader_refuses_a_pickle_that_runs_code(tmp_path):
     import os
     import pickle
-
-    from keras_ppg_kd.data.readers import read_ppg_dalia
 
     marker = tmp_path / "pwned"
 
@@ -107,20 +107,20 @@ def test_dalia_reader_refuses_a_pickle_that_runs_code(tmp_path):
 def test_readers_put_the_accelerometer_on_the_ppg_clock(tmp_path):
     root = pathlib.Path(ppg_dalia.__file__).parent
     recordings = [
-        readers.read_spc2015(
+        read_spc2015(
             next((root.parent / "ieee_spc2015" / "dummy_data").rglob("*01.mat"))
         ),
-        readers.read_wildppg(
+        read_wildppg(
             next((root.parent / "wildppg" / "dummy_data").rglob("*.mat"))
         ),
-        readers.read_galaxy_ppg(
+        read_galaxy_ppg(
             root.parent / "galaxy_ppg" / "dummy_data" / "Dataset" / "P01"
         ),
     ]
     path = tmp_path / "S1.pkl"
     with open(path, "wb") as f:
         pickle.dump(dalia_dict(0, "S1"), f)
-    recordings.append(readers.read_ppg_dalia(path))
+    recordings.append(read_ppg_dalia(path))
     for recording in recordings:
         assert recording.acc.shape == (len(recording.ppg), 3), recording.source
         assert np.isfinite(recording.acc).all()
@@ -130,8 +130,8 @@ def test_readers_put_the_accelerometer_on_the_ppg_clock(tmp_path):
 def test_on_clock_interpolates_regular_and_timed_samples():
     values = np.arange(10.0)[:, None] * [1.0, -1.0]
     np.testing.assert_allclose(
-        readers.on_clock(values, 32.0, 20, 64.0)[:4, 0], [0, 0.5, 1, 1.5]
+        on_clock(values, 32.0, 20, 64.0)[:4, 0], [0, 0.5, 1, 1.5]
     )
     times = np.array([0.0, 1.0, 3.0])
-    out = readers.on_clock([[0.0], [1.0], [3.0]], None, 4, 1.0, times=times)
+    out = on_clock([[0.0], [1.0], [3.0]], None, 4, 1.0, times=times)
     np.testing.assert_allclose(out[:, 0], [0, 1, 2, 3])

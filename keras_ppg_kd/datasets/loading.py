@@ -1,4 +1,9 @@
-"""One call from dataset names to batched, prefetched tf.data pipelines."""
+"""One call from dataset names to batched, prefetched tf.data pipelines.
+
+Datasets are found through tfds's registry: any registered builder derived
+from :class:`~keras_ppg_kd.datasets.base.WindowedPPGBuilder` works, also
+one a user defines in their own code.
+"""
 
 import os
 
@@ -7,6 +12,35 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from keras_ppg_kd.data.transforms import WindowSet
+from keras_ppg_kd.datasets.base import WindowedPPGBuilder
+
+
+def available():
+    """Names of the registered windowed-PPG datasets."""
+    found, stack = set(), [WindowedPPGBuilder]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls is not WindowedPPGBuilder and getattr(cls, "name", ""):
+            found.add(cls.name)
+    return sorted(found)
+
+
+def builder(name, **kwargs):
+    """The tfds builder of a windowed-PPG dataset, ``"name[/config]"``.
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones), or
+            a tfds dataset that is not a windowed-PPG one.
+    """
+    base, _, _ = name.partition("/")
+    try:
+        cls = tfds.builder_cls(base)
+    except tfds.core.registered.DatasetNotFoundError:
+        cls = None
+    if cls is None or not issubclass(cls, WindowedPPGBuilder):
+        raise ValueError(f"Unknown dataset {base!r}. Available: {available()}")
+    return tfds.builder(name, **kwargs)
 
 
 def load_windows(
@@ -27,20 +61,14 @@ def load_windows(
         A :class:`WindowSet` with every window, and the windows each
         builder dropped (per reason) in ``.dropped``.
     """
-    from keras_ppg_kd.datasets import BUILDERS
-
     names = [names] if isinstance(names, str) else list(names)
     parts = []
     for full_name in names:
         name, _, config_name = full_name.partition("/")
-        if name not in BUILDERS:
-            raise ValueError(
-                f"Unknown dataset {name!r}. Available: {sorted(BUILDERS)}"
-            )
         kwargs = {"data_dir": data_dir}
         if config or config_name:
             kwargs["config"] = config or config_name
-        builder = BUILDERS[name](**kwargs)
+        found = builder(name, **kwargs)
         manual = (
             manual_dir.get(name)
             if isinstance(manual_dir, dict)
@@ -48,10 +76,10 @@ def load_windows(
         )
         if manual is None and os.environ.get("PPG_DATA_DIR"):
             manual = os.path.join(os.environ["PPG_DATA_DIR"], name)
-        builder.download_and_prepare(
+        found.download_and_prepare(
             download_config=tfds.download.DownloadConfig(manual_dir=manual)
         )
-        data = tfds.as_numpy(builder.as_dataset(split="train", batch_size=-1))
+        data = tfds.as_numpy(found.as_dataset(split="train", batch_size=-1))
         order = np.lexsort((data["start_time"], data["participant"]))
         windows = WindowSet(
             windows=data["window"][order],
@@ -61,9 +89,9 @@ def load_windows(
             participant=data["participant"][order].astype(str).astype(object),
             dataset=data["dataset"][order].astype(str).astype(object),
             activity=data["activity"][order].astype(str).astype(object),
-            config=builder.builder_config.window,
+            config=found.builder_config.window,
         )
-        windows.dropped.update(builder.info.metadata.get("dropped_windows", {}))
+        windows.dropped.update(found.info.metadata.get("dropped_windows", {}))
         parts.append(windows)
     return WindowSet.concatenate(parts)
 
