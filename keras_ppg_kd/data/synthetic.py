@@ -232,13 +232,3 @@ def generate_recording(index, config=SyntheticConfig()):
     )
     return recording
 
-
-def generate(config=SyntheticConfig()):
-    """All participants of a synthetic dataset.
-
-    Yields:
-        One :class:`Recording` per participant, see
-        :func:`generate_recording`.
-    """
-    for index in range(config.num_participants):
-        yield generate_recording(index, config)

@@ -280,14 +280,6 @@ def resample(x, fs, target_rate):
     )
 
 
-def frame(x, window_length, stride):
-    """Overlapping frames ``(num_windows, window_length)`` as a view."""
-    if len(x) < window_length:
-        return np.empty((0, window_length), dtype=x.dtype)
-    view = np.lib.stride_tricks.sliding_window_view(x, window_length)
-    return view[::stride]
-
-
 def standardize(windows, axis=-2, eps=1e-8):
     """Per-window z-score (works on NumPy arrays and tensors alike).
 

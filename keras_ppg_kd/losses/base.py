@@ -114,7 +114,6 @@ class PPGDistillationLoss(keras.distillation.DistillationLoss):
         ce_weight: Weight of the cross-entropy on the true labels.
     """
 
-    needs_labels = False
     teacher_tap = None
     student_tap = None
 

@@ -96,7 +96,6 @@ class DKD(PPGDistillationLoss):
     >>> Distiller(teacher, student, loss=DKD())
     """
 
-    needs_labels = True
 
     def __init__(
         self,

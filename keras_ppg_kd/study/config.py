@@ -178,8 +178,9 @@ class StudyConfig:
 
 
 PRESETS = {
-    # The study's grid (SPEC §2): 2-fold CV, teachers 2-12 blocks,
-    # students 1-10 blocks, four strategies + scratch, 300 epochs.
+    # The study's grid (Arora et al., arXiv 2511.18829): 2-fold CV,
+    # teachers 2-12 blocks, students 1-10 blocks, four strategies +
+    # scratch, 300 epochs.
     "paper": StudyConfig(
         name="paper",
         datasets=("ppg_dalia", "wildppg", "galaxy_ppg"),

@@ -74,7 +74,7 @@ class Cell:
         )
 
 
-def num_folds(config, windows=None):
+def num_folds(config):
     if config.split == "kfold":
         return config.folds
     if config.split == "holdout":
@@ -625,8 +625,8 @@ def run_sweep(
     return context.store.results()
 
 
-# The study's three datasets total 107 h (SPEC §2): the nominal size used
-# by a dry run when the data are not prepared on this machine.
+# The study's three datasets total 107 h (Arora et al., arXiv 2511.18829):
+# the nominal size used by a dry run when the data are not prepared here.
 NOMINAL_WINDOWS = int(107 * 3600 / 2)
 
 

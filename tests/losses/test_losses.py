@@ -106,8 +106,11 @@ def test_float16_inputs_computed_in_float32():
 
 
 def test_feature_loss_is_mse():
-    a, b = np.ones((2, 3, 4)), np.zeros((2, 3, 4))
-    assert float(feature_distillation_loss(a, b)) == 1.0
+    # Differences of 2 and 0: MSE gives 2, MAE would give 1.
+    a = np.zeros((2, 3, 4))
+    b = np.zeros((2, 3, 4))
+    b[..., :2] = 2.0
+    assert float(feature_distillation_loss(a, b)) == pytest.approx(2.0)
 
 
 def test_dkd_warmup_ramp_and_label_requirement():

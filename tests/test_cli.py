@@ -1,0 +1,53 @@
+"""The keras-ppg-kd command line: help, fit/report and early errors."""
+
+import pathlib
+import subprocess
+import sys
+
+from tests.study.test_report import results_table
+
+
+def cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "keras_ppg_kd.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_installed_script_help_explains_commands_and_flags():
+    script = pathlib.Path(sys.executable).parent / "keras-ppg-kd"
+    assert script.exists(), f"console script not installed at {script}"
+    done = subprocess.run(
+        [str(script), "--help"], capture_output=True, text=True, timeout=300
+    )
+    # absl exits with status 1 after --help; the text is what matters.
+    for text in ("sweep    Run (or resume)", "--shard", "--quantization"):
+        assert text in done.stdout
+
+
+def test_cli_fit_report_and_errors(tmp_path):
+    path = tmp_path / "results.csv"
+    results_table().to_csv(path, index=False)
+    done = cli(
+        "fit", f"--results={path}", "--target_mae=9", "--predict_params=50000"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "smallest student for 9.0 BPM" in done.stdout
+    assert "predicted MAE at 50,000 parameters" in done.stdout
+    done = cli("report", f"--results={path}")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "report" / "fig2_scaling.png").exists()
+
+    done = cli("fit", f"--results={tmp_path / 'missing.csv'}")
+    assert done.returncode != 0 and "Cannot read a results table" in done.stderr
+    # An invalid study config fails before any data or training.
+    config = tmp_path / "study.json"
+    config.write_text('{"strategies": ["dkd", "magic"]}')
+    done = cli("sweep", f"--config={config}", f"--out={tmp_path / 'x'}")
+    assert done.returncode != 0 and "unknown strategies" in done.stderr
+    assert not (tmp_path / "x").exists()
+    done = cli("--helpfull")
+    assert "--dry_run" in done.stdout and "--shard" in done.stdout
