@@ -38,7 +38,6 @@ from absl import app, flags
 
 from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
 from keras_ppg_kd.models import TCN, ResNet1D
-from keras_ppg_kd.study.recipes import build_model
 from keras_ppg_kd.tracking import HRTracker
 
 matplotlib.use("Agg")
@@ -259,7 +258,7 @@ def main(_):
     calibration = rng.standard_normal((100, 200, 1)).astype("float32")
     models = [(f"resnet{b}", ResNet1D(int(b))) for b in FLAGS.blocks]
     models += [
-        (f"mlp~resnet{b}", build_model("mlp", int(b))) for b in FLAGS.mlp_blocks
+        (f"mlp~resnet{b}", models.get(f"mlp:{b}")) for b in FLAGS.mlp_blocks
     ]
     models += [(f"tcn{b}", TCN(int(b))) for b in FLAGS.tcn_blocks]
 

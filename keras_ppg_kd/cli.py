@@ -39,9 +39,10 @@ flags.DEFINE_string(
     None,
     "Raw downloads of one dataset (default $PPG_DATA_DIR/<name>).",
 )
-flags.DEFINE_integer("size", 1, "train/distill: ResNet1D blocks of the model.")
-flags.DEFINE_enum(
-    "kind", "resnet", ["resnet", "mlp"], "train/distill: model family."
+flags.DEFINE_string(
+    "model_id",
+    "resnet:1",
+    "train/distill: the model to build, '<family>:<size>' (resnet, tcn, mlp).",
 )
 flags.DEFINE_integer(
     "epochs", None, "Epochs (train/distill: default 300; sweep: overrides)."
@@ -177,7 +178,7 @@ def _save(model, result):
 
 @_command
 def cmd_train():
-    """Train a ResNet1D/MLP with cross-entropy on a participant holdout."""
+    """Train a --model_id with cross-entropy on a participant holdout."""
     from keras_ppg_kd.study import recipes
 
     _require("out")
@@ -185,8 +186,7 @@ def cmd_train():
     model, result = recipes.train_scratch(
         train,
         test,
-        size=FLAGS.size,
-        kind=FLAGS.kind,
+        model=FLAGS.model_id,
         epochs=FLAGS.epochs or recipes.STUDY_EPOCHS,
         seed=FLAGS.seed,
         verbose=2,
@@ -213,8 +213,7 @@ def cmd_distill():
         teacher,
         train,
         test,
-        size=FLAGS.size,
-        kind=FLAGS.kind,
+        model=FLAGS.model_id,
         strategy=FLAGS.strategy,
         epochs=FLAGS.epochs or recipes.STUDY_EPOCHS,
         seed=FLAGS.seed,

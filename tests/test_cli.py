@@ -47,7 +47,7 @@ def test_cli_fit_report_and_errors(tmp_path):
     config = tmp_path / "study.json"
     config.write_text('{"strategies": ["dkd", "magic"]}')
     done = cli("sweep", f"--config={config}", f"--out={tmp_path / 'x'}")
-    assert done.returncode != 0 and "unknown strategies" in done.stderr
+    assert done.returncode != 0 and "Unknown distillation loss" in done.stderr
     assert not (tmp_path / "x").exists()
     done = cli("--helpfull")
     assert "--dry_run" in done.stdout and "--shard" in done.stdout

@@ -231,4 +231,3 @@ def generate_recording(index, config=SyntheticConfig()):
         source=f"synthetic_ppg(seed={config.seed}, index={index})",
     )
     return recording
-

@@ -28,17 +28,41 @@ REGISTRY = {
 
 
 def get(identifier):
-    """A loss from an instance, a registry alias or a config dict."""
+    """A loss from an instance, an alias, ``"alias:key=value,..."`` or a dict.
+
+    ``"dkd:temperature=4,beta=2"`` is ``DKD(temperature=4.0, beta=2.0)``:
+    the string form lets a sweep vary a strategy's settings and records
+    them in every result's ``strategy`` column.
+
+    Raises:
+        ValueError: an unknown alias or argument (naming what is accepted).
+    """
     if isinstance(identifier, PPGDistillationLoss):
         return identifier
-    if isinstance(identifier, str) and identifier.lower() in REGISTRY:
-        return REGISTRY[identifier.lower()]()
     if isinstance(identifier, dict):
         return keras.saving.deserialize_keras_object(identifier)
-    raise ValueError(
-        f"Unknown distillation loss {identifier!r}. Use one of "
-        f"{sorted(REGISTRY)} or a PPGDistillationLoss instance."
-    )
+    name, _, arguments = str(identifier).partition(":")
+    if name.lower() not in REGISTRY:
+        raise ValueError(
+            f"Unknown distillation loss {identifier!r}. Use one of "
+            f"{sorted(REGISTRY)} (optionally 'name:key=value,...') or a "
+            "PPGDistillationLoss instance."
+        )
+    cls = REGISTRY[name.lower()]
+    kwargs = {}
+    for item in filter(None, arguments.split(",")):
+        key, _, text = item.partition("=")
+        accepted = cls().get_config()
+        if key not in accepted or not text:
+            raise ValueError(
+                f"{identifier!r}: {cls.__name__} has no argument {key!r} "
+                f"(or no value given); accepted: {sorted(accepted)}."
+            )
+        default = accepted[key]
+        kwargs[key] = (
+            text if isinstance(default, str) else type(default)(float(text))
+        )
+    return cls(**kwargs)
 
 
 __all__ = [

@@ -96,7 +96,6 @@ class DKD(PPGDistillationLoss):
     >>> Distiller(teacher, student, loss=DKD())
     """
 
-
     def __init__(
         self,
         alpha=1.0,

@@ -1,7 +1,14 @@
-"""Model builders: the WildPPG ResNet1D, MLP and TCN students."""
+"""Model builders: the WildPPG ResNet1D, MLP and TCN students.
+
+Families sit behind :data:`REGISTRY` and are named by identifiers
+``"<family>:<size>"`` (:func:`get`); a bare integer means ResNet1D blocks,
+as in the study. A new family is its module plus one registry line.
+"""
+
+import functools
 
 from keras_ppg_kd import _backend  # noqa: F401
-from keras_ppg_kd.models.base import PPGModel
+from keras_ppg_kd.models.base import PPGModel, trainable_parameters
 from keras_ppg_kd.models.mlp import MLP, mlp_for_budget, mlp_parameter_count
 from keras_ppg_kd.models.resnet1d import STUDY_PARAMETER_COUNTS, ResNet1D
 from keras_ppg_kd.models.tcn import TCN
@@ -9,8 +16,11 @@ from keras_ppg_kd.models.tcn import TCN
 
 def _mlp(size, **kwargs):
     """An MLP with as many parameters as ResNet1D(size)."""
-    budget = sum(int(w.numpy().size) for w in ResNet1D(size).trainable_weights)
+    budget = trainable_parameters(ResNet1D(size))
     return mlp_for_budget(budget, **kwargs)
+
+
+_mlp.MAX_SIZE = ResNet1D.MAX_SIZE
 
 
 # family -> builder from a size (ResNet/TCN blocks; an MLP matches the
@@ -18,23 +28,63 @@ def _mlp(size, **kwargs):
 REGISTRY = {"resnet": ResNet1D, "tcn": TCN, "mlp": _mlp}
 
 
+def parse(identifier):
+    """``(family, size)`` of ``"family:size"`` or an int (ResNet1D blocks).
+
+    Raises:
+        ValueError: an unknown family or a size that is not a positive int.
+    """
+    if (
+        isinstance(identifier, int) and not isinstance(identifier, bool)
+    ) or str(identifier).isdigit():
+        family, size = "resnet", str(identifier)
+    else:
+        family, _, size = str(identifier).partition(":")
+    if family not in REGISTRY or not size.isdigit() or int(size) < 1:
+        raise ValueError(
+            f"Unknown model {identifier!r}; use '<family>:<size>' with a "
+            f"family from {sorted(REGISTRY)}, e.g. 'resnet:1' or 'tcn:5' "
+            "(an integer means ResNet1D blocks)."
+        )
+    limit = getattr(REGISTRY[family], "MAX_SIZE", None)
+    if limit is not None and int(size) > limit:
+        raise ValueError(
+            f"{identifier!r}: {family} sizes go up to {limit} for the "
+            "standard 200-sample window."
+        )
+    return family, int(size)
+
+
+def identifier(model):
+    """The canonical ``"family:size"`` string of an identifier or int."""
+    return "{}:{}".format(*parse(model))
+
+
 def get(identifier, **kwargs):
     """A model from ``"family:size"`` (e.g. ``"resnet:1"``, ``"tcn:5"``).
 
     Args:
         identifier: ``"<family>:<size>"`` with a family of
-            :data:`REGISTRY`, or a built model (returned as is).
-        **kwargs: Passed to the family's builder (``name=...``, ...).
+            :data:`REGISTRY`, an int (ResNet1D blocks), or a built model
+            (returned as is).
+        **kwargs: Passed to the family's builder (``name=...``,
+            ``channels=...``, ...).
     """
     if isinstance(identifier, PPGModel):
         return identifier
-    family, _, size = str(identifier).partition(":")
-    if family not in REGISTRY or not size.isdigit():
-        raise ValueError(
-            f"Unknown model {identifier!r}; use '<family>:<size>' with a "
-            f"family from {sorted(REGISTRY)}, e.g. 'resnet:1' or 'tcn:5'."
-        )
-    return REGISTRY[family](int(size), **kwargs)
+    family, size = parse(identifier)
+    return REGISTRY[family](size, **kwargs)
+
+
+@functools.lru_cache(maxsize=None)
+def cost(identifier):
+    """``(trainable parameters, layers)`` of a default-protocol model.
+
+    Parameters are the study's size measure; the layer count is a rough
+    per-step time proxy (small models on CPU are bound by layer count).
+    """
+    model = get(identifier)
+    return trainable_parameters(model), len(model.layers)
 
 
 __all__ = [
@@ -44,7 +94,11 @@ __all__ = [
     "STUDY_PARAMETER_COUNTS",
     "REGISTRY",
     "TCN",
+    "cost",
     "get",
+    "identifier",
     "mlp_for_budget",
     "mlp_parameter_count",
+    "parse",
+    "trainable_parameters",
 ]

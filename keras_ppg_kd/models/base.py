@@ -1,6 +1,12 @@
 """Shared base of the package's functional models: named feature taps."""
 
 import keras
+import numpy as np
+
+
+def trainable_parameters(model):
+    """Trainable parameters of a Keras model (the study's size measure)."""
+    return int(sum(np.prod(w.shape) for w in model.trainable_weights))
 
 
 class PPGModel(keras.Model):
@@ -14,7 +20,15 @@ class PPGModel(keras.Model):
     Args:
         sampling_rate: Sampling rate (Hz) the model expects its windows at;
             stored so data and export code can check it.
+
+    Attributes:
+        DISTILLATION_TAPS: ``(teacher tap, own tap)`` that feature
+            distillation matches by default when this model is the student:
+            a ResNet1D teacher's ``head`` feature map for students with a
+            time axis; families without one override it.
     """
+
+    DISTILLATION_TAPS = ("head", "head")
 
     def _init_functional(self, inputs, logits, taps, sampling_rate, **kwargs):
         super().__init__(inputs=inputs, outputs=logits, **kwargs)

@@ -16,7 +16,9 @@ from keras_ppg_kd.models.base import (
 class MLP(PPGModel):
     """A multilayer perceptron on the flattened window.
 
-    Feature taps: ``"hidden_1"`` ... ``"hidden_<depth>"`` (post-activation).
+    Feature taps: ``"hidden_1"`` ... ``"hidden_<depth>"`` (post-activation)
+    and ``"head"`` (the last of them). With no time axis, feature
+    distillation matches a ResNet1D teacher's pooled ``pool`` vector.
 
     Args:
         hidden_units: Width of each hidden layer, e.g. ``(128, 128)``.
@@ -31,6 +33,8 @@ class MLP(PPGModel):
     >>> MLP(hidden_units=(64,)).count_params()
     24564
     """
+
+    DISTILLATION_TAPS = ("pool", "head")
 
     def __init__(
         self,

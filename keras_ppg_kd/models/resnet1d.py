@@ -7,6 +7,8 @@ block with a max-pooled identity, zero-padded identity channels on growth,
 final BN-ReLU, global average pooling and one Dense to the class logits.
 """
 
+import math
+
 import keras
 from keras import layers, ops
 
@@ -51,6 +53,16 @@ class ChannelZeroPad(layers.Layer):
         return {**super().get_config(), "left": self.left, "right": self.right}
 
 
+def max_blocks(input_length=200, downsample_gap=2):
+    """Most ResNet1D blocks before the time axis collapses to one sample.
+
+    Every ``downsample_gap``-th block halves the length (rounding up); a
+    block that only sees a single time step has nothing left to convolve.
+    """
+    halvings = math.ceil(math.log2(input_length)) - 1
+    return downsample_gap * halvings + downsample_gap - 1
+
+
 def block_filters(index, base_filters=32, increase_filter_gap=4):
     """(in, out) channels of residual block ``index`` (0-based)."""
     if index == 0:
@@ -90,6 +102,10 @@ class ResNet1D(PPGModel):
         Arora et al., arXiv 2511.18829 (2025).
     """
 
+    # Deepest model for the standard 200-sample window (models.parse checks
+    # identifiers against it; other lengths: :func:`max_blocks`).
+    MAX_SIZE = max_blocks(200)
+
     def __init__(
         self,
         num_blocks,
@@ -117,6 +133,13 @@ class ResNet1D(PPGModel):
         ]:
             check_positive_int(arg, value)
         check_dropout(dropout)
+        limit = max_blocks(input_length, downsample_gap)
+        if num_blocks > limit:
+            raise ValueError(
+                f"`num_blocks` must be at most {limit} for {input_length}-"
+                "sample windows (deeper blocks would see a single time step). "
+                f"Received: num_blocks={num_blocks}"
+            )
         if not sampling_rate > 0:
             raise ValueError(
                 "`sampling_rate` must be positive. Received: "

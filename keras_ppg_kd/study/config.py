@@ -2,23 +2,12 @@
 
 import dataclasses
 import json
-import math
 
-from keras_ppg_kd import datasets
-from keras_ppg_kd.losses import REGISTRY
+from keras_ppg_kd import datasets, models
+from keras_ppg_kd.losses import get as get_loss
 
 SPLITS = ("kfold", "holdout", "lodo")
 SCRATCH = "scratch"
-
-
-def max_blocks(input_length=200, downsample_gap=2):
-    """Most ResNet1D blocks before the time axis collapses to one sample.
-
-    Every ``downsample_gap``-th block halves the length (rounding up); a
-    block that only sees a single time step has nothing left to convolve.
-    """
-    halvings = math.ceil(math.log2(input_length)) - 1
-    return downsample_gap * halvings + downsample_gap - 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,12 +23,18 @@ class StudyConfig:
             or ``"lodo"`` (leave one dataset out; one fold per dataset).
         folds: Folds for ``"kfold"``.
         test_fraction: Held-out share of participants for ``"holdout"``.
-        teachers: Teacher sizes (ResNet1D blocks).
-        students: ResNet1D student sizes (blocks); only students smaller
-            than a teacher are distilled from it.
-        mlp_students: MLP students, given as the ResNet1D block count whose
-            parameter count they match (Figure 3: ResNet vs MLP).
-        strategies: Distillation strategies (registry aliases).
+        teachers: Teachers, ResNet1D blocks (``6`` or ``"resnet:6"``).
+        students: Student models as identifiers ``"<family>:<size>"`` of
+            :data:`keras_ppg_kd.models.REGISTRY` (``"resnet:1"``,
+            ``"tcn:5"``, ``"mlp:1"`` = an MLP as large as ResNet1D(1)); an
+            integer means ResNet1D blocks. A student is distilled only from
+            teachers with more parameters.
+        mlp_students: (Init only, for configs written before students took
+            identifiers.) Sizes added to ``students`` as ``"mlp:<size>"``.
+        strategies: Distillation strategies: registry aliases, or
+            ``"alias:key=value,..."`` to set arguments
+            (``"dkd:temperature=4,beta=2"``); see
+            :func:`keras_ppg_kd.losses.get`.
         scratch: Also train every student size from scratch.
         seeds: Seeds; every cell runs once per seed and fold.
         epochs: Student epochs.
@@ -55,7 +50,7 @@ class StudyConfig:
     test_fraction: float = 0.2
     teachers: tuple = (12,)
     students: tuple = (1, 2, 6, 10)
-    mlp_students: tuple = ()
+    mlp_students: dataclasses.InitVar[tuple] = ()
     strategies: tuple = ("hard", "soft", "dkd", "feature")
     scratch: bool = True
     seeds: tuple = (0,)
@@ -64,19 +59,23 @@ class StudyConfig:
     batch_size: int = 128
     learning_rate: float = 5e-4
 
-    def __post_init__(self):
-        for key in (
-            "datasets",
-            "teachers",
-            "students",
-            "mlp_students",
-            "strategies",
-            "seeds",
-        ):
+    def __post_init__(self, mlp_students):
+        for key in ("datasets", "teachers", "students", "strategies", "seeds"):
             value = getattr(self, key)
             if isinstance(value, (str, int)):
                 value = (value,)
             object.__setattr__(self, key, tuple(value))
+        if isinstance(mlp_students, int):
+            mlp_students = (mlp_students,)
+        students = (*self.students, *(f"mlp:{s}" for s in mlp_students or ()))
+        object.__setattr__(
+            self, "students", tuple(_canonical(s) for s in students)
+        )
+        object.__setattr__(
+            self,
+            "teachers",
+            tuple(_canonical(t, teacher=True) for t in self.teachers),
+        )
         if self.teacher_epochs is None:
             object.__setattr__(self, "teacher_epochs", self.epochs)
         self.validate()
@@ -84,11 +83,20 @@ class StudyConfig:
     def validate(self):
         """Raise ValueError naming every problem and what to change."""
         problems = []
-        unknown = [s for s in self.strategies if s not in REGISTRY]
-        if unknown:
-            problems.append(
-                f"unknown strategies {unknown}; available: {sorted(REGISTRY)}"
-            )
+        for strategy in self.strategies:
+            try:
+                get_loss(strategy)
+            except (ValueError, TypeError) as error:
+                problems.append(f"strategy {strategy!r}: {error}")
+        for role in ("teachers", "students"):
+            for model in getattr(self, role):
+                if not (isinstance(model, str) and model.startswith("!")):
+                    continue
+                try:
+                    models.parse(model[1:])
+                    problems.append(f"teachers are ResNet1D: {model[1:]!r}")
+                except ValueError as error:
+                    problems.append(f"{role}: {error}")
         names = [d.partition("/")[0] for d in self.datasets]
         known = datasets.available()
         bad = [d for d in names if d not in known]
@@ -107,31 +115,11 @@ class StudyConfig:
             problems.append(
                 f"test_fraction must be in (0, 1); got {self.test_fraction}"
             )
-        sizes = [*self.teachers, *self.students, *self.mlp_students]
-        limit = max_blocks()
-        too_big = [b for b in sizes if not isinstance(b, int) or b > limit]
-        if too_big or any(b < 1 for b in sizes if isinstance(b, int)):
-            problems.append(
-                f"model sizes must be integers in [1, {limit}] blocks (an 8 s "
-                f"window at 25 Hz is 200 samples; more blocks would downsample "
-                f"it below one sample); received {too_big or sizes}"
-            )
         has_distill = self.strategies and self.teachers
-        if not (has_distill or self.scratch) or not (
-            self.students or self.mlp_students
-        ):
+        if not (has_distill or self.scratch) or not self.students:
             problems.append(
-                "the grid is empty: give students (or mlp_students) and at "
-                "least one teacher with strategies, or scratch=True"
-            )
-        if (
-            has_distill
-            and self.students
-            and not any(s < t for s in self.students for t in self.teachers)
-        ):
-            problems.append(
-                f"no student in {list(self.students)} is smaller than a "
-                f"teacher in {list(self.teachers)}"
+                "the grid is empty: give students and at least one teacher "
+                "with strategies, or scratch=True"
             )
         if not self.seeds:
             problems.append("seeds is empty; give at least one seed")
@@ -163,7 +151,7 @@ class StudyConfig:
 
     @classmethod
     def from_dict(cls, data):
-        fields = {f.name for f in dataclasses.fields(cls)}
+        fields = {f.name for f in dataclasses.fields(cls)} | {"mlp_students"}
         unknown = set(data) - fields
         if unknown:
             raise ValueError(
@@ -177,6 +165,18 @@ class StudyConfig:
         return cls.from_dict(json.loads(text))
 
 
+def _canonical(model, teacher=False):
+    """``"family:size"`` (teachers: ResNet1D blocks as int); invalid ones
+    come back prefixed with ``!`` for :meth:`StudyConfig.validate`."""
+    try:
+        family, size = models.parse(model)
+    except ValueError:
+        return f"!{model}"
+    if teacher:
+        return size if family == "resnet" else f"!{model}"
+    return f"{family}:{size}"
+
+
 PRESETS = {
     # The study's grid (Arora et al., arXiv 2511.18829): 2-fold CV,
     # teachers 2-12 blocks, students 1-10 blocks, four strategies +
@@ -187,8 +187,7 @@ PRESETS = {
         split="kfold",
         folds=2,
         teachers=(2, 4, 6, 8, 10, 12),
-        students=(1, 2, 4, 6, 8, 10),
-        mlp_students=(1, 2, 6, 10),
+        students=(1, 2, 4, 6, 8, 10, "mlp:1", "mlp:2", "mlp:6", "mlp:10"),
         epochs=300,
     ),
     # CPU-sized (the README's main job, minutes on 2 cores): built-in
@@ -202,8 +201,7 @@ PRESETS = {
         datasets=("synthetic_ppg/small",),
         split="holdout",
         teachers=(6,),
-        students=(1, 2, 3, 4),
-        mlp_students=(1,),
+        students=(1, 2, 3, 4, "mlp:1"),
         epochs=5,
         teacher_epochs=20,
         batch_size=32,

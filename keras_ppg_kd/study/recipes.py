@@ -12,13 +12,13 @@ import time
 import keras
 import numpy as np
 
+from keras_ppg_kd import models
 from keras_ppg_kd.data.augment import augmented_dataset
 from keras_ppg_kd.datasets.loading import to_dataset
 from keras_ppg_kd.distiller import Distiller, cached_dataset
 from keras_ppg_kd.heart_rate import logits_to_bpm
 from keras_ppg_kd.losses import FeatureDistillation, HeartRateCrossEntropy
 from keras_ppg_kd.losses import get as get_loss
-from keras_ppg_kd.models import ResNet1D, mlp_for_budget
 
 STUDY_EPOCHS = 300
 STUDY_LEARNING_RATE = 5e-4
@@ -31,8 +31,8 @@ class Result:
 
     Attributes:
         role: ``"teacher"``, ``"scratch"`` or ``"student"``.
-        model: ``"resnet"`` or ``"mlp"``.
-        size: ResNet1D blocks (for an MLP: the blocks it matches).
+        model: The model family (``"resnet"``, ``"tcn"``, ``"mlp"``, ...).
+        size: Its size (blocks; for an MLP: the ResNet1D it matches).
         params: Trainable parameters.
         strategy: Distillation strategy, ``"scratch"`` or ``"teacher"``.
         teacher: Teacher blocks (0 without a teacher).
@@ -66,32 +66,24 @@ class Result:
         return dataclasses.asdict(self)
 
 
-def trainable_parameters(model):
-    return int(sum(np.prod(w.shape) for w in model.trainable_weights))
+def resolve_strategy(strategy, student):
+    """Loss objects for ``strategy`` (an alias, string config or list).
 
+    A bare ``"feature"`` matches the taps the student family names
+    (``DISTILLATION_TAPS``: a ResNet1D teacher's ``head`` feature map for
+    students with a time axis, its pooled ``pool`` vector for an MLP).
 
-def build_model(kind, size):
-    """A ResNet1D of ``size`` blocks, or an MLP with as many parameters."""
-    if kind == "resnet":
-        return ResNet1D(size, name=f"resnet1d_{size}")
-    if kind == "mlp":
-        budget = trainable_parameters(ResNet1D(size))
-        return mlp_for_budget(budget, name=f"mlp_{size}")
-    raise ValueError(f"Unknown model kind {kind!r}; use 'resnet' or 'mlp'.")
-
-
-def resolve_strategy(strategy, kind):
-    """Loss objects for ``strategy``; ``"feature"`` fits the student kind.
-
-    A ResNet student matches the teacher's ``head`` feature map with its
-    own; an MLP student, which has no time axis, matches the teacher's
-    pooled ``pool`` vector with its last hidden layer (``head``).
+    Args:
+        strategy: A strategy or a list of them (see
+            :func:`keras_ppg_kd.losses.get`).
+        student: The student, an identifier or a built model.
     """
     items = strategy if isinstance(strategy, (list, tuple)) else [strategy]
     resolved = []
     for item in items:
-        if item == "feature" and kind == "mlp":
-            item = FeatureDistillation("pool", "head")
+        if item == "feature":
+            family_class = type(models.get(student))
+            item = FeatureDistillation(*family_class.DISTILLATION_TAPS)
         resolved.append(get_loss(item))
     return resolved
 
@@ -173,13 +165,14 @@ def _fit(model, data, epochs, callbacks, verbose, validation=None):
     return time.perf_counter() - start
 
 
-def _record(model, test, role, kind, size, strategy, teacher, **fields):
+def _record(model, test, role, identifier, strategy, teacher, **fields):
     mae, rmse = evaluate(model, test) if len(test) else (np.nan, np.nan)
+    family, size = models.parse(identifier)
     return Result(
         role=role,
-        model=kind,
+        model=family,
         size=size,
-        params=trainable_parameters(model),
+        params=models.trainable_parameters(model),
         strategy=strategy,
         teacher=teacher,
         mae=mae,
@@ -192,8 +185,7 @@ def _record(model, test, role, kind, size, strategy, teacher, **fields):
 def train_scratch(
     train,
     test,
-    size=1,
-    kind="resnet",
+    model="resnet:1",
     epochs=STUDY_EPOCHS,
     batch_size=STUDY_BATCH_SIZE,
     learning_rate=STUDY_LEARNING_RATE,
@@ -211,8 +203,8 @@ def train_scratch(
     Args:
         train: Training :class:`~keras_ppg_kd.data.WindowSet`.
         test: Test WindowSet (MAE/RMSE in the record).
-        size: ResNet1D blocks (or the blocks an MLP matches).
-        kind: ``"resnet"`` or ``"mlp"``.
+        model: The model, ``"<family>:<size>"`` (see
+            :func:`keras_ppg_kd.models.get`; an int means ResNet1D blocks).
         epochs: Epochs.
         batch_size: Batch size.
         learning_rate: Adam learning rate.
@@ -231,8 +223,9 @@ def train_scratch(
     Returns:
         ``(model, Result)``.
     """
+    identifier = model
     keras.utils.set_random_seed(seed)
-    model = build_model(kind, size)
+    model = models.get(identifier)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss=HeartRateCrossEntropy(label_sigma),
@@ -250,8 +243,7 @@ def train_scratch(
         model,
         test,
         role,
-        kind,
-        size,
+        identifier,
         strategy,
         0,
         epochs=epochs,
@@ -265,7 +257,7 @@ def train_scratch(
 def train_teacher(train, test, blocks=12, **kwargs):
     """Train a ResNet1D teacher; arguments as :func:`train_scratch`."""
     return train_scratch(
-        train, test, size=blocks, kind="resnet", role="teacher", **kwargs
+        train, test, model=f"resnet:{blocks}", role="teacher", **kwargs
     )
 
 
@@ -273,8 +265,7 @@ def distill(
     teacher,
     train,
     test,
-    size=1,
-    kind="resnet",
+    model="resnet:1",
     strategy="dkd",
     teacher_outputs=None,
     epochs=STUDY_EPOCHS,
@@ -294,10 +285,10 @@ def distill(
         teacher: The trained teacher.
         train: Training WindowSet.
         test: Test WindowSet.
-        size: Student ResNet1D blocks (or the blocks an MLP matches).
-        kind: ``"resnet"`` or ``"mlp"``.
-        strategy: A loss alias or instance (``"hard"``, ``"soft"``,
-            ``"dkd"``, ``"feature"``) or a list of them.
+        model: The student, ``"<family>:<size>"`` (an int: ResNet1D
+            blocks).
+        strategy: A loss alias, string config (``"dkd:temperature=4"``) or
+            instance, or a list of them; see :func:`resolve_strategy`.
         teacher_outputs: Cached teacher outputs on ``train``
             (:meth:`Distiller.teacher_outputs`); computed when None. Share
             them across the students of one teacher.
@@ -311,11 +302,11 @@ def distill(
         block count when it has one.
     """
     keras.utils.set_random_seed(seed)
-    student = build_model(kind, size)
+    student = models.get(model)
     distiller = Distiller(
         teacher,
         student,
-        loss=resolve_strategy(strategy, kind),
+        loss=resolve_strategy(strategy, student),
         label_sigma=label_sigma,
     )
     distiller.compile(optimizer=keras.optimizers.Adam(learning_rate))
@@ -341,8 +332,7 @@ def distill(
         student,
         test,
         "student",
-        kind,
-        size,
+        model,
         name,
         getattr(teacher, "num_blocks", 0),
         epochs=epochs,

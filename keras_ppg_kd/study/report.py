@@ -72,13 +72,16 @@ def default_teacher(table):
     return int(teachers.max()) if len(teachers) else 0
 
 
-def _students(table, teacher, kind="resnet"):
-    """Rows of ``kind`` students of ``teacher`` plus scratch baselines."""
-    rows = table[(table["model"] == kind) & (table["role"] != "teacher")]
+STUDY_FAMILY = "resnet"  # the study's students (Table 2, Figures 1-2)
+
+
+def _students(table, teacher, family=STUDY_FAMILY):
+    """Rows of ``family`` students of ``teacher`` plus scratch baselines."""
+    rows = table[(table["model"] == family) & (table["role"] != "teacher")]
     return rows[(rows["role"] == "scratch") | (rows["teacher"] == teacher)]
 
 
-def table2(results, teacher=None, kind="resnet"):
+def table2(results, teacher=None, family=STUDY_FAMILY):
     """Students x strategies, ``mean ± std`` MAE over folds and seeds.
 
     A cell with a single run shows its value alone (no std to show).
@@ -89,7 +92,7 @@ def table2(results, teacher=None, kind="resnet"):
     """
     table = read_results(results)
     teacher = default_teacher(table) if teacher is None else teacher
-    rows = _students(table, teacher, kind)
+    rows = _students(table, teacher, family)
     numbers = (
         rows.groupby(["size", "params", "strategy"])["mae"]
         .agg(["mean", "std", "count"])
@@ -125,7 +128,7 @@ def to_markdown(frame):
     return "\n".join(lines)
 
 
-def fit_strategies(results, teacher=None, kind="resnet"):
+def fit_strategies(results, teacher=None, family=STUDY_FAMILY):
     """Best scaling law per strategy: ``{strategy: (best, {law: fit})}``.
 
     Strategies with fewer than three student sizes are left out (a
@@ -133,7 +136,7 @@ def fit_strategies(results, teacher=None, kind="resnet"):
     """
     table = read_results(results)
     teacher = default_teacher(table) if teacher is None else teacher
-    rows = _students(table, teacher, kind)
+    rows = _students(table, teacher, family)
     fits = {}
     for strategy in _strategies(rows):
         points = rows[rows["strategy"] == strategy]
@@ -152,12 +155,12 @@ def _save(fig, path):
     return paths
 
 
-def figure_heatmap(results, strategy, path, kind="resnet"):
+def figure_heatmap(results, strategy, path, family=STUDY_FAMILY):
     """Figure 1: teacher x student MAE for one strategy, annotated."""
     table = read_results(results)
-    rows = table[(table["strategy"] == strategy) & (table["model"] == kind)]
+    rows = table[(table["strategy"] == strategy) & (table["model"] == family)]
     if rows.empty:
-        raise ValueError(f"No {kind} student rows for strategy {strategy!r}.")
+        raise ValueError(f"No {family} student rows for strategy {strategy!r}.")
     grid = rows.pivot_table(
         index="teacher", columns="size", values="mae", aggfunc="mean"
     ).sort_index(ascending=False)
@@ -189,11 +192,11 @@ def figure_heatmap(results, strategy, path, kind="resnet"):
     return _save(fig, path)
 
 
-def figure_scaling(results, fits, path, teacher=None):
+def figure_scaling(results, fits, path, teacher=None, family=STUDY_FAMILY):
     """Figure 2: MAE vs student parameters per strategy with fitted laws."""
     table = read_results(results)
     teacher = default_teacher(table) if teacher is None else teacher
-    rows = _students(table, teacher, "resnet")
+    rows = _students(table, teacher, family)
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     for strategy in _strategies(rows):
         points = rows[rows["strategy"] == strategy]
@@ -223,41 +226,46 @@ def figure_scaling(results, fits, path, teacher=None):
     ax.set_xscale("log")
     ax.set_xlabel("student parameters")
     ax.set_ylabel("MAE (BPM)")
-    ax.set_title(f"Student MAE vs size (teacher: {teacher}-block ResNet1D)")
+    ax.set_title(
+        f"{family} student MAE vs size (teacher: {teacher}-block ResNet1D)"
+    )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
 
 
-def figure_resnet_vs_mlp(results, path, teacher=None):
-    """Figure 3: ResNet vs MLP students of matched size."""
+def figure_families(results, path, teacher=None):
+    """Figure 3: the student families side by side (ResNet1D vs MLP, TCN).
+
+    Each family is drawn with the strategies every family has, so the
+    comparison is like for like.
+    """
     table = read_results(results)
     teacher = default_teacher(table) if teacher is None else teacher
+    present = set(table["model"][table["role"] != "teacher"])
+    families = sorted(present, key=lambda f: (f != STUDY_FAMILY, f))
+    rows = {f: _students(table, teacher, f) for f in families}
+    shared = set.intersection(*(set(_strategies(r)) for r in rows.values()))
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
-    markers = {"resnet": "o", "mlp": "s"}
-    styles = {"resnet": "-", "mlp": ":"}
-    mlp = _students(table, teacher, "mlp")
-    for kind in ("resnet", "mlp"):
-        rows = _students(table, teacher, kind)
-        for strategy in _strategies(mlp):  # compared like for like
+    for index, family in enumerate(families):
+        for strategy in [s for s in _strategies(rows[family]) if s in shared]:
             stats = (
-                rows[rows["strategy"] == strategy]
+                rows[family][rows[family]["strategy"] == strategy]
                 .groupby("params")["mae"]
                 .mean()
             )
             ax.plot(
                 stats.index,
                 stats.values,
-                styles[kind],
-                marker=markers[kind],
+                ("-", ":", "--", "-.")[index % 4],
+                marker="osD^v"[index % 5],
                 color=COLORS.get(strategy),
-                label=f"{kind.upper() if kind == 'mlp' else 'ResNet'} "
-                f"{strategy}",
+                label=f"{family} {strategy}",
             )
     ax.set_xscale("log")
     ax.set_xlabel("student parameters")
     ax.set_ylabel("MAE (BPM)")
-    ax.set_title("ResNet1D vs MLP students of matched size")
+    ax.set_title("Student families by size: " + " vs ".join(families))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, ncol=2)
     return _save(fig, path)
@@ -326,15 +334,29 @@ def report(results, out_dir, teacher=None):
     if not fits:
         text.append("scaling laws: need >= 3 student sizes per strategy")
 
-    for strategy in _strategies(table[table["role"] == "student"]):
+    families = set(table["model"][table["role"] != "teacher"])
+    study = table[
+        (table["role"] == "student") & (table["model"] == STUDY_FAMILY)
+    ]
+    for strategy in _strategies(study):
         paths += figure_heatmap(
             table, strategy, os.path.join(out_dir, f"fig1_heatmap_{strategy}")
         )
-    paths += figure_scaling(
-        table, fits, os.path.join(out_dir, "fig2_scaling"), teacher
-    )
-    if (table["model"] == "mlp").any():
-        paths += figure_resnet_vs_mlp(
-            table, os.path.join(out_dir, "fig3_resnet_vs_mlp"), teacher
+    if STUDY_FAMILY in families:
+        paths += figure_scaling(
+            table, fits, os.path.join(out_dir, "fig2_scaling"), teacher
+        )
+    others = sorted(families - {STUDY_FAMILY})
+    for family in others:  # each family's own scaling figure
+        paths += figure_scaling(
+            table,
+            fit_strategies(table, teacher, family),
+            os.path.join(out_dir, f"fig2_scaling_{family}"),
+            teacher,
+            family,
+        )
+    if len(families) > 1:
+        paths += figure_families(
+            table, os.path.join(out_dir, "fig3_families"), teacher
         )
     return "\n".join(text), paths

@@ -39,6 +39,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from keras_ppg_kd import models
 from keras_ppg_kd.data import splits
 from keras_ppg_kd.datasets.loading import load_windows
 from keras_ppg_kd.study import recipes
@@ -56,6 +57,11 @@ class Cell:
     size: int
     strategy: str
     teacher: int = 0
+
+    @property
+    def identifier(self):
+        """The model's ``"family:size"``."""
+        return f"{self.model}:{self.size}"
 
     @property
     def id(self):
@@ -94,12 +100,34 @@ def fold_masks(config, windows):
     ]
 
 
+def distills_from(student, teacher, margin=0.9):
+    """Whether a student is small enough to distil from a ResNet1D teacher:
+    at most ``margin`` of the teacher's parameters (a size-matched MLP is
+    not distilled from its own-size teacher)."""
+    return (
+        models.cost(student)[0] <= margin * models.cost(f"resnet:{teacher}")[0]
+    )
+
+
 def plan_cells(config):
-    """Every cell of the study, teachers first, in a stable order."""
+    """Every cell of the study, teachers first, in a stable order.
+
+    Raises:
+        ValueError: strategies and teachers are given, but no student is
+            small enough to distil from any teacher.
+    """
     cells = []
-    students = [("resnet", s) for s in config.students] + [
-        ("mlp", s) for s in config.mlp_students
-    ]
+    students = [models.parse(s) for s in config.students]
+    pairs = {
+        (kind, size, t): distills_from(f"{kind}:{size}", t)
+        for kind, size in students
+        for t in config.teachers
+    }
+    if config.strategies and config.teachers and not any(pairs.values()):
+        raise ValueError(
+            f"Invalid study config: no student in {list(config.students)} "
+            f"is smaller than a teacher in {list(config.teachers)}."
+        )
     for fold in range(num_folds(config)):
         for seed in config.seeds:
             for t in config.teachers:
@@ -111,7 +139,7 @@ def plan_cells(config):
                     cells.append(Cell(fold, seed, SCRATCH, kind, size, SCRATCH))
             for t in config.teachers:
                 for kind, size in students:
-                    if size >= t:
+                    if not pairs[kind, size, t]:
                         continue
                     for strategy in config.strategies:
                         cells.append(
@@ -412,14 +440,11 @@ class _Context:
         return self.windows.subset(train), self.windows.subset(test)
 
     def teacher_taps(self):
-        kinds = ["resnet"] * bool(self.config.students) + ["mlp"] * bool(
-            self.config.mlp_students
-        )
         losses = [
             loss
-            for kind in kinds
+            for student in self.config.students
             for loss in recipes.resolve_strategy(
-                list(self.config.strategies), kind
+                list(self.config.strategies), student
             )
         ]
         return sorted({loss.teacher_tap for loss in losses} - {None})
@@ -462,7 +487,7 @@ class _Context:
             role="teacher",
             model="resnet",
             size=cell.size,
-            params=recipes.trainable_parameters(model),
+            params=models.trainable_parameters(model),
             strategy="teacher",
             teacher=0,
             mae=mae,
@@ -502,8 +527,7 @@ class _Context:
         """Train one scratch or student cell and publish it."""
         train, test = self.split(cell.fold)
         common = dict(
-            size=cell.size,
-            kind=cell.model,
+            model=cell.identifier,
             epochs=self.config.epochs,
             **self._fit_kwargs(cell),
         )
@@ -524,9 +548,9 @@ class _Context:
 
 
 def _work(cell, config):
-    """Rough relative cost of a cell: epochs x (stem + residual blocks)."""
+    """Rough relative cost of a cell: epochs x the model's layer count."""
     epochs = config.teacher_epochs if cell.role == "teacher" else config.epochs
-    return epochs * ((cell.size + 1) if cell.model == "resnet" else 1)
+    return epochs * models.cost(cell.identifier)[1]
 
 
 class Progress:
@@ -630,9 +654,9 @@ def run_sweep(
 NOMINAL_WINDOWS = int(107 * 3600 / 2)
 
 
-def measure_rate(kind, size, batch_size=128, steps=4):
+def measure_rate(identifier, batch_size=128, steps=4):
     """Training windows per second of one model on this machine."""
-    model = recipes.build_model(kind, size)
+    model = models.get(identifier)
     model.compile(
         optimizer="adam",
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -678,9 +702,9 @@ def dry_run(config, data_dir=None, manual_dir=None, stream=None):
     rates = {}
     total = 0.0
     for cell in cells:
-        key = (cell.model, cell.size)
+        key = cell.identifier
         if key not in rates:
-            rates[key] = measure_rate(*key, batch_size=config.batch_size)
+            rates[key] = measure_rate(key, batch_size=config.batch_size)
         epochs = (
             config.teacher_epochs if cell.role == "teacher" else (config.epochs)
         )
@@ -693,8 +717,8 @@ def dry_run(config, data_dir=None, manual_dir=None, stream=None):
         f"{train_sizes} ({source})",
         file=stream,
     )
-    for (kind, size), rate in sorted(rates.items()):
-        print(f"  {kind}{size}: {rate:,.0f} training windows/s", file=stream)
+    for identifier, rate in sorted(rates.items()):
+        print(f"  {identifier}: {rate:,.0f} training windows/s", file=stream)
     print(
         f"estimated time on this machine: {total / 3600:,.1f} h "
         f"({total:,.0f} s) run sequentially",

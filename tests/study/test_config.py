@@ -4,8 +4,9 @@ import json
 
 import pytest
 
+from keras_ppg_kd import models
+from keras_ppg_kd.models.resnet1d import max_blocks
 from keras_ppg_kd.study import PRESETS, StudyConfig, get_config, plan_cells
-from keras_ppg_kd.study.config import max_blocks
 
 
 def test_presets_round_trip_through_json(tmp_path):
@@ -22,10 +23,10 @@ def test_paper_preset_is_the_study_grid():
     roles = [c.role for c in cells]
     # 2 folds x (6 teachers + 10 scratch + distilled students smaller
     # than their teacher x 4 strategies).
+    # The study's rule: a student is distilled from bigger teachers
+    # (an MLP "mlp:N" is as big as ResNet1D(N)).
     smaller = sum(
-        s < t
-        for t in config.teachers
-        for s in (*config.students, *config.mlp_students)
+        models.parse(s)[1] < t for t in config.teachers for s in config.students
     )
     assert roles.count("teacher") == 2 * 6
     assert roles.count("scratch") == 2 * 10
@@ -37,19 +38,41 @@ def test_paper_preset_is_the_study_grid():
 @pytest.mark.parametrize(
     "changes, message",
     [
-        ({"strategies": ("dkd", "magic")}, "unknown strategies"),
+        ({"strategies": ("dkd", "magic")}, "Unknown distillation loss"),
+        ({"strategies": ("dkd:tau=2",)}, "DKD has no argument 'tau'"),
+        ({"students": ("cnn:3",)}, "Unknown model 'cnn:3'"),
+        ({"teachers": ("tcn:5",)}, "teachers are ResNet1D"),
         ({"students": (), "mlp_students": ()}, "grid is empty"),
-        ({"teachers": (40,)}, "below one sample"),
+        ({"teachers": (40,)}, "sizes go up to 15"),
         ({"datasets": ("mnist",)}, "datasets must be"),
         ({"split": "random"}, "is not one of"),
         ({"seeds": ()}, "seeds is empty"),
-        ({"teachers": (2,), "students": (4,)}, "smaller than a teacher"),
         ({"epochs": 0}, "must be >= 1"),
     ],
 )
 def test_invalid_configs_say_what_to_change(changes, message):
     with pytest.raises(ValueError, match=message):
         StudyConfig(**changes)
+
+
+def test_identifiers_old_configs_and_loss_settings():
+    config = StudyConfig(
+        teachers=("resnet:6",),
+        students=(1, "tcn:5"),
+        strategies=("dkd:temperature=8",),
+    )
+    assert config.teachers == (6,)
+    assert config.students == ("resnet:1", "tcn:5")
+    # A study.json from before identifiers: integers and mlp_students.
+    old = {"teachers": [6], "students": [1, 2], "mlp_students": [1]}
+    assert StudyConfig.from_dict(old).students == (
+        "resnet:1",
+        "resnet:2",
+        "mlp:1",
+    )
+    assert StudyConfig.from_json(config.to_json()) == config
+    with pytest.raises(ValueError, match="smaller than a teacher"):
+        plan_cells(StudyConfig(teachers=(2,), students=(4,)))
 
 
 def test_get_config_errors(tmp_path):
@@ -72,4 +95,5 @@ def test_max_blocks_matches_the_architecture():
     assert limit == 15
     # The deepest allowed model still has >= 2 time steps in its head.
     assert ResNet1D(limit).get_layer("head_relu").output.shape[1] >= 2
-    assert ResNet1D(limit + 1).get_layer("head_relu").output.shape[1] == 1
+    with pytest.raises(ValueError, match="at most 15 for 200-sample"):
+        ResNet1D(limit + 1)

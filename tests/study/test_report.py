@@ -66,7 +66,12 @@ def test_table2_fits_and_figures(tmp_path):
     assert dkd.r2 > 0.95
 
     names = {os.path.basename(p) for p in paths}
-    for stem in ("fig1_heatmap_dkd", "fig2_scaling", "fig3_resnet_vs_mlp"):
+    for stem in (
+        "fig1_heatmap_dkd",
+        "fig2_scaling",
+        "fig2_scaling_mlp",
+        "fig3_families",
+    ):
         assert {stem + ".png", stem + ".pdf"} <= names
     for p in paths:
         assert os.path.getsize(p) > 100, p

@@ -12,6 +12,7 @@ import warnings
 
 import pytest
 
+from keras_ppg_kd import models
 from keras_ppg_kd.study import StudyConfig, plan_cells, run_sweep
 from keras_ppg_kd.study.sweep import dry_run, parse_shard
 
@@ -35,8 +36,7 @@ def tiny_config(epochs=1):
         name="tiny",
         split="holdout",
         teachers=(2,),
-        students=(1,),
-        mlp_students=(1,),
+        students=(1, "mlp:1"),
         strategies=("dkd", "feature"),
         epochs=epochs,
         teacher_epochs=epochs,
@@ -188,7 +188,7 @@ def test_dry_run_prints_cells_and_an_estimate(tmp_path):
     seconds = dry_run(config, data_dir=str(tmp_path), stream=stream)
     text = stream.getvalue()
     assert "3 cells" in text and "f0-s0-t2-resnet1-dkd" in text
-    assert "prepared data" in text and "resnet2:" in text
+    assert "prepared data" in text and "resnet:2:" in text
     assert seconds > 0 and f"{seconds:,.0f} s" in text
 
 
@@ -200,7 +200,6 @@ def test_progress_eta_weighs_remaining_cells_by_cost(monkeypatch):
         split="holdout",
         teachers=(6,),
         students=(1,),
-        mlp_students=(),
         strategies=("dkd",),
         epochs=2,
         teacher_epochs=4,
@@ -215,5 +214,45 @@ def test_progress_eta_weighs_remaining_cells_by_cost(monkeypatch):
     stream = io.StringIO()
     progress = sweep.Progress(config, todo, len(todo), stream)
     progress.update({"cell": todo[0].id, "mae": 10.0})
-    # teacher: 4 epochs x 7 = 28 units in 28 s; left: 2 x (2 x 2) = 8 units
-    assert "ETA      8 s" in stream.getvalue(), stream.getvalue()
+    # Work = epochs x layers: the teacher's 4 x L6 units took 28 s; left
+    # are two 1-block cells of 2 epochs, 2 x 2 x L1 units.
+    layers6, layers1 = models.cost("resnet:6")[1], models.cost("resnet:1")[1]
+    eta = 28.0 * (2 * 2 * layers1) / (4 * layers6)
+    assert f"ETA {eta:6.0f} s" in stream.getvalue(), stream.getvalue()
+    assert 2 < eta < 14  # a deep teacher costs more per epoch
+
+
+def test_a_new_student_family_is_swept_fitted_plotted_and_exported(
+    windows, tmp_path
+):
+    """The TCN goes through the study runner by identifier alone."""
+    from keras_ppg_kd.deploy import export_tflite, inspect_tflite
+    from keras_ppg_kd.study import report
+
+    config = StudyConfig(
+        name="tcn",
+        split="holdout",
+        teachers=(2,),
+        students=(1, "tcn:1", "tcn:2", "tcn:3"),
+        strategies=("dkd:temperature=2", "feature"),
+        epochs=1,
+        teacher_epochs=1,
+        batch_size=64,
+    )
+    out = str(tmp_path / "sweep")
+    table = run_sweep(config, out, windows=windows, stream=io.StringIO())
+    students = table[table.role == "student"]
+    assert set(students["model"]) == {"resnet", "tcn"}
+    assert set(students["strategy"]) == {"dkd:temperature=2", "feature"}
+    assert students.loc[students.model == "tcn", "params"].nunique() == 3
+    _, paths = report.report(table, str(tmp_path / "report"))
+    assert str(tmp_path / "report" / "fig2_scaling_tcn.png") in paths
+    assert str(tmp_path / "report" / "fig3_families.png") in paths
+    cell = next(c for c in plan_cells(config) if c.model == "tcn")
+    model = __import__("keras").saving.load_model(
+        os.path.join(out, "models", cell.id + ".keras")
+    )
+    path = export_tflite(
+        model, str(tmp_path / "tcn.tflite"), "int8", windows.windows[:64]
+    )
+    assert inspect_tflite(path).int8_ready
