@@ -28,7 +28,7 @@ from absl import app, flags, logging
 from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
 from keras_ppg_kd.heart_rate import logits_to_bpm
 from keras_ppg_kd.study import PRESETS, report, run_sweep
-from keras_ppg_kd.study.sweep import fold_masks, load_study_windows
+from keras_ppg_kd.study.plan import fold_masks, load_study_windows
 
 flags.DEFINE_string("out", "main_job_output", "Output folder.")
 flags.DEFINE_string("data_dir", None, "tfds data directory (tfds default).")

@@ -122,6 +122,7 @@ def cmd_models():
         STUDY_PARAMETER_COUNTS,
         ResNet1D,
         mlp_for_budget,
+        trainable_parameters,
     )
 
     print(
@@ -130,7 +131,7 @@ def cmd_models():
     )
     for blocks in map(int, FLAGS.blocks):
         model = ResNet1D(blocks)
-        trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
+        trainable = trainable_parameters(model)
         study = STUDY_PARAMETER_COUNTS.get(blocks)
         mlp = mlp_for_budget(trainable)
         print(
@@ -226,7 +227,8 @@ def cmd_distill():
 def cmd_sweep():
     """Run or resume a study (or --dry_run it)."""
     from keras_ppg_kd.study import get_config, run_sweep
-    from keras_ppg_kd.study.sweep import dry_run, parse_shard
+    from keras_ppg_kd.study.cost import dry_run
+    from keras_ppg_kd.study.plan import parse_shard
 
     config = get_config(FLAGS.config)
     if FLAGS.epochs:

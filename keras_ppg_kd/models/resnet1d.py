@@ -16,6 +16,7 @@ from keras_ppg_kd.models.base import (
     PPGModel,
     check_dropout,
     check_positive_int,
+    trainable_parameters,
 )
 
 # Parameters the study reports (Arora et al. 2025), by number of blocks.
@@ -215,7 +216,7 @@ class ResNet1D(PPGModel):
         which PyTorch's ``count_parameters`` includes. Compare this, not
         :meth:`count_params`, with :data:`STUDY_PARAMETER_COUNTS`.
         """
-        trainable = sum(int(w.numpy().size) for w in self.trainable_weights)
+        trainable = trainable_parameters(self)
         width = int(self.get_layer("pool").output.shape[-1])
         unused_head = width * _REFERENCE_UNUSED_HEAD_UNITS
         unused_head += _REFERENCE_UNUSED_HEAD_UNITS

@@ -2,6 +2,7 @@
 
 from keras_ppg_kd import _backend  # noqa: F401
 from keras_ppg_kd.study.config import PRESETS, StudyConfig, get_config
+from keras_ppg_kd.study.plan import Cell, plan_cells
 from keras_ppg_kd.study.recipes import (
     Result,
     distill,
@@ -10,7 +11,7 @@ from keras_ppg_kd.study.recipes import (
     train_teacher,
 )
 from keras_ppg_kd.study.scaling import ScalingFit, fit_best, fit_law
-from keras_ppg_kd.study.sweep import Cell, plan_cells, run_sweep
+from keras_ppg_kd.study.sweep import run_sweep
 
 __all__ = [
     "PRESETS",

@@ -8,6 +8,8 @@ from keras_ppg_kd.losses import get as get_loss
 
 SPLITS = ("kfold", "holdout", "lodo")
 SCRATCH = "scratch"
+# Teachers are ResNet1D (the study's); students may be any family.
+TEACHER_FAMILY = "resnet"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,7 +175,7 @@ def _canonical(model, teacher=False):
     except ValueError:
         return f"!{model}"
     if teacher:
-        return size if family == "resnet" else f"!{model}"
+        return size if family == TEACHER_FAMILY else f"!{model}"
     return f"{family}:{size}"
 
 

@@ -165,7 +165,8 @@ def _fit(model, data, epochs, callbacks, verbose, validation=None):
     return time.perf_counter() - start
 
 
-def _record(model, test, role, identifier, strategy, teacher, **fields):
+def record(model, test, role, identifier, strategy, teacher, **fields):
+    """The :class:`Result` of a trained model, evaluated on ``test``."""
     mae, rmse = evaluate(model, test) if len(test) else (np.nan, np.nan)
     family, size = models.parse(identifier)
     return Result(
@@ -239,7 +240,7 @@ def train_scratch(
         validation,
     )
     strategy = "teacher" if role == "teacher" else "scratch"
-    return model, _record(
+    return model, record(
         model,
         test,
         role,
@@ -328,7 +329,7 @@ def distill(
     name = "+".join(
         s if isinstance(s, str) else type(s).__name__ for s in items
     )
-    return student, _record(
+    return student, record(
         student,
         test,
         "student",

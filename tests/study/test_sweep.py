@@ -14,7 +14,8 @@ import pytest
 
 from keras_ppg_kd import models
 from keras_ppg_kd.study import StudyConfig, plan_cells, run_sweep
-from keras_ppg_kd.study.sweep import dry_run, parse_shard
+from keras_ppg_kd.study.cost import dry_run
+from keras_ppg_kd.study.plan import parse_shard
 
 TINY_DATA = textwrap.dedent(
     """
@@ -193,7 +194,7 @@ def test_dry_run_prints_cells_and_an_estimate(tmp_path):
 
 
 def test_progress_eta_weighs_remaining_cells_by_cost(monkeypatch):
-    from keras_ppg_kd.study import sweep
+    from keras_ppg_kd.study import plan, progress
 
     config = StudyConfig(
         datasets=("synthetic_ppg/small",),
@@ -204,16 +205,16 @@ def test_progress_eta_weighs_remaining_cells_by_cost(monkeypatch):
         epochs=2,
         teacher_epochs=4,
     )
-    todo = sweep.plan_cells(config)  # teacher6, scratch-resnet1, t6-dkd
+    todo = plan.plan_cells(config)  # teacher6, scratch-resnet1, t6-dkd
     clock = [0.0, 28.0]  # start, then after the teacher (and from then on)
     monkeypatch.setattr(
-        sweep.time,
+        progress.time,
         "perf_counter",
         lambda: clock.pop(0) if len(clock) > 1 else clock[0],
     )
     stream = io.StringIO()
-    progress = sweep.Progress(config, todo, len(todo), stream)
-    progress.update({"cell": todo[0].id, "mae": 10.0})
+    tracker = progress.Progress(config, todo, len(todo), stream)
+    tracker.update({"cell": todo[0].id, "mae": 10.0})
     # Work = epochs x layers: the teacher's 4 x L6 units took 28 s; left
     # are two 1-block cells of 2 epochs, 2 x 2 x L1 units.
     layers6, layers1 = models.cost("resnet:6")[1], models.cost("resnet:1")[1]
