@@ -68,12 +68,21 @@ def load_fits(path):
             f"Cannot read fitted scaling laws from {path!r}: {error}. Pass "
             "the fits.json that `keras-ppg-kd report` writes."
         ) from None
-    fits = {}
+    fits, unidentified = {}, {}
     for strategy, per_law in data.items():
         best = dict(per_law[per_law["best"]])
         best["sizes"] = tuple(best["sizes"])
         best["ci95"] = {k: tuple(v) for k, v in best["ci95"].items()}
-        fits[strategy] = ScalingFit(**best)
+        fit = ScalingFit(**best)
+        if fit.identifiable:
+            fits[strategy] = fit
+        else:
+            unidentified[strategy] = fit.why_not
+    if not fits:
+        raise ValueError(
+            f"No strategy in {path!r} has an identified scaling law "
+            f"({unidentified}); sweep more student sizes or seeds first."
+        )
     return fits
 
 

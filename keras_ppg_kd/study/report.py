@@ -142,7 +142,13 @@ def fit_strategies(results, teacher=None, family=STUDY_FAMILY):
         points = rows[rows["strategy"] == strategy]
         if points["params"].nunique() < 3:
             continue
-        fits[strategy] = scaling.fit_best(points["params"], points["mae"])
+        columns = [c for c in ("seed", "fold") if c in points.columns]
+        runs = (
+            points[columns].astype(str).agg("/".join, axis=1).to_numpy()
+            if columns
+            else None
+        )
+        fits[strategy] = scaling.fit_best(points["params"], points["mae"], runs)
     return fits
 
 
@@ -213,7 +219,7 @@ def figure_scaling(results, fits, path, teacher=None, family=STUDY_FAMILY):
             label=None,
         )
         label = strategy
-        if strategy in fits:
+        if strategy in fits and fits[strategy][0].identifiable:
             best = fits[strategy][0]
             grid = np.geomspace(
                 stats.index.min() * 0.8, stats.index.max() * 1.5
@@ -273,19 +279,20 @@ def figure_families(results, path, teacher=None):
 
 def format_fit(strategy, best, fits):
     """Printable lines for one strategy's fits (formula, R², CI, LOSO)."""
-    lines = [f"{strategy}: best law {best.law}: {best.formula()}"]
-    if not best.r2 >= 0.5:
-        lines.append(
-            f"    weak fit (R²={best.r2:.2f}): these results show no clear "
-            "size trend (more epochs or seeds may show one)"
-        )
+    if not best.identifiable:
+        lines = [
+            f"{strategy}: no law identified ({best.why_not}); shown as "
+            "points only (more sizes, seeds or epochs may identify one)"
+        ]
+    else:
+        lines = [f"{strategy}: best law {best.law}: {best.formula()}"]
     for law, fit in fits.items():
-        if all(np.isfinite(v).all() for v in fit.ci95.values()):
+        if fit.identifiable:
             ci = "95% CI: " + ", ".join(
                 f"{k} [{lo:.4g}, {hi:.4g}]" for k, (lo, hi) in fit.ci95.items()
             )
         else:
-            ci = "95% CI: n/a (as many points as parameters)"
+            ci = f"not identified: {fit.why_not}"
         loso = (
             f"{fit.loso_mae:.2f} BPM"
             if np.isfinite(fit.loso_mae)

@@ -9,6 +9,13 @@ Two explicit laws, fitted with ``scipy.optimize.curve_fit``:
 
 ``N`` is given in parameters; the fit works in thousands of parameters so
 the optimiser sees numbers of order one, and reports ``s`` in parameters.
+
+Parameters are bounded to physical ranges (``a, c >= 0``, ``s > 0``,
+``0 < alpha <= 3``, the gain at the smallest size at most twice the
+largest MAE), and a fit says whether the data identify it
+(:attr:`ScalingFit.identifiable`): with too few sizes, a poor R², a
+parameter pinned at a bound or an unbounded confidence interval it is
+reported as points only, never as a curve or a 13-digit constant.
 """
 
 import dataclasses
@@ -16,13 +23,16 @@ import math
 import warnings
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize
 
 LAWS = {
     "exponential": ("a", "s", "c"),
     "power": ("a", "alpha", "c"),
 }
 _SCALE = 1e3  # fit on thousands of parameters
+# Fewer runs than this give a percentile bootstrap too few distinct
+# resamples (3 runs: 10) to cover the truth; the covariance is used then.
+MIN_BOOTSTRAP_RUNS = 5
 
 
 def law_value(law, n, params):
@@ -35,10 +45,21 @@ def law_value(law, n, params):
     raise ValueError(f"Unknown law {law!r}. Available: {sorted(LAWS)}")
 
 
-def _model(law):
+def _model(law, k0=1.0):
+    """The law in fitting form: ``b`` is the gain over ``c`` at ``k0``."""
     if law == "exponential":
-        return lambda k, a, s, c: c + a * np.exp(-k / s)
-    return lambda k, a, alpha, c: c + a * k ** (-alpha)
+        return lambda k, b, s, c: c + b * np.exp(-(k - k0) / s)
+    return lambda k, b, alpha, c: c + b * (k / k0) ** (-alpha)
+
+
+def _to_params(law, popt, k0):
+    """Fitting-form ``(b, s|alpha, c)`` -> the law's ``a, s|alpha, c``."""
+    b, shape, c = (np.float64(v) for v in popt)
+    if law == "exponential":
+        a, shape_name, shape_value = b * np.exp(k0 / shape), "s", shape * _SCALE
+    else:
+        a, shape_name, shape_value = b * np.float64(k0) ** shape, "alpha", shape
+    return {"a": float(a), shape_name: float(shape_value), "c": float(c)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,14 +69,18 @@ class ScalingFit:
     Attributes:
         law: ``"exponential"`` or ``"power"``.
         params: Fitted parameters (``s`` in parameters, ``a``/``c`` in BPM).
-        ci95: ``{name: (low, high)}`` 95 % confidence intervals from the
-            covariance (NaN when the fit has no degrees of freedom left).
+        ci95: ``{name: (low, high)}`` 95 % confidence intervals: by
+            bootstrap over seeds/folds when there are enough runs, else
+            from the covariance (NaN when no degrees of freedom are left).
         r2: Coefficient of determination on the fitted points.
         loso_mae: Mean absolute error predicting each student size from a
             fit to the others (leave-one-size-out, BPM); NaN with fewer
             than four sizes.
         sizes: Parameter counts the fit saw.
         n_points: Number of points (sizes times seeds/folds).
+        identifiable: Whether the data pin the law down (see
+            :attr:`why_not`); only then is it drawn or used to plan.
+        why_not: Why it is not identifiable (empty when it is).
     """
 
     law: str
@@ -65,6 +90,8 @@ class ScalingFit:
     loso_mae: float
     sizes: tuple
     n_points: int
+    identifiable: bool = True
+    why_not: str = ""
 
     def predict(self, num_params):
         """Predicted MAE (BPM) at ``num_params`` parameters."""
@@ -107,31 +134,50 @@ class ScalingFit:
         return dataclasses.asdict(self)
 
 
+def _bounds(law, k, y):
+    """Physical bounds of ``(b, s|alpha, c)`` for points ``(k, y)``."""
+    top = 2.0 * float(y.max())
+    if law == "exponential":
+        return [0.0, 1e-3 * float(k.min()), 0.0], [
+            top,
+            100 * float(k.max()),
+            top,
+        ]
+    return [0.0, 1e-3, 0.0], [top, 3.0, top]
+
+
 def _fit_raw(law, k, y):
     """Least-squares fit on ``k`` (thousands of params); returns popt, pcov."""
+    k0 = float(k.min())
     span = max(float(y.max() - y.min()), 1e-3)
-    if law == "exponential":
-        p0 = (span, max(float(np.median(k)), 1e-3), float(y.min()))
-        bounds = ([0, 1e-3, 0], [np.inf, 1e5, np.inf])
-    else:
-        p0 = (span * float(k.min()) ** 0.5, 0.5, float(y.min()) * 0.9)
-        bounds = ([0, 1e-3, 0], [np.inf, 10.0, np.inf])
+    low, high = _bounds(law, k, y)
+    p0 = (
+        min(span, high[0]),
+        float(np.median(k)) if law == "exponential" else 0.5,
+        float(y.min()) * 0.9,
+    )
     with warnings.catch_warnings():
         # With no degrees of freedom left scipy warns that the covariance
         # is undefined; fit_law reports NaN intervals for that case.
         warnings.simplefilter("ignore", optimize.OptimizeWarning)
         return optimize.curve_fit(
-            _model(law), k, y, p0=p0, bounds=bounds, maxfev=20000
+            _model(law, k0), k, y, p0=p0, bounds=(low, high), maxfev=20000
         )
 
 
-def fit_law(law, num_params, mae):
+def fit_law(law, num_params, mae, groups=None, n_boot=300, seed=0):
     """Fit one law to ``(num_params, mae)`` points.
 
     Args:
         law: ``"exponential"`` or ``"power"``.
         num_params: Parameter count per point (repeat sizes for seeds).
         mae: MAE (BPM) per point.
+        groups: Optional run label per point (seed and fold); with at
+            least :data:`MIN_BOOTSTRAP_RUNS` runs the 95 % intervals come
+            from a bootstrap that resamples whole runs, else from the
+            fit's covariance.
+        n_boot: Bootstrap refits.
+        seed: Bootstrap seed.
 
     Returns:
         A :class:`ScalingFit`.
@@ -155,24 +201,23 @@ def fit_law(law, num_params, mae):
             "to the sweep."
         )
     k = n / _SCALE
+    k0 = float(k.min())
     popt, pcov = _fit_raw(law, k, y)
     names = LAWS[law]
-    dof = len(y) - len(popt)
-    errors = np.sqrt(np.clip(np.diag(pcov), 0, None))
-    t = stats.t.ppf(0.975, dof) if dof > 0 else np.nan
-    scale = np.array([1.0, _SCALE if law == "exponential" else 1.0, 1.0])
-    params = {
-        name: float(value * s) for name, value, s in zip(names, popt, scale)
-    }
-    ci95 = {
-        name: (float((v - t * e) * s), float((v + t * e) * s))
-        if np.isfinite(t) and np.isfinite(e)
-        else (math.nan, math.nan)
-        for name, v, e, s in zip(names, popt, errors, scale)
-    }
-    residual = y - _model(law)(k, *popt)
+    params = _to_params(law, popt, k0)
+    runs = np.unique(groups) if groups is not None else np.array([])
+    if len(runs) >= MIN_BOOTSTRAP_RUNS:
+        draws = _bootstrap(law, k, y, np.asarray(groups), runs, n_boot, seed)
+        ci95 = {
+            name: tuple(float(v) for v in np.percentile(column, [2.5, 97.5]))
+            for name, column in zip(names, draws.T)
+        }
+    else:
+        ci95 = _covariance_ci(law, popt, pcov, len(y) - len(popt), k0, seed)
+    residual = y - _model(law, k0)(k, *popt)
     total = np.sum((y - y.mean()) ** 2)
     r2 = float(1 - np.sum(residual**2) / total) if total > 0 else math.nan
+    why_not = _why_not_identifiable(law, k, y, popt, ci95, r2, sizes)
     return ScalingFit(
         law=law,
         params=params,
@@ -181,7 +226,71 @@ def fit_law(law, num_params, mae):
         loso_mae=_leave_one_size_out(law, k, y),
         sizes=tuple(int(s) for s in sizes),
         n_points=len(y),
+        identifiable=not why_not,
+        why_not=why_not,
     )
+
+
+def _covariance_ci(law, popt, pcov, dof, k0, seed, draws=4000):
+    """95 % intervals of the law's parameters from the fit's covariance.
+
+    The fitting-form parameters are drawn from a Student-t around the fit
+    (their correlations kept) and mapped to ``a, s|alpha, c``; NaN when no
+    degrees of freedom are left.
+    """
+    names = LAWS[law]
+    if dof <= 0 or not np.isfinite(pcov).all():
+        return {name: (math.nan, math.nan) for name in names}
+    rng = np.random.default_rng(seed)
+    cov = (pcov + pcov.T) / 2 + 1e-15 * np.eye(len(popt))
+    normal = rng.multivariate_normal(np.zeros(len(popt)), cov, draws)
+    scale = np.sqrt(dof / rng.chisquare(dof, draws))[:, None]
+    samples = np.asarray(popt) + normal * scale
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        mapped = np.array(
+            [list(_to_params(law, row, k0).values()) for row in samples]
+        )
+        return {
+            name: tuple(float(v) for v in np.nanpercentile(column, [2.5, 97.5]))
+            for name, column in zip(names, mapped.T)
+        }
+
+
+def _bootstrap(law, k, y, groups, runs, n_boot, seed):
+    """Refits on runs resampled with replacement: ``(n_boot, 3)`` params."""
+    rng = np.random.default_rng(seed)
+    k0 = float(k.min())
+    draws = []
+    for _ in range(n_boot):
+        chosen = rng.choice(runs, len(runs), replace=True)
+        index = np.concatenate([np.flatnonzero(groups == r) for r in chosen])
+        if len(np.unique(k[index])) < 3:
+            continue
+        try:
+            popt, _ = _fit_raw(law, k[index], y[index])
+        except RuntimeError:
+            continue
+        draws.append(list(_to_params(law, popt, k0).values()))
+    if not draws:
+        return np.full((1, 3), math.nan)
+    return np.asarray(draws)
+
+
+def _why_not_identifiable(law, k, y, popt, ci95, r2, sizes):
+    """Empty when the law is pinned down; else the reason, for the report."""
+    if len(sizes) < 4:
+        return f"{len(sizes)} sizes for 3 parameters (need >= 4)"
+    if not r2 >= 0.5:
+        return f"R² = {r2:.2f} < 0.5: no clear size trend"
+    low, high = _bounds(law, k, y)
+    for name, value, lo, hi in zip(LAWS[law], popt, low, high):
+        tol = 1e-3 * max(abs(hi - lo), 1e-9) if np.isfinite(hi) else 1e-6
+        if name != "c" and (value - lo < tol or hi - value < tol):
+            return f"{name} at its bound"
+    for name, (lo, hi) in ci95.items():
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            return f"no finite 95 % interval for {name}"
+    return ""
 
 
 def _leave_one_size_out(law, k, y):
@@ -196,24 +305,25 @@ def _leave_one_size_out(law, k, y):
         except RuntimeError:  # no convergence on the reduced set
             return math.nan
         held = y[~keep].mean()
-        errors.append(abs(float(_model(law)(size, *popt)) - held))
+        model = _model(law, float(k[keep].min()))
+        errors.append(abs(float(model(size, *popt)) - held))
     return float(np.mean(errors))
 
 
-def fit_best(num_params, mae):
+def fit_best(num_params, mae, groups=None):
     """Fit both laws and pick the better one.
 
-    The better law has the lower leave-one-size-out error when both have
-    one, else the higher R².
+    An identifiable law beats one that is not; then the lower
+    leave-one-size-out error when both have one, else the higher R².
 
     Returns:
         ``(best, {law: ScalingFit})``.
     """
-    fits = {law: fit_law(law, num_params, mae) for law in LAWS}
+    fits = {law: fit_law(law, num_params, mae, groups) for law in LAWS}
 
     def key(fit):
         if all(np.isfinite(f.loso_mae) for f in fits.values()):
-            return fit.loso_mae
-        return -fit.r2
+            return (not fit.identifiable, fit.loso_mae)
+        return (not fit.identifiable, -fit.r2)
 
     return min(fits.values(), key=key), fits

@@ -87,14 +87,16 @@ def test_single_runs_and_weak_fits_are_labelled_not_faked():
     assert "±" in report.table2(table)[0].loc["1 block (17K)", "dkd"]
 
     good = report.fit_strategies(table)["dkd"]
-    assert "weak fit" not in report.format_fit("dkd", *good)
+    assert "no law identified" not in report.format_fit("dkd", *good)
     flat = one_fold.assign(mae=15.0 + 0.5 * (one_fold["size"] % 2))
     weak = report.fit_strategies(flat)["dkd"]
-    assert "weak fit" in report.format_fit("dkd", *weak)
+    text = report.format_fit("dkd", *weak)
+    assert "no law identified (R²" in text and "e+" not in text
 
     three = one_fold[one_fold["size"].isin([1, 2, 6])]  # 3 sizes, 3 params
     text = report.format_fit("dkd", *report.fit_strategies(three)["dkd"])
     assert "n/a (needs >= 4 sizes)" in text and "nan" not in text
+    assert "3 sizes for 3 parameters" in text
 
 
 def test_unreadable_results_fail_clearly(tmp_path):

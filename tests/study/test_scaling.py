@@ -69,3 +69,30 @@ def test_three_sizes_fit_has_no_loso_and_nan_ci():
     assert np.isnan(fit.loso_mae)
     assert all(np.isnan(v).all() for v in fit.ci95.values())
     assert "MAE(N)" in fit.formula()
+
+
+def test_bootstrap_over_runs_covers_the_truth_and_identifies_the_law():
+    truth = {"a": 9.0, "s": 60_000.0, "c": 6.0}
+    n, y = noisy("exponential", truth, seeds=6, noise=0.1)
+    runs = np.tile(np.arange(6), len(SIZES))  # seed of each point
+    fit = scaling.fit_law("exponential", n, y, groups=runs)
+    assert fit.identifiable and fit.why_not == ""
+    for name, value in truth.items():
+        low, high = fit.ci95[name]
+        assert low <= value <= high, (name, low, value, high)
+
+
+def test_a_flat_noisy_grid_is_reported_not_fitted():
+    # The main job's old DKD row: no size trend, four sizes.
+    n = [16_628, 27_060, 41_000, 62_000]
+    y = [18.62, 16.48, 18.74, 17.63]
+    best, fits = scaling.fit_best(n, y)
+    assert not best.identifiable
+    for fit in fits.values():
+        assert not fit.identifiable and fit.why_not
+        assert 0 < fit.params.get("alpha", 1.0) <= 3.0
+        assert fit.params["c"] >= 0 and fit.params["a"] >= 0
+        # The gain over c at the smallest size stays within physics.
+        assert float(fit.predict(n[0])) - fit.params["c"] <= 2 * max(y)
+    three = scaling.fit_law("power", n[:3], y[:3])
+    assert not three.identifiable and "need >= 4" in three.why_not
