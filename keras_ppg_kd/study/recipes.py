@@ -19,6 +19,7 @@ from keras_ppg_kd.distiller import Distiller, cached_dataset
 from keras_ppg_kd.heart_rate import logits_to_bpm
 from keras_ppg_kd.losses import FeatureDistillation, HeartRateCrossEntropy
 from keras_ppg_kd.losses import get as get_loss
+from keras_ppg_kd.study.config import SCHEDULES
 
 STUDY_EPOCHS = 300
 STUDY_LEARNING_RATE = 5e-4
@@ -86,6 +87,23 @@ def resolve_strategy(strategy, student):
             item = FeatureDistillation(*family_class.DISTILLATION_TAPS)
         resolved.append(get_loss(item))
     return resolved
+
+
+def optimizer(learning_rate, schedule, epochs, windows, batch_size):
+    """Adam at ``learning_rate``, constant or cosine-decayed over the run.
+
+    Raises:
+        ValueError: an unknown ``schedule`` (naming the accepted ones).
+    """
+    if schedule == "constant":
+        return keras.optimizers.Adam(learning_rate)
+    if schedule == "cosine":
+        steps = epochs * -(-windows // batch_size)
+        decay = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
+        return keras.optimizers.Adam(decay)
+    raise ValueError(
+        f"schedule must be one of {SCHEDULES}. Received: {schedule!r}"
+    )
 
 
 def evaluate(model, windows, batch_size=512):
@@ -198,6 +216,7 @@ def train_scratch(
     label_sigma=0.0,
     augmentation=None,
     validation=None,
+    schedule="constant",
 ):
     """Train a model with cross-entropy alone (a scratch baseline).
 
@@ -220,6 +239,9 @@ def train_scratch(
             applied to every training batch, or None.
         validation: Held-out WindowSet; when given, the epoch with the
             lowest validation MAE is kept (:class:`SelectOnValidation`).
+        schedule: ``"constant"`` learning rate (the study's) or
+            ``"cosine"`` decay to zero over the run, which ends short runs
+            on settled weights instead of wherever the last step left them.
 
     Returns:
         ``(model, Result)``.
@@ -228,7 +250,9 @@ def train_scratch(
     keras.utils.set_random_seed(seed)
     model = models.get(identifier)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
+        optimizer=optimizer(
+            learning_rate, schedule, epochs, len(train), batch_size
+        ),
         loss=HeartRateCrossEntropy(label_sigma),
     )
     wall = _fit(
@@ -279,6 +303,7 @@ def distill(
     label_sigma=0.0,
     augmentation=None,
     validation=None,
+    schedule="constant",
 ):
     """Distil a new student from ``teacher`` with one strategy.
 
@@ -294,7 +319,7 @@ def distill(
             (:meth:`Distiller.teacher_outputs`); computed when None. Share
             them across the students of one teacher.
         epochs, batch_size, learning_rate, seed, fold, callbacks, verbose,
-            label_sigma, augmentation, validation: As in
+            label_sigma, augmentation, validation, schedule: As in
             :func:`train_scratch`. With augmentation the teacher runs on
             every augmented batch (its outputs cannot be cached).
 
@@ -310,7 +335,11 @@ def distill(
         loss=resolve_strategy(strategy, student),
         label_sigma=label_sigma,
     )
-    distiller.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    distiller.compile(
+        optimizer=optimizer(
+            learning_rate, schedule, epochs, len(train), batch_size
+        )
+    )
     if augmentation is not None:
         data = augmented_dataset(train, augmentation, batch_size, seed=seed)
     else:

@@ -199,7 +199,8 @@ def figure_heatmap(results, strategy, path, family=STUDY_FAMILY):
 
 
 def figure_scaling(results, fits, path, teacher=None, family=STUDY_FAMILY):
-    """Figure 2: MAE vs student parameters per strategy with fitted laws."""
+    """Figure 2: MAE vs student parameters per strategy (mean ± std over
+    runs), with the fitted law where the data identify one."""
     table = read_results(results)
     teacher = default_teacher(table) if teacher is None else teacher
     rows = _students(table, teacher, family)
@@ -226,9 +227,9 @@ def figure_scaling(results, fits, path, teacher=None, family=STUDY_FAMILY):
             )
             ax.plot(grid, best.predict(grid), style, color=color)
             label += f" ({best.law}, R²={best.r2:.2f})"
-        else:
-            ax.plot(stats.index, stats["mean"], style, color=color, alpha=0.6)
-        ax.plot([], [], style + "o", color=color, label=label)
+            ax.plot([], [], style + "o", color=color, label=label)
+        else:  # points only: no law drawn where the data identify none
+            ax.plot([], [], "o", color=color, label=f"{label} (no law fitted)")
     ax.set_xscale("log")
     ax.set_xlabel("student parameters")
     ax.set_ylabel("MAE (BPM)")

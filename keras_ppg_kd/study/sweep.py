@@ -23,6 +23,7 @@ import os
 import keras
 import numpy as np
 
+from keras_ppg_kd import pretrained
 from keras_ppg_kd.study import recipes
 from keras_ppg_kd.study.config import SCRATCH, get_config
 from keras_ppg_kd.study.plan import (
@@ -37,6 +38,18 @@ from keras_ppg_kd.study.store import (
     SweepStore,
     data_fingerprint,
 )
+
+
+def _shipped_teacher(name, cell):
+    """The shipped teacher ``name`` for a teacher cell (sizes must match)."""
+    model = pretrained.load(name)
+    if model.num_blocks != cell.size:
+        raise ValueError(
+            f"pretrained_teacher {name!r} has {model.num_blocks} blocks; the "
+            f"study's teacher {cell.id} has {cell.size}. Set teachers="
+            f"({model.num_blocks},) or pretrained_teacher=''."
+        )
+    return model
 
 
 class _Context:
@@ -73,13 +86,16 @@ class _Context:
         model = result = None
         with store.lock(cell):  # another shard may be training it
             if not os.path.exists(store.model_path(cell)):
-                model, result = recipes.train_teacher(
-                    train,
-                    test,
-                    blocks=cell.size,
-                    epochs=config.teacher_epochs,
-                    **self._fit_kwargs(cell),
-                )
+                if config.pretrained_teacher:
+                    model = _shipped_teacher(config.pretrained_teacher, cell)
+                else:
+                    model, result = recipes.train_teacher(
+                        train,
+                        test,
+                        blocks=cell.size,
+                        epochs=config.teacher_epochs,
+                        **self._fit_kwargs(cell),
+                    )
                 if not store.save_model(cell, model, exclusive=True):
                     model = result = None  # another process published it
             if model is None:  # the published file is the truth
@@ -95,7 +111,9 @@ class _Context:
                         cell.identifier,
                         "teacher",
                         0,
-                        epochs=self.config.teacher_epochs,
+                        epochs=0
+                        if config.pretrained_teacher
+                        else config.teacher_epochs,
                         wall_time_s=float("nan"),
                         seed=cell.seed,
                         fold=cell.fold,
@@ -114,6 +132,8 @@ class _Context:
         return dict(
             batch_size=self.config.batch_size,
             learning_rate=self.config.learning_rate,
+            label_sigma=self.config.label_sigma,
+            schedule=self.config.schedule,
             seed=cell.seed,
             fold=cell.fold,
             verbose=self.verbose,

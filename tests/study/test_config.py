@@ -48,6 +48,9 @@ def test_paper_preset_is_the_study_grid():
         ({"split": "random"}, "is not one of"),
         ({"seeds": ()}, "seeds is empty"),
         ({"epochs": 0}, "must be >= 1"),
+        ({"schedule": "linear"}, "schedule 'linear' is not one of"),
+        ({"label_sigma": -1.0}, "label_sigma must be >= 0"),
+        ({"pretrained_teacher": "nope"}, "'nope' is not shipped"),
     ],
 )
 def test_invalid_configs_say_what_to_change(changes, message):

@@ -10,6 +10,7 @@ import textwrap
 import time
 import warnings
 
+import numpy as np
 import pytest
 
 from keras_ppg_kd import models
@@ -257,3 +258,40 @@ def test_a_new_student_family_is_swept_fitted_plotted_and_exported(
         model, str(tmp_path / "tcn.tflite"), "int8", windows.windows[:64]
     )
     assert inspect_tflite(path).int8_ready
+
+
+def test_a_shipped_teacher_is_loaded_not_trained(windows, tmp_path):
+    from keras_ppg_kd import pretrained
+
+    config = StudyConfig(
+        name="shipped",
+        split="holdout",
+        teachers=(6,),
+        students=(1,),
+        strategies=("dkd",),
+        scratch=False,
+        epochs=1,
+        batch_size=64,
+        learning_rate=1e-2,
+        schedule="cosine",
+        label_sigma=2.0,
+        pretrained_teacher=pretrained.TEACHER_NAME,
+    )
+    out = str(tmp_path / "sweep")
+    table = run_sweep(config, out, windows=windows, stream=io.StringIO())
+    teacher = table[table.role == "teacher"].iloc[0]
+    assert teacher["epochs"] == 0  # loaded, not trained
+    saved = __import__("keras").saving.load_model(
+        os.path.join(out, "models", teacher["cell"] + ".keras")
+    )
+    shipped = pretrained.load(pretrained.TEACHER_NAME)
+    for a, b in zip(saved.get_weights(), shipped.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert table.loc[table.role == "student", "mae"].notna().all()
+    with pytest.raises(ValueError, match="has 6 blocks"):
+        run_sweep(
+            config.replace(teachers=(8,)),
+            str(tmp_path / "other"),
+            windows=windows,
+            stream=io.StringIO(),
+        )
