@@ -30,14 +30,15 @@ flags.DEFINE_list(
 flags.DEFINE_list(
     "datasets",
     ["synthetic_ppg/small"],
-    "train/distill: dataset names (synthetic_ppg[/small|/large], "
+    "train/distill: dataset names (synthetic_ppg[/small|/large], ppg_folder, "
     "ieee_spc2015, ppg_dalia, wildppg, galaxy_ppg).",
 )
 flags.DEFINE_string("data_dir", None, "tfds data directory (tfds default).")
 flags.DEFINE_string(
     "manual_dir",
     None,
-    "Raw downloads of one dataset (default $PPG_DATA_DIR/<name>).",
+    "Raw downloads: one folder for every dataset, or name=path,... per "
+    "dataset (default $PPG_DATA_DIR/<name>).",
 )
 flags.DEFINE_string(
     "model_id",
@@ -143,6 +144,20 @@ def cmd_models():
         )
 
 
+def _manual_dir():
+    """``--manual_dir``: one path, or ``{name: path}`` from name=path,..."""
+    text = FLAGS.manual_dir
+    if text is None or "=" not in text:
+        return text
+    pairs = [item.partition("=") for item in text.split(",")]
+    bad = [name for name, sep, path in pairs if not (name and sep and path)]
+    if bad:
+        raise app.UsageError(
+            f"--manual_dir: use PATH or name=path,name=path. Received: {text!r}"
+        )
+    return {name: path for name, _, path in pairs}
+
+
 def _require(name):
     value = getattr(FLAGS, name)
     if value is None:
@@ -155,7 +170,7 @@ def _holdout():
     from keras_ppg_kd.datasets import load_windows
 
     windows = load_windows(
-        FLAGS.datasets, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir
+        FLAGS.datasets, data_dir=FLAGS.data_dir, manual_dir=_manual_dir()
     )
     train, test = train_test_split(windows, FLAGS.test_fraction, FLAGS.seed)
     return windows.subset(train), windows.subset(test)
@@ -235,14 +250,14 @@ def cmd_sweep():
         config = config.replace(epochs=FLAGS.epochs)
     shard = parse_shard(FLAGS.shard) if FLAGS.shard else None
     if FLAGS.dry_run:
-        dry_run(config, FLAGS.data_dir, FLAGS.manual_dir)
+        dry_run(config, FLAGS.data_dir, _manual_dir())
         return
     out = _require("out")
     table = run_sweep(
         config,
         out,
         data_dir=FLAGS.data_dir,
-        manual_dir=FLAGS.manual_dir,
+        manual_dir=_manual_dir(),
         engine=FLAGS.engine,
         ray_address=FLAGS.ray_address,
         shard=shard,

@@ -51,3 +51,23 @@ def test_cli_fit_report_and_errors(tmp_path):
     assert not (tmp_path / "x").exists()
     done = cli("--helpfull")
     assert "--dry_run" in done.stdout and "--shard" in done.stdout
+
+
+def test_train_on_your_own_folder_with_a_per_dataset_manual_dir(tmp_path):
+    from keras_ppg_kd.datasets import ppg_folder
+
+    folder = pathlib.Path(ppg_folder.__file__).parent / "dummy_data"
+    done = cli(
+        "train",
+        "--datasets=ppg_folder",
+        f"--manual_dir=ppg_folder={folder}",
+        f"--data_dir={tmp_path / 'tfds'}",
+        "--model_id=tcn:1",
+        "--epochs=1",
+        "--test_fraction=0.5",
+        f"--out={tmp_path / 'out'}",
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "tcn_1: MAE" in done.stdout
+    done = cli("train", "--manual_dir=ppg_folder=", f"--out={tmp_path}")
+    assert done.returncode != 0 and "name=path,name=path" in done.stderr

@@ -2,16 +2,18 @@ import pathlib
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 import tensorflow_datasets as tfds
 
-from keras_ppg_kd.data.transforms import windows_from_recording
-from keras_ppg_kd.datasets import ieee_spc2015, ppg_dalia
+from keras_ppg_kd.data.transforms import WindowConfig, windows_from_recording
+from keras_ppg_kd.datasets import ieee_spc2015, ppg_dalia, ppg_folder
 from keras_ppg_kd.datasets.base import constant_runs, on_clock
 from keras_ppg_kd.datasets.galaxy_ppg import read_galaxy_ppg
 from keras_ppg_kd.datasets.ieee_spc2015 import read_spc2015
 from keras_ppg_kd.datasets.ppg_dalia import read_ppg_dalia
 from keras_ppg_kd.datasets.ppg_dalia.make_dummy_data import dalia_dict
+from keras_ppg_kd.datasets.ppg_folder import read_ppg_folder
 from keras_ppg_kd.datasets.wildppg import read_wildppg
 
 
@@ -135,3 +137,80 @@ def test_on_clock_interpolates_regular_and_timed_samples():
     times = np.array([0.0, 1.0, 3.0])
     out = on_clock([[0.0], [1.0], [3.0]], None, 4, 1.0, times=times)
     np.testing.assert_allclose(out[:, 0], [0, 1, 2, 3])
+
+
+def _write(folder, name, **columns):
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    pd.DataFrame(columns).to_csv(path, index=False)
+    return path
+
+
+def test_own_recordings_labels_gaps_and_rate(tmp_path):
+    fs, seconds = 32.0, 40
+    t = np.arange(int(fs * seconds)) / fs
+    keep = (t < 20) | (t >= 24)  # a 4 s hole in the timestamps
+    hr = np.where(t < 10, np.nan, 60 + t)  # unknown for the first 10 s
+    _write(
+        tmp_path / "P01",
+        "r.csv",
+        time_s=t[keep],
+        ppg=np.sin(2 * np.pi * 1.5 * t[keep]),
+        hr_bpm=hr[keep],
+    )
+    recording = read_ppg_folder(tmp_path / "P01")
+    assert recording.fs == pytest.approx(fs)
+    assert recording.participant == "P01"
+    gap = recording.invalid["gap_fill"]
+    assert gap.sum() == pytest.approx(4 * fs, abs=2)
+    # Window i covers [2i, 2i + 8): the label is the mean known HR.
+    assert np.isnan(recording.window_hr[0])  # 0-8 s: none known
+    # 6-14 s: HR known from 10 s on (half the window), 60 + t over 10-14.
+    assert recording.window_hr[3] == pytest.approx(72, abs=0.1)
+    found = windows_from_recording(recording)
+    assert found.dropped["gap_fill"] >= 4 and found.dropped["missing_label"]
+
+
+@pytest.mark.parametrize(
+    "columns, match",
+    [
+        ({"time_s": [0.0, 0.1], "ppg": [1.0, 2.0]}, r"\['hr_bpm or ecg'\]"),
+        ({"time_s": [0.0, 0.1], "hr_bpm": [60, 60]}, r"\['ppg'\]"),
+        (
+            {"time_s": [0.0, 0.2, 0.1], "ppg": [1, 2, 3], "hr_bpm": [1, 1, 1]},
+            r"'time_s' must be finite and increase strictly \(row 2\)",
+        ),
+        (
+            {"time_s": [0.0, 0.1], "ppg": ["1", "x"], "hr_bpm": [60, 60]},
+            r"column 'ppg' holds a non-number at row 1",
+        ),
+    ],
+)
+def test_bad_own_files_name_the_file_and_column(tmp_path, columns, match):
+    path = _write(tmp_path / "P01", "bad.csv", **columns)
+    with pytest.raises(ValueError, match=match) as error:
+        read_ppg_folder(tmp_path / "P01")
+    assert str(path) in str(error.value)
+
+
+def test_own_folder_errors_rates_and_missing_accelerometer(tmp_path):
+    with pytest.raises(ValueError, match="no recording"):
+        (tmp_path / "empty").mkdir()
+        read_ppg_folder(tmp_path / "empty")
+    t = np.arange(400) / 25.0
+    _write(tmp_path / "P", "a.csv", time_s=t, ppg=np.sin(t), hr_bpm=t * 0 + 70)
+    _write(
+        tmp_path / "P", "b.csv", time_s=t / 2, ppg=np.sin(t), hr_bpm=t * 0 + 70
+    )
+    with pytest.raises(ValueError, match="b.csv: sampled at 50.000 Hz"):
+        read_ppg_folder(tmp_path / "P")
+    root = pathlib.Path(ppg_folder.__file__).parent / "dummy_data"
+    with pytest.raises(ValueError, match="P02: the config asks for acc"):
+        windows_from_recording(
+            read_ppg_folder(root / "P02"), WindowConfig(accelerometer=True)
+        )
+    both = windows_from_recording(
+        read_ppg_folder(root / "P01"), WindowConfig(accelerometer=True)
+    )
+    assert both.windows.shape[1:] == (200, 4)
+    assert set(both.activity) <= {"rest", "walking", ""}
