@@ -1,7 +1,8 @@
 """The ``keras-ppg-kd`` command line (absl flags).
 
-Usage: ``keras-ppg-kd COMMAND [--flags]``; ``keras-ppg-kd --help`` lists
-every flag. Commands:
+Usage: ``keras-ppg-kd COMMAND [--flags]``; ``keras-ppg-kd COMMAND --help``
+lists that command's flags (a flag another command reads is refused).
+Commands:
 
   models   Print the ResNet1D / MLP parameter table next to the study's.
   train    Train a teacher or scratch model on named datasets.
@@ -108,15 +109,23 @@ flags.DEFINE_list(
     "sizes", ["1", "2", "4", "6", "8", "10"], "plan: ResNet1D sizes to measure."
 )
 
-_COMMANDS = {}
+_COMMANDS = {}  # name -> (function, the flags it reads)
 
 
-def _command(function):
-    _COMMANDS[function.__name__.removeprefix("cmd_")] = function
-    return function
+def _command(*flag_names):
+    """Register ``cmd_<name>`` with the flags it reads (others are refused)."""
+
+    def register(function):
+        _COMMANDS[function.__name__.removeprefix("cmd_")] = (
+            function,
+            flag_names,
+        )
+        return function
+
+    return register
 
 
-@_command
+@_command("blocks")
 def cmd_models():
     """Parameter table: our ResNet1D, the study's count, an equal MLP."""
     from keras_ppg_kd.models import (
@@ -192,7 +201,16 @@ def _save(model, result):
     )
 
 
-@_command
+@_command(
+    "datasets",
+    "data_dir",
+    "manual_dir",
+    "model_id",
+    "epochs",
+    "seed",
+    "test_fraction",
+    "out",
+)
 def cmd_train():
     """Train a --model_id with cross-entropy on a participant holdout."""
     from keras_ppg_kd.study import recipes
@@ -210,7 +228,18 @@ def cmd_train():
     _save(model, result)
 
 
-@_command
+@_command(
+    "datasets",
+    "data_dir",
+    "manual_dir",
+    "model_id",
+    "epochs",
+    "seed",
+    "test_fraction",
+    "teacher",
+    "strategy",
+    "out",
+)
 def cmd_distill():
     """Distil a student from --teacher with --strategy."""
     import keras
@@ -238,7 +267,17 @@ def cmd_distill():
     _save(model, result)
 
 
-@_command
+@_command(
+    "config",
+    "engine",
+    "ray_address",
+    "shard",
+    "dry_run",
+    "epochs",
+    "data_dir",
+    "manual_dir",
+    "out",
+)
 def cmd_sweep():
     """Run or resume a study (or --dry_run it)."""
     from keras_ppg_kd.study import get_config, run_sweep
@@ -265,7 +304,7 @@ def cmd_sweep():
     print(f"{len(table)} finished cells -> {out}/results.csv")
 
 
-@_command
+@_command("results", "teacher_blocks", "target_mae", "predict_params")
 def cmd_fit():
     """Fit both scaling laws per strategy; predict and invert."""
     from keras_ppg_kd.study import report
@@ -296,7 +335,7 @@ def cmd_fit():
                 print(f"    {error}")
 
 
-@_command
+@_command("results", "teacher_blocks", "out")
 def cmd_report():
     """Write Table 2, fits and Figures 1-3 next to the results."""
     import os
@@ -313,7 +352,16 @@ def cmd_report():
     print("\n".join(["wrote:", *paths]))
 
 
-@_command
+@_command(
+    "model",
+    "quantization",
+    "datasets",
+    "data_dir",
+    "manual_dir",
+    "seed",
+    "test_fraction",
+    "out",
+)
 def cmd_export():
     """Export --model to LiteRT, verify it and report size/ops/latency."""
     import os
@@ -351,14 +399,15 @@ def cmd_export():
     )
 
 
-@_command
+@_command("fits", "flash_kb", "ram_kb", "latency_ms", "sizes")
 def cmd_plan():
     """Recommend a student for --flash_kb/--ram_kb/--latency_ms."""
-    from keras_ppg_kd.deploy import measure_candidates, plan
+    from keras_ppg_kd.deploy import load_fits, measure_candidates, plan
 
+    load_fits(_require("fits"))  # fail on bad fits before measuring
     candidates = measure_candidates([int(s) for s in FLAGS.sizes])
     result = plan(
-        _require("fits"),
+        FLAGS.fits,
         candidates,
         flash_kb=FLAGS.flash_kb,
         ram_kb=FLAGS.ram_kb,
@@ -377,24 +426,77 @@ def cmd_plan():
     print(result.summary())
 
 
+def _fail(command, message):
+    """Print one short error (no help dump) and exit with status 2."""
+    where = f"keras-ppg-kd {command}" if command else "keras-ppg-kd"
+    print(
+        f"{where}: error: {message}\n(`{where} --help` lists the flags)",
+        file=sys.stderr,
+    )
+    sys.exit(2)
+
+
 def _main(argv):
     if len(argv) < 2 or argv[1] not in _COMMANDS:
         received = argv[1] if len(argv) > 1 else None
-        raise app.UsageError(
-            f"Expected a command, one of {sorted(_COMMANDS)}. "
-            f"Received: {received!r}"
+        _fail(
+            None,
+            f"expected a command, one of {sorted(_COMMANDS)}. Received: "
+            f"{received!r}",
         )
+    command = argv[1]
     if len(argv) > 2:
-        raise app.UsageError(f"Unexpected arguments: {argv[2:]}")
+        _fail(command, f"unexpected arguments: {argv[2:]}")
+    function, accepted = _COMMANDS[command]
+    ours = {name for _, names in _COMMANDS.values() for name in names}
+    stray = sorted(n for n in ours - set(accepted) if FLAGS[n].present)
+    if stray:
+        _fail(
+            command,
+            f"{', '.join('--' + n for n in stray)} does not apply to "
+            f"`{command}`; its flags: {', '.join('--' + n for n in accepted)}",
+        )
     try:
-        _COMMANDS[argv[1]]()
-    except ValueError as error:  # invalid configs and inputs: no traceback
-        raise app.UsageError(str(error)) from None
+        function()
+    except (ValueError, app.UsageError) as error:  # bad input: no traceback
+        _fail(command, str(error))
+
+
+def _help(argv):
+    """The help text: the command's own flags, or the list of commands."""
+    command = next((a for a in argv[1:] if a in _COMMANDS), None)
+    if command is None:
+        return (
+            __doc__
+            + "\nRun `keras-ppg-kd COMMAND --help` for a command's flags; "
+            "--version prints the version; --helpfull lists every flag."
+        )
+    function, accepted = _COMMANDS[command]
+    lines = [
+        f"usage: keras-ppg-kd {command} [--flag=value ...]",
+        "",
+        function.__doc__.strip(),
+        "",
+        "flags:",
+    ]
+    for name in accepted:
+        flag = FLAGS[name]
+        lines.append(f"  --{name}: {flag.help} (default: {flag.default!r})")
+    return "\n".join(lines)
 
 
 def run():
     """Console-script entry point."""
-    # absl's --help prints the __main__ docstring and the flags of the
+    argv = sys.argv
+    if "--version" in argv[1:]:
+        from keras_ppg_kd.version import __version__
+
+        print(f"keras-ppg-kd {__version__}")
+        return
+    if {"--help", "-h", "--helpshort", "help"} & set(argv[1:]):
+        print(_help(argv))
+        return
+    # absl's --helpfull prints the __main__ docstring and the flags of the
     # program file; for an installed console script neither is this module.
     sys.modules["__main__"].__doc__ = __doc__
     for flag in FLAGS.flags_by_module_dict().get(__name__, []):

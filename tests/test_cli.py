@@ -17,15 +17,28 @@ def cli(*args, cwd=None):
     )
 
 
-def test_installed_script_help_explains_commands_and_flags():
+def test_installed_script_help_version_and_stray_flags():
     script = pathlib.Path(sys.executable).parent / "keras-ppg-kd"
     assert script.exists(), f"console script not installed at {script}"
-    done = subprocess.run(
-        [str(script), "--help"], capture_output=True, text=True, timeout=300
-    )
-    # absl exits with status 1 after --help; the text is what matters.
-    for text in ("sweep    Run (or resume)", "--shard", "--quantization"):
-        assert text in done.stdout
+
+    def run(*args):
+        return subprocess.run(
+            [str(script), *args], capture_output=True, text=True, timeout=300
+        )
+
+    done = run("--help")
+    assert done.returncode == 0 and "sweep    Run (or resume)" in done.stdout
+    done = run("sweep", "--help")
+    assert done.returncode == 0 and "--shard" in done.stdout
+    assert "--quantization" not in done.stdout  # only sweep's own flags
+    assert "--quantization" in run("export", "--help").stdout
+    done = run("--version")
+    assert done.returncode == 0 and done.stdout.startswith("keras-ppg-kd ")
+    # A flag of another command is refused before any work, error first.
+    done = run("train", "--strategy=foo")
+    assert done.returncode == 2
+    first = done.stderr.strip().splitlines()[-2]
+    assert first.startswith("keras-ppg-kd train: error: --strategy does not")
 
 
 def test_cli_fit_report_and_errors(tmp_path):
