@@ -66,6 +66,15 @@ class Distiller(keras.Model):
             one-hot CE. Labels may be fractional class positions (from
             HR-changing augmentation, :mod:`keras_ppg_kd.data.augment`).
         name: Model name.
+        distillation_losses, distillation_loss_weights: Aliases of
+            ``loss`` and ``loss_weights`` under ``keras.distillation``'s
+            names, so code moves between the two.
+        student_loss_weight: As in ``keras.distillation``: the total is
+            ``w * CE + (1 - w) * KD`` instead of ``CE + KD``.
+
+    ``compile(metrics=[...])`` metrics are updated with the labels and the
+    student's logits; ``compile(loss=...)`` is refused (the strategy is the
+    constructor's ``loss``).
 
     Example:
     >>> distiller = Distiller(teacher, student, loss=DKD())
@@ -82,9 +91,24 @@ class Distiller(keras.Model):
         loss_weights=None,
         label_sigma=0.0,
         name="distiller",
+        distillation_losses=None,
+        distillation_loss_weights=None,
+        student_loss_weight=None,
         **kwargs,
     ):
         super().__init__(name=name, **kwargs)
+        if distillation_losses is not None:
+            loss = distillation_losses
+        if distillation_loss_weights is not None:
+            loss_weights = distillation_loss_weights
+        if (
+            student_loss_weight is not None
+            and not 0 <= student_loss_weight <= 1
+        ):
+            raise ValueError(
+                "`student_loss_weight` must be in [0, 1]. Received: "
+                f"student_loss_weight={student_loss_weight}"
+            )
         check_non_negative(label_sigma=label_sigma)
         teacher = _symbolic(teacher, (200, 1))
         student = _symbolic(student, teacher.input.shape[1:])
@@ -131,6 +155,12 @@ class Distiller(keras.Model):
             w * item.ce_weight
             for w, item in zip(self.loss_weights, self.distillation_losses)
         )
+        if student_loss_weight is not None:  # keras.distillation's mix
+            self.ce_weight = float(student_loss_weight)
+            self.loss_weights = [
+                (1.0 - student_loss_weight) * w for w in self.loss_weights
+            ]
+        self._compiled_metrics = []
 
         # === Metrics ===
         self.total_tracker = keras.metrics.Mean(name="loss")
@@ -173,6 +203,22 @@ class Distiller(keras.Model):
                 "Teacher and student are incompatible: " + "; ".join(problems)
             )
 
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
+        """Compile; ``metrics`` are honoured, ``loss`` is refused.
+
+        Raises:
+            ValueError: a ``loss`` (give the strategy to the constructor).
+        """
+        if loss is not None:
+            raise ValueError(
+                "Distiller.compile(loss=...) is not used: the CE and the "
+                "distillation strategy are set when the Distiller is made "
+                "(Distiller(teacher, student, loss='dkd', label_sigma=...)). "
+                f"Received: loss={loss!r}"
+            )
+        self._compiled_metrics = [keras.metrics.get(m) for m in metrics or []]
+        super().compile(optimizer=optimizer, **kwargs)
+
     @property
     def metrics(self):
         return [
@@ -180,6 +226,7 @@ class Distiller(keras.Model):
             self.ce_tracker,
             self.kd_tracker,
             self.hr_mae,
+            *self._compiled_metrics,
         ]
 
     def call(self, inputs, training=False):
@@ -226,6 +273,8 @@ class Distiller(keras.Model):
         self.ce_tracker.update_state(ce)
         self.kd_tracker.update_state(kd)
         self.hr_mae.update_state(y, logits)
+        for metric in self._compiled_metrics:
+            metric.update_state(y, logits)
         return {m.name: m.result() for m in self.metrics}
 
     def _unpack(self, data):

@@ -286,3 +286,26 @@ def test_sequential_students_and_teachers_distil():
         [keras.Input((200, 1)), keras.layers.Flatten(), keras.layers.Dense(180)]
     )
     Distiller(teacher, ResNet1D(1), loss="soft")
+
+
+def test_compiled_metrics_are_honoured_and_keras_names_accepted():
+    teacher, student = _pair()
+    distiller = Distiller(teacher, student, loss="soft")
+    with pytest.raises(ValueError, match="compile\\(loss=...\\) is not used"):
+        distiller.compile("adam", loss="mse")
+    distiller.compile("adam", metrics=["sparse_categorical_accuracy"])
+    history = distiller.fit(X, Y, batch_size=32, epochs=1, verbose=0)
+    accuracy = history.history["sparse_categorical_accuracy"][0]
+    assert 0.0 <= accuracy <= 1.0
+    # keras.distillation's argument names: w * CE + (1 - w) * KD.
+    mixed = Distiller(
+        teacher,
+        student,
+        distillation_losses=[DKD(), SoftDistillation()],
+        distillation_loss_weights=[1.0, 0.5],
+        student_loss_weight=0.25,
+    )
+    assert mixed.ce_weight == 0.25
+    assert mixed.loss_weights == [0.75, 0.375]
+    with pytest.raises(ValueError, match="student_loss_weight"):
+        Distiller(teacher, student, student_loss_weight=1.5)
