@@ -4,10 +4,7 @@ import json
 import os
 import warnings
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -153,16 +150,29 @@ def fit_strategies(results, teacher=None, family=STUDY_FAMILY):
 
 
 def _save(fig, path):
-    """Save ``path``.png and ``path``.pdf; returns both paths."""
+    """Save ``path``.png and ``path``.pdf; returns ``(fig, paths)``.
+
+    The figure stays open so a notebook can show it (``plt.close(fig)``
+    when done); matplotlib picks its backend as usual (Agg when headless).
+    """
     paths = [f"{path}.png", f"{path}.pdf"]
     for p in paths:
         fig.savefig(p, dpi=150, bbox_inches="tight")
+    return fig, paths
+
+
+def _written(saved):
+    """The paths of a ``(fig, paths)`` pair, closing the figure."""
+    fig, paths = saved
     plt.close(fig)
     return paths
 
 
 def figure_heatmap(results, strategy, path, family=STUDY_FAMILY):
-    """Figure 1: teacher x student MAE for one strategy, annotated."""
+    """Figure 1: teacher x student MAE for one strategy, annotated.
+
+    Returns ``(figure, [png path, pdf path])``.
+    """
     table = read_results(results)
     rows = table[(table["strategy"] == strategy) & (table["model"] == family)]
     if rows.empty:
@@ -200,7 +210,10 @@ def figure_heatmap(results, strategy, path, family=STUDY_FAMILY):
 
 def figure_scaling(results, fits, path, teacher=None, family=STUDY_FAMILY):
     """Figure 2: MAE vs student parameters per strategy (mean ± std over
-    runs), with the fitted law where the data identify one."""
+    runs), with the fitted law where the data identify one.
+
+    Returns ``(figure, [png path, pdf path])``.
+    """
     table = read_results(results)
     teacher = default_teacher(table) if teacher is None else teacher
     rows = _students(table, teacher, family)
@@ -246,6 +259,8 @@ def figure_families(results, path, teacher=None):
 
     Each family is drawn with the strategies every family has, so the
     comparison is like for like.
+
+    Returns ``(figure, [png path, pdf path])``.
     """
     table = read_results(results)
     teacher = default_teacher(table) if teacher is None else teacher
@@ -347,24 +362,19 @@ def report(results, out_dir, teacher=None):
         (table["role"] == "student") & (table["model"] == STUDY_FAMILY)
     ]
     for strategy in _strategies(study):
-        paths += figure_heatmap(
-            table, strategy, os.path.join(out_dir, f"fig1_heatmap_{strategy}")
-        )
+        name = os.path.join(out_dir, f"fig1_heatmap_{strategy}")
+        paths += _written(figure_heatmap(table, strategy, name))
     if STUDY_FAMILY in families:
-        paths += figure_scaling(
-            table, fits, os.path.join(out_dir, "fig2_scaling"), teacher
-        )
+        name = os.path.join(out_dir, "fig2_scaling")
+        paths += _written(figure_scaling(table, fits, name, teacher))
     others = sorted(families - {STUDY_FAMILY})
     for family in others:  # each family's own scaling figure
-        paths += figure_scaling(
-            table,
-            fit_strategies(table, teacher, family),
-            os.path.join(out_dir, f"fig2_scaling_{family}"),
-            teacher,
-            family,
+        family_fits = fit_strategies(table, teacher, family)
+        name = os.path.join(out_dir, f"fig2_scaling_{family}")
+        paths += _written(
+            figure_scaling(table, family_fits, name, teacher, family)
         )
     if len(families) > 1:
-        paths += figure_families(
-            table, os.path.join(out_dir, "fig3_families"), teacher
-        )
+        name = os.path.join(out_dir, "fig3_families")
+        paths += _written(figure_families(table, name, teacher))
     return "\n".join(text), paths

@@ -131,3 +131,14 @@ def test_diverged_runs_are_left_out_with_a_count():
     with pytest.warns(RuntimeWarning, match="1 diverged run"):
         table = report.read_results(pd.DataFrame(rows))
     assert list(table["cell"]) == ["c0", "c2"]
+
+
+def test_figures_are_returned_for_notebooks(tmp_path):
+    import matplotlib.figure
+
+    table = results_table()
+    fits = report.fit_strategies(table)
+    fig, paths = report.figure_scaling(table, fits, str(tmp_path / "f2"))
+    assert isinstance(fig, matplotlib.figure.Figure)
+    assert [os.path.exists(p) for p in paths] == [True, True]
+    assert fig.axes[0].get_xlabel() == "student parameters"
