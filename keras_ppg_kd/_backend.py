@@ -16,10 +16,11 @@ except ImportError as error:  # pragma: no cover - exercised by users only
     raise ImportError(
         "keras-ppg-kd needs TensorFlow, which is installed through an "
         "extra so that CPU-only machines do not download the GPU build. "
-        "Run one of:\n"
-        '  pip install "keras-ppg-kd[cpu]"   # Linux/Windows, CPU only\n'
-        '  pip install "keras-ppg-kd[gpu]"   # Linux with an NVIDIA GPU\n'
-        '  pip install "keras-ppg-kd[tf]"    # macOS / other platforms\n'
+        "keras-ppg-kd is not on PyPI yet; from its source checkout run one "
+        "of:\n"
+        '  pip install -e ".[cpu]"   # Linux/Windows, CPU only\n'
+        '  pip install -e ".[gpu]"   # Linux with an NVIDIA GPU\n'
+        '  pip install -e ".[tf]"    # macOS / other platforms\n'
         f"(import failed with: {error})"
     ) from error
 

@@ -33,7 +33,8 @@ def _interpreter_class():
     except ImportError:
         raise ImportError(
             "Running LiteRT files needs the LiteRT interpreter: "
-            "pip install 'keras-ppg-kd[litert]' (ai-edge-litert)."
+            "pip install ai-edge-litert (or, in the source checkout, "
+            "pip install -e '.[litert]')."
         ) from None
     return Interpreter
 

@@ -31,7 +31,8 @@ def run_ray(context, todo, address, progress):
         import ray
     except ImportError:
         raise ImportError(
-            "engine='ray' needs Ray: pip install 'keras-ppg-kd[ray]'"
+            "engine='ray' needs Ray: pip install 'ray[default]' (or, in the "
+            "source checkout, pip install -e '.[ray]')"
         ) from None
     started_here = not ray.is_initialized()
     if started_here:
