@@ -185,15 +185,70 @@ def _holdout():
     return windows.subset(train), windows.subset(test)
 
 
-def _save(model, result):
+def _check_no_leak(teacher_path, test):
+    """Refuse a student test set holding the teacher's training people.
+
+    Reads the record ``train`` wrote beside the teacher; a teacher without
+    one is reported (its split cannot be checked), not refused.
+    """
     import json
     import os
+
+    record_path = os.path.splitext(teacher_path)[0] + ".json"
+    try:
+        with open(record_path) as f:
+            seen = set(json.load(f)["train_participants"])
+    except (OSError, ValueError, KeyError):
+        print(
+            f"note: no split record at {record_path}; cannot check that the "
+            "teacher never trained on the student's test participants",
+            file=sys.stderr,
+        )
+        return
+    leaked = sorted(seen & set(_participants(test)))
+    if leaked:
+        raise app.UsageError(
+            f"the teacher trained on {len(leaked)} of the student's test "
+            f"participants ({', '.join(leaked[:5])}"
+            f"{', ...' if len(leaked) > 5 else ''}); use the teacher's "
+            "--seed and --test_fraction so both share one split"
+        )
+
+
+def _participants(windows):
+    from keras_ppg_kd.data.splits import participant_keys
+
+    return sorted(set(participant_keys(windows)))
+
+
+def _save(model, result, train, test, command):
+    """The model, and beside it its record: result, flags, split, versions."""
+    import json
+    import os
+
+    import keras
+    import tensorflow as tf
+
+    from keras_ppg_kd.version import __version__
 
     os.makedirs(_require("out"), exist_ok=True)
     path = os.path.join(FLAGS.out, model.name + ".keras")
     model.save(path)
+    _, accepted = _COMMANDS[command]
+    record = {
+        **result.to_dict(),
+        "command": command,
+        "flags": {name: FLAGS[name].value for name in accepted},
+        "train_participants": _participants(train),
+        "test_participants": _participants(test),
+        "versions": {
+            "keras_ppg_kd": __version__,
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+        },
+    }
     with open(os.path.join(FLAGS.out, model.name + ".json"), "w") as f:
-        json.dump(result.to_dict(), f, indent=1)
+        json.dump(record, f, indent=1)
     print(
         f"{model.name}: MAE {result.mae:.2f} BPM, RMSE {result.rmse:.2f} "
         f"BPM, {result.params:,} parameters, {result.wall_time_s:.0f} s "
@@ -225,7 +280,7 @@ def cmd_train():
         seed=FLAGS.seed,
         verbose=2,
     )
-    _save(model, result)
+    _save(model, result, train, test, "train")
 
 
 @_command(
@@ -254,6 +309,7 @@ def cmd_distill():
     except (OSError, ValueError) as error:
         raise app.UsageError(f"Cannot load --teacher: {error}") from None
     train, test = _holdout()
+    _check_no_leak(FLAGS.teacher, test)
     model, result = recipes.distill(
         teacher,
         train,
@@ -264,7 +320,7 @@ def cmd_distill():
         seed=FLAGS.seed,
         verbose=2,
     )
-    _save(model, result)
+    _save(model, result, train, test, "distill")
 
 
 @_command(

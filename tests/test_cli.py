@@ -84,3 +84,34 @@ def test_train_on_your_own_folder_with_a_per_dataset_manual_dir(tmp_path):
     assert "tcn_1: MAE" in done.stdout
     done = cli("train", "--manual_dir=ppg_folder=", f"--out={tmp_path}")
     assert done.returncode != 0 and "name=path,name=path" in done.stderr
+
+
+def test_runs_record_their_split_and_distill_refuses_a_leaky_one(tmp_path):
+    import json
+
+    common = ["--datasets=synthetic_ppg/small", "--epochs=1"]
+    done = cli("train", *common, "--model_id=resnet:2", f"--out={tmp_path}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    record = json.loads((tmp_path / "resnet1d_2.json").read_text())
+    assert record["command"] == "train" and record["flags"]["seed"] == 0
+    assert set(record["versions"]) == {"keras_ppg_kd", "tensorflow", "keras"}
+    assert not set(record["train_participants"]) & set(
+        record["test_participants"]
+    )
+    teacher = str(tmp_path / "resnet1d_2.keras")
+    # Another seed splits the participants differently: the teacher has
+    # trained on some of the student's test participants.
+    done = cli(
+        "distill",
+        *common,
+        f"--teacher={teacher}",
+        "--seed=1",
+        f"--out={tmp_path / 'leaky'}",
+    )
+    assert done.returncode == 2
+    assert "the teacher trained on" in done.stderr
+    assert not (tmp_path / "leaky").exists()
+    done = cli(
+        "distill", *common, f"--teacher={teacher}", f"--out={tmp_path / 's'}"
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
