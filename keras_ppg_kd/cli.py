@@ -256,16 +256,12 @@ def _save(model, result, train, test, command):
     )
 
 
-@_command(
-    "datasets",
-    "data_dir",
-    "manual_dir",
-    "model_id",
-    "epochs",
-    "seed",
-    "test_fraction",
-    "out",
-)
+# The flags of _holdout() (data and split), and of training on them.
+_DATA_FLAGS = ("datasets", "data_dir", "manual_dir", "seed", "test_fraction")
+_TRAIN_FLAGS = (*_DATA_FLAGS, "model_id", "epochs", "out")
+
+
+@_command(*_TRAIN_FLAGS)
 def cmd_train():
     """Train a --model_id with cross-entropy on a participant holdout."""
     from keras_ppg_kd.study import recipes
@@ -283,18 +279,7 @@ def cmd_train():
     _save(model, result, train, test, "train")
 
 
-@_command(
-    "datasets",
-    "data_dir",
-    "manual_dir",
-    "model_id",
-    "epochs",
-    "seed",
-    "test_fraction",
-    "teacher",
-    "strategy",
-    "out",
-)
+@_command(*_TRAIN_FLAGS, "teacher", "strategy")
 def cmd_distill():
     """Distil a student from --teacher with --strategy."""
     import keras
@@ -408,16 +393,7 @@ def cmd_report():
     print("\n".join(["wrote:", *paths]))
 
 
-@_command(
-    "model",
-    "quantization",
-    "datasets",
-    "data_dir",
-    "manual_dir",
-    "seed",
-    "test_fraction",
-    "out",
-)
+@_command("model", "quantization", *_DATA_FLAGS, "out")
 def cmd_export():
     """Export --model to LiteRT, verify it and report size/ops/latency."""
     import os

@@ -61,7 +61,8 @@ class _Context:
         self.windows = windows
         self.masks = fold_masks(config, windows)
         self.verbose = verbose
-        self.teachers = {}
+        self.teachers = {}  # teacher cell id -> (model, outputs on train)
+        self._outputs = {}
 
     def split(self, fold):
         train, test = self.masks[fold]
@@ -120,11 +121,18 @@ class _Context:
                         train_windows=len(train),
                     ),
                 )
-        taps = self.teacher_taps()
-        predicted = model.feature_model(taps).predict(
-            train.windows, batch_size=512, verbose=0
-        )
-        outputs = {key: np.asarray(value) for key, value in predicted.items()}
+        # A shipped teacher is one model for every seed: its outputs on a
+        # fold's training windows are computed once.
+        key = (cell.fold, cell.size) if config.pretrained_teacher else cell.id
+        if key not in self._outputs:
+            taps = self.teacher_taps()
+            predicted = model.feature_model(taps).predict(
+                train.windows, batch_size=512, verbose=0
+            )
+            self._outputs[key] = {
+                k: np.asarray(v) for k, v in predicted.items()
+            }
+        outputs = self._outputs[key]
         self.teachers[cell.id] = (model, outputs)
         return model, outputs
 

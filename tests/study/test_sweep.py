@@ -270,6 +270,7 @@ def test_a_shipped_teacher_is_loaded_not_trained(windows, tmp_path):
         students=(1,),
         strategies=("dkd",),
         scratch=False,
+        seeds=(0, 1),
         epochs=1,
         batch_size=64,
         learning_rate=1e-2,
@@ -279,7 +280,10 @@ def test_a_shipped_teacher_is_loaded_not_trained(windows, tmp_path):
     )
     out = str(tmp_path / "sweep")
     table = run_sweep(config, out, windows=windows, stream=io.StringIO())
-    teacher = table[table.role == "teacher"].iloc[0]
+    teachers = table[table.role == "teacher"]
+    # One record per seed, from one model (its outputs are computed once).
+    assert len(teachers) == 2 and teachers["mae"].nunique() == 1
+    teacher = teachers.iloc[0]
     assert teacher["epochs"] == 0  # loaded, not trained
     saved = __import__("keras").saving.load_model(
         os.path.join(out, "models", teacher["cell"] + ".keras")
