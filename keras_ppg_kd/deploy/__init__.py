@@ -9,6 +9,7 @@ from keras_ppg_kd.deploy.litert import (
     inspect_tflite,
     read_protocol,
 )
+from keras_ppg_kd.deploy.micro import MicroModel, micro_arena_bytes
 from keras_ppg_kd.deploy.planner import (
     Candidate,
     Plan,
@@ -21,12 +22,14 @@ __all__ = [
     "QUANTIZATIONS",
     "Candidate",
     "LiteRTModel",
+    "MicroModel",
     "Plan",
     "TFLiteReport",
     "export_tflite",
     "inspect_tflite",
     "load_fits",
     "measure_candidates",
+    "micro_arena_bytes",
     "plan",
     "read_protocol",
 ]

@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_ppg_kd.data.transforms import WindowConfig, WindowSet
+from keras_ppg_kd.deploy import micro
 from keras_ppg_kd.version import __version__
 
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
@@ -404,6 +405,12 @@ class TFLiteReport:
         input_dtype: Input dtype.
         protocol: The :class:`~keras_ppg_kd.data.WindowConfig` stored in
             the file (None when it has none).
+        micro_arena_kb: The arena TensorFlow Lite for Microcontrollers
+            actually needs, KB (:func:`~keras_ppg_kd.deploy.micro.
+            micro_arena_bytes`: kernel scratch and interpreter structures
+            included); None when ``tflite-micro`` is not installed or
+            cannot run the file (``micro_note`` says which).
+        micro_note: Why ``micro_arena_kb`` is None (empty otherwise).
     """
 
     path: str
@@ -414,6 +421,8 @@ class TFLiteReport:
     arena_kb: float
     input_dtype: str
     protocol: WindowConfig | None = None
+    micro_arena_kb: float | None = None
+    micro_note: str = ""
 
     def summary(self):
         counts = {}
@@ -430,15 +439,26 @@ class TFLiteReport:
                 f"{p.classes.num_classes} classes from {p.classes.min_bpm:g} "
                 "BPM"
             )
+        micro = (
+            f"TFLite Micro arena {self.micro_arena_kb:.1f} KB"
+            if self.micro_arena_kb is not None
+            else f"TFLite Micro arena unknown ({self.micro_note})"
+        )
         return (
             f"{os.path.basename(self.path)}: {self.size_kb:.1f} KB, arena "
-            f"~{self.arena_kb:.1f} KB, input {self.input_dtype}, {ready}; "
+            f"~{self.arena_kb:.1f} KB (estimate; {micro}), input "
+            f"{self.input_dtype}, {ready}; "
             f"{window}; ops: {ops}"
         )
 
 
 def inspect_tflite(path):
-    """Size, op list, int8 readiness and tensor-arena estimate of a file."""
+    """Size, op list, int8 readiness and tensor arena of a file.
+
+    The arena is estimated from tensor lifetimes, and measured in the real
+    TensorFlow Lite for Microcontrollers interpreter when ``tflite-micro``
+    is installed.
+    """
     from ai_edge_litert.interpreter import OpResolverType
 
     # Without the default (XNNPACK) delegate, so the ops are the file's own.
@@ -484,6 +504,12 @@ def inspect_tflite(path):
         for i in [*op["inputs"], *op["outputs"]]
         if i >= 0
     }
+    micro_kb, micro_note = None, "pip install tflite-micro to measure it"
+    if micro.available():
+        try:
+            micro_kb, micro_note = micro.micro_arena_bytes(path) / 1024, ""
+        except ValueError as error:
+            micro_note = str(error)
     return TFLiteReport(
         path=path,
         size_kb=os.path.getsize(path) / 1024,
@@ -493,4 +519,6 @@ def inspect_tflite(path):
         arena_kb=peak / 1024,
         input_dtype=str(np.dtype(interpreter.get_input_details()[0]["dtype"])),
         protocol=read_protocol(path),
+        micro_arena_kb=micro_kb,
+        micro_note=micro_note,
     )

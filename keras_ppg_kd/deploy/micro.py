@@ -1,0 +1,192 @@
+"""The real TensorFlow Lite for Microcontrollers interpreter, on the host.
+
+:func:`inspect_tflite`'s arena is an estimate from tensor lifetimes; it
+leaves out kernel scratch buffers and the interpreter's own structures.
+Here the ``tflite-micro`` package (the TFLM C++ runtime behind a Python
+binding) runs the file: :func:`micro_arena_bytes` finds the smallest tensor
+arena with which TFLM allocates and invokes it, and :class:`MicroModel`
+predicts with it, for parity checks against LiteRT.
+"""
+
+import contextlib
+import os
+import tempfile
+
+import numpy as np
+
+from keras_ppg_kd.data.transforms import WindowSet
+
+# TFLM aligns arena allocations to 16 bytes; the search stops at that.
+_ALIGNMENT = 16
+_MAX_ARENA = 64 * 2**20
+# The tflite-micro host binding crashes the process (SIGSEGV) on arenas
+# under ~512 bytes instead of failing; nothing smaller is ever tried.
+_MIN_ARENA = 1024
+
+
+def available():
+    """Whether the ``tflite-micro`` package is installed."""
+    try:
+        import tflite_micro  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _runtime():
+    try:
+        from tflite_micro import runtime
+    except ImportError:
+        raise ImportError(
+            "Running files in TensorFlow Lite for Microcontrollers needs the "
+            "tflite-micro package: pip install tflite-micro (or, in the "
+            "source checkout, pip install -e '.[micro]')."
+        ) from None
+    return runtime
+
+
+@contextlib.contextmanager
+def _captured_stderr():
+    """Collect what C++ code writes to file descriptor 2 (TFLM's log).
+
+    Yields a list that holds the captured text once the block ends.
+    """
+    captured = []
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield captured
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            captured.append(sink.read().decode(errors="replace"))
+
+
+def _interpreter(model_data, arena_size):
+    """A TFLM interpreter that has allocated and invoked once, or None.
+
+    Returns ``(interpreter or None, TFLM's log)``.
+    """
+    runtime = _runtime()
+    with _captured_stderr() as log:
+        try:
+            interpreter = runtime.Interpreter.from_bytes(
+                model_data, arena_size=arena_size
+            )
+            details = interpreter.get_input_details(0)
+            interpreter.set_input(
+                np.zeros(details["shape"], details["dtype"]), 0
+            )
+            interpreter.invoke()
+        except (RuntimeError, ValueError):
+            interpreter = None
+    return interpreter, log[0].strip()
+
+
+def micro_arena_bytes(path):
+    """The smallest tensor arena, in bytes, with which TFLM runs the file.
+
+    Doubles from 1 KB until the interpreter allocates and invokes, then
+    bisects to TFLM's 16-byte alignment (never below 1 KB). This is the number to give
+    ``tflite::MicroInterpreter`` on a device (plus a margin for a different
+    TFLM build or kernel set).
+
+    Raises:
+        ImportError: ``tflite-micro`` is not installed.
+        ValueError: TFLM cannot run the file with any arena up to 64 MB
+            (e.g. an op without a TFLM kernel); TFLM's log is in the message.
+    """
+    with open(path, "rb") as f:
+        data = f.read()
+    high = _MIN_ARENA
+    while True:
+        interpreter, log = _interpreter(data, high)
+        if interpreter is not None:
+            break
+        if high >= _MAX_ARENA:
+            raise ValueError(
+                f"TFLite Micro cannot run {os.path.basename(path)} with "
+                f"arenas up to {_MAX_ARENA // 2**20} MB. TFLM says: {log}"
+            )
+        high *= 2
+    low = max(high // 2, _MIN_ARENA)
+    while high - low > _ALIGNMENT:
+        middle = (low + high) // 2
+        if _interpreter(data, middle)[0] is not None:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+class MicroModel:
+    """A ``.tflite`` file run by TFLM, behind a ``predict`` on float windows.
+
+    Args:
+        path: A ``.tflite`` file with a fixed batch of 1 (as
+            ``export_tflite(..., batch_size=1)`` writes; TFLM does not
+            resize inputs).
+        arena_size: Tensor arena, bytes (at least 1024);
+            :func:`micro_arena_bytes` when None.
+    """
+
+    def __init__(self, path, arena_size=None):
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"No LiteRT file at {path}")
+        if arena_size is not None and arena_size < _MIN_ARENA:
+            raise ValueError(
+                f"arena_size must be at least {_MIN_ARENA} bytes (smaller "
+                "arenas crash the tflite-micro host binding). Received: "
+                f"{arena_size}"
+            )
+        self.path = path
+        self.arena_size = arena_size or micro_arena_bytes(path)
+        with open(path, "rb") as f:
+            data = f.read()
+        self.interpreter, log = _interpreter(data, self.arena_size)
+        if self.interpreter is None:
+            raise ValueError(
+                f"TFLite Micro cannot run {os.path.basename(path)} with a "
+                f"{self.arena_size}-byte arena. TFLM says: {log}"
+            )
+        self.input = self.interpreter.get_input_details(0)
+        self.output = self.interpreter.get_output_details(0)
+        if int(self.input["shape"][0]) != 1:
+            raise ValueError(
+                f"{os.path.basename(path)} has input shape "
+                f"{tuple(self.input['shape'])}; TFLite Micro runs one window "
+                "at a time. Export with batch_size=1."
+            )
+
+    def predict(self, windows):
+        """Float logits for ``(n, length, channels)`` float windows.
+
+        Int8 files get their inputs quantized and their logits dequantized
+        with the file's own scales, as on a device.
+        """
+        if isinstance(windows, WindowSet):
+            windows = windows.windows
+        windows = np.asarray(windows, "float32")
+        expected = tuple(int(n) for n in self.input["shape"][1:])
+        if windows.shape[1:] != expected:
+            raise ValueError(
+                f"{os.path.basename(self.path)} takes windows of shape "
+                f"{expected}; received {windows.shape[1:]}."
+            )
+        outputs = []
+        for window in windows:
+            x = window[None]
+            if self.input["dtype"] == np.int8:
+                q = self.input["quantization_parameters"]
+                x = np.round(x / q["scales"][0]) + q["zero_points"][0]
+                x = np.clip(x, -128, 127).astype(np.int8)
+            self.interpreter.set_input(x, 0)
+            self.interpreter.invoke()
+            y = self.interpreter.get_output(0)
+            if self.output["dtype"] == np.int8:
+                q = self.output["quantization_parameters"]
+                y = (y.astype("float32") - q["zero_points"][0]) * q["scales"][0]
+            outputs.append(np.asarray(y, "float32").copy())
+        return np.concatenate(outputs)

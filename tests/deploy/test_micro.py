@@ -1,0 +1,82 @@
+"""The exported files in the real TensorFlow Lite for Microcontrollers."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_ppg_kd import ResNet1D
+from keras_ppg_kd.data import (
+    SyntheticConfig,
+    WindowSet,
+    generate_recording,
+    windows_from_recording,
+)
+from keras_ppg_kd.deploy import (
+    LiteRTModel,
+    MicroModel,
+    export_tflite,
+    inspect_tflite,
+    micro_arena_bytes,
+)
+from keras_ppg_kd.deploy.micro import _interpreter
+
+pytest.importorskip("tflite_micro", reason="needs the 'micro' extra")
+pytest.importorskip("ai_edge_litert", reason="needs the 'litert' extra")
+
+
+@pytest.fixture(scope="module")
+def int8_file(tmp_path_factory):
+    """A briefly trained 1-block student as an int8 file, and windows."""
+    config = SyntheticConfig(num_participants=3, minutes=3, seed=8)
+    windows = WindowSet.concatenate(
+        windows_from_recording(generate_recording(i, config))
+        for i in range(config.num_participants)
+    )
+    keras.utils.set_random_seed(0)
+    model = ResNet1D(1)
+    model.compile(
+        keras.optimizers.Adam(2e-3),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    model.fit(windows.windows, windows.label, epochs=2, verbose=0)
+    path = str(tmp_path_factory.mktemp("micro") / "int8.tflite")
+    export_tflite(model, path, "int8", windows.windows)
+    return path, windows
+
+
+def test_the_measured_arena_is_the_smallest_that_runs(int8_file):
+    path, _ = int8_file
+    arena = micro_arena_bytes(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    assert _interpreter(data, arena)[0] is not None
+    interpreter, log = _interpreter(data, arena - 16)
+    assert interpreter is None and "Failed" in log
+    report = inspect_tflite(path)
+    assert report.micro_arena_kb == arena / 1024
+    # The lifetime estimate leaves out TFLM's own structures and scratch.
+    assert report.micro_arena_kb > report.arena_kb
+    assert "TFLite Micro arena" in report.summary()
+
+
+def test_micro_matches_litert_on_the_int8_file(int8_file):
+    path, windows = int8_file
+    sample = windows.windows[:40]
+    micro = MicroModel(path).predict(sample)
+    litert = LiteRTModel(path).predict(sample)
+    step = LiteRTModel(path).output["quantization"][0]
+    # Same integer kernels up to rounding: at most one output step apart.
+    assert np.abs(micro - litert).max() <= step + 1e-6
+    assert np.mean(micro.argmax(1) == litert.argmax(1)) >= 0.95
+
+
+def test_micro_refuses_what_it_cannot_run(int8_file, tmp_path):
+    path, windows = int8_file
+    with pytest.raises(ValueError, match=r"shape \(200, 1\); received"):
+        MicroModel(path).predict(windows.windows[:2, :100])
+    with pytest.raises(ValueError, match="cannot run .* 2048-byte arena"):
+        MicroModel(path, arena_size=2048)
+    with pytest.raises(ValueError, match="at least 1024 bytes.*Received: 64"):
+        MicroModel(path, arena_size=64)
+    with pytest.raises(FileNotFoundError):
+        MicroModel(str(tmp_path / "missing.tflite"))
