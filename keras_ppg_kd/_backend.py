@@ -7,11 +7,13 @@ an error that names the pip command.
 
 import os
 
+from keras_ppg_kd import _logs
+
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 try:
-    import tensorflow  # noqa: F401
+    _logs.import_tensorflow()
 except ImportError as error:  # pragma: no cover - exercised by users only
     raise ImportError(
         "keras-ppg-kd needs TensorFlow, which is installed through an "

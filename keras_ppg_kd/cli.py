@@ -16,9 +16,10 @@ Commands:
   plan     Recommend a student size and strategy for a device budget.
 """
 
+import os
 import sys
 
-from absl import app, flags
+from absl import app, flags, logging
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list(
@@ -58,6 +59,18 @@ flags.DEFINE_string(
     "strategy", "dkd", "distill: one of hard, soft, dkd, feature."
 )
 flags.DEFINE_string("out", None, "Output directory (every command).")
+flags.DEFINE_bool(
+    "epoch_progress",
+    True,
+    "train/distill/sweep: epoch lines with the run's ETA (at most one per "
+    "10 s per run; --noepoch_progress for none).",
+)
+flags.DEFINE_string(
+    "tensorboard",
+    None,
+    "train/distill/sweep: write TensorBoard logs under this folder (one "
+    "sub-folder per run); view with `tensorboard --logdir DIR`.",
+)
 # --- sweep ---
 flags.DEFINE_string(
     "config",
@@ -110,6 +123,10 @@ flags.DEFINE_list(
 )
 
 _COMMANDS = {}  # name -> (function, the flags it reads)
+# sweep: --config.<field>=value overrides, taken out of argv before absl
+# parses it (absl has no flag per StudyConfig field).
+_OVERRIDES = {}
+_OVERRIDE_PREFIX = "--config."
 
 
 def _command(*flag_names):
@@ -192,7 +209,6 @@ def _check_no_leak(teacher_path, test):
     one is reported (its split cannot be checked), not refused.
     """
     import json
-    import os
 
     record_path = os.path.splitext(teacher_path)[0] + ".json"
     try:
@@ -224,7 +240,6 @@ def _participants(windows):
 def _save(model, result, train, test, command):
     """The model, and beside it its record: result, flags, split, versions."""
     import json
-    import os
 
     import keras
     import tensorflow as tf
@@ -258,7 +273,23 @@ def _save(model, result, train, test, command):
 
 # The flags of _holdout() (data and split), and of training on them.
 _DATA_FLAGS = ("datasets", "data_dir", "manual_dir", "seed", "test_fraction")
-_TRAIN_FLAGS = (*_DATA_FLAGS, "model_id", "epochs", "out")
+_PROGRESS_FLAGS = ("epoch_progress", "tensorboard")
+_TRAIN_FLAGS = (*_DATA_FLAGS, "model_id", "epochs", "out", *_PROGRESS_FLAGS)
+
+
+def _progress():
+    """``epochs`` and the progress/TensorBoard callbacks of train/distill."""
+    from keras_ppg_kd.study import recipes
+    from keras_ppg_kd.study.progress import training_callbacks
+
+    epochs = FLAGS.epochs or recipes.STUDY_EPOCHS
+    label = FLAGS.model_id.replace(":", "")
+    return dict(
+        epochs=epochs,
+        callbacks=training_callbacks(
+            label, epochs, FLAGS.epoch_progress, FLAGS.tensorboard
+        ),
+    )
 
 
 @_command(*_TRAIN_FLAGS)
@@ -269,12 +300,7 @@ def cmd_train():
     _require("out")
     train, test = _holdout()
     model, result = recipes.train_scratch(
-        train,
-        test,
-        model=FLAGS.model_id,
-        epochs=FLAGS.epochs or recipes.STUDY_EPOCHS,
-        seed=FLAGS.seed,
-        verbose=2,
+        train, test, model=FLAGS.model_id, seed=FLAGS.seed, **_progress()
     )
     _save(model, result, train, test, "train")
 
@@ -301,9 +327,8 @@ def cmd_distill():
         test,
         model=FLAGS.model_id,
         strategy=FLAGS.strategy,
-        epochs=FLAGS.epochs or recipes.STUDY_EPOCHS,
         seed=FLAGS.seed,
-        verbose=2,
+        **_progress(),
     )
     _save(model, result, train, test, "distill")
 
@@ -318,14 +343,20 @@ def cmd_distill():
     "data_dir",
     "manual_dir",
     "out",
+    *_PROGRESS_FLAGS,
 )
 def cmd_sweep():
-    """Run or resume a study (or --dry_run it)."""
+    """Run or resume a study (or --dry_run it).
+
+    Any StudyConfig field can be set with --config.<field>=value, e.g.
+    --config.epochs=3 --config.students=resnet:1,resnet:2,mlp:1
+    --config.strategies=soft,dkd:temperature=4 --config.scratch=false.
+    """
     from keras_ppg_kd.study import get_config, run_sweep
     from keras_ppg_kd.study.cost import dry_run
     from keras_ppg_kd.study.plan import parse_shard
 
-    config = get_config(FLAGS.config)
+    config = get_config(FLAGS.config).override(_OVERRIDES)
     if FLAGS.epochs:
         config = config.replace(epochs=FLAGS.epochs)
     shard = parse_shard(FLAGS.shard) if FLAGS.shard else None
@@ -341,6 +372,8 @@ def cmd_sweep():
         engine=FLAGS.engine,
         ray_address=FLAGS.ray_address,
         shard=shard,
+        epoch_lines=FLAGS.epoch_progress,
+        tensorboard=FLAGS.tensorboard,
     )
     print(f"{len(table)} finished cells -> {out}/results.csv")
 
@@ -379,7 +412,6 @@ def cmd_fit():
 @_command("results", "teacher_blocks", "out")
 def cmd_report():
     """Write Table 2, fits and Figures 1-3 next to the results."""
-    import os
 
     from keras_ppg_kd.study import report
 
@@ -396,7 +428,6 @@ def cmd_report():
 @_command("model", "quantization", *_DATA_FLAGS, "out")
 def cmd_export():
     """Export --model to LiteRT, verify it and report size/ops/latency."""
-    import os
 
     import keras
     import numpy as np
@@ -479,6 +510,20 @@ def _main(argv):
     command = argv[1]
     if len(argv) > 2:
         _fail(command, f"unexpected arguments: {argv[2:]}")
+    if _OVERRIDES and command != "sweep":
+        _fail(
+            command,
+            f"--config.<field> overrides apply to `sweep` only. Received: "
+            f"{', '.join(_OVERRIDE_PREFIX + k for k in _OVERRIDES)}",
+        )
+    if FLAGS["verbosity"].present and FLAGS.verbosity >= 0:
+        from keras_ppg_kd import _logs
+
+        # TensorFlow was imported with the package; its INFO lines now.
+        print("\n".join(_logs.DROPPED), file=sys.stderr)
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
+    else:
+        logging.set_verbosity(logging.WARNING)
     function, accepted = _COMMANDS[command]
     ours = {name for _, names in _COMMANDS.values() for name in names}
     stray = sorted(n for n in ours - set(accepted) if FLAGS[n].present)
@@ -514,7 +559,25 @@ def _help(argv):
     for name in accepted:
         flag = FLAGS[name]
         lines.append(f"  --{name}: {flag.help} (default: {flag.default!r})")
+    lines.append(
+        "  --verbosity: 0 shows INFO logs, TensorFlow's included "
+        "(default: warnings and errors only)"
+    )
     return "\n".join(lines)
+
+
+def _take_override(arg):
+    """Record ``--config.<field>=value`` in _OVERRIDES; False for others."""
+    if not arg.startswith(_OVERRIDE_PREFIX):
+        return False
+    name, sep, value = arg[len(_OVERRIDE_PREFIX) :].partition("=")
+    if not (name and sep):
+        _fail(
+            "sweep",
+            f"write overrides as --config.<field>=value. Received: {arg!r}",
+        )
+    _OVERRIDES[name] = value
+    return True
 
 
 def run():
@@ -528,12 +591,13 @@ def run():
     if {"--help", "-h", "--helpshort", "help"} & set(argv[1:]):
         print(_help(argv))
         return
+    argv = [a for a in argv if not _take_override(a)]
     # absl's --helpfull prints the __main__ docstring and the flags of the
     # program file; for an installed console script neither is this module.
     sys.modules["__main__"].__doc__ = __doc__
     for flag in FLAGS.flags_by_module_dict().get(__name__, []):
         FLAGS.register_key_flag_for_module(sys.argv[0], flag)
-    app.run(_main, argv=sys.argv)
+    app.run(_main, argv=argv)
 
 
 if __name__ == "__main__":

@@ -66,24 +66,66 @@ def test_cli_fit_report_and_errors(tmp_path):
     assert "--dry_run" in done.stdout and "--shard" in done.stdout
 
 
-def test_train_on_your_own_folder_with_a_per_dataset_manual_dir(tmp_path):
-    from keras_ppg_kd.datasets import ppg_folder
+def test_own_folder_trains_distils_and_exports_through_the_cli(tmp_path):
+    from keras_ppg_kd.datasets.ppg_folder.make_dummy_data import table
 
-    folder = pathlib.Path(ppg_folder.__file__).parent / "dummy_data"
-    done = cli(
-        "train",
+    folder = tmp_path / "recordings"  # 4 people x 2 min of CSV
+    for person in range(4):
+        (folder / f"P{person}").mkdir(parents=True)
+        table(person, 120, "hr_bpm").to_csv(
+            folder / f"P{person}" / "walk.csv", index=False
+        )
+    data = [
         "--datasets=ppg_folder",
         f"--manual_dir=ppg_folder={folder}",
         f"--data_dir={tmp_path / 'tfds'}",
-        "--model_id=tcn:1",
-        "--epochs=1",
         "--test_fraction=0.5",
-        f"--out={tmp_path / 'out'}",
+    ]
+    out = tmp_path / "out"
+    done = cli(
+        "train",
+        *data,
+        "--model_id=tcn:1",
+        "--epochs=2",
+        f"--out={out}",
+        f"--tensorboard={tmp_path / 'tb'}",
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "tcn_1: MAE" in done.stdout
+    assert "tcn1  epoch 2/2" in done.stdout and "ETA 0 s" in done.stdout
+    assert list((tmp_path / "tb" / "tcn1" / "train").glob("events.out.*"))
+    assert "oneDNN" not in done.stderr and "I0000" not in done.stderr
+    done = cli(
+        "distill",
+        *data,
+        "--model_id=resnet:1",
+        "--epochs=1",
+        f"--teacher={out / 'tcn_1.keras'}",
+        "--strategy=soft",
+        f"--out={out}",
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    done = cli(
+        "export", *data, f"--model={out / 'resnet1d_1.keras'}", f"--out={out}"
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "int8-only" in done.stdout and "TFLite Micro arena" in done.stdout
+    assert (out / "resnet1d_1_int8.tflite").exists()
     done = cli("train", "--manual_dir=ppg_folder=", f"--out={tmp_path}")
     assert done.returncode != 0 and "name=path,name=path" in done.stderr
+
+
+def test_sweep_config_overrides_and_verbosity(tmp_path):
+    done = cli("sweep", "--config.students=foo:1", f"--out={tmp_path}")
+    assert done.returncode == 2 and "Unknown model 'foo:1'" in done.stderr
+    done = cli("train", "--config.epochs=3")
+    assert done.returncode == 2 and "apply to `sweep` only" in done.stderr
+    done = cli("sweep", "--config.epochs", f"--out={tmp_path}")
+    assert done.returncode == 2 and "--config.<field>=value" in done.stderr
+    assert "--config.<field>=value" in cli("sweep", "--help").stdout
+    done = cli("models", "--blocks=1", "--verbosity=0")
+    assert done.returncode == 0 and "oneDNN" in done.stderr
+    assert "oneDNN" not in cli("models", "--blocks=1").stderr
 
 
 def test_runs_record_their_split_and_distill_refuses_a_leaky_one(tmp_path):

@@ -16,13 +16,14 @@ def test_ruff_clean():
 
 
 def test_layered_import_contract():
-    """Each layer imports only those below it (setup.cfg [importlinter]):
-    e.g. ``data`` never imports ``datasets``, models never the study."""
+    """Each layer imports only those below it (pyproject.toml's
+    [tool.importlinter]): ``data`` never imports ``datasets``, models never
+    the study."""
     lint = shutil.which("lint-imports") or pytest.fail(
         "import-linter is in the `test` extra"
     )
     result = subprocess.run(
-        [lint, "--config", str(ROOT / "setup.cfg")],
+        [lint, "--config", str(ROOT / "pyproject.toml")],
         capture_output=True,
         text=True,
         cwd=ROOT,

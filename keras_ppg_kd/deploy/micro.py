@@ -8,12 +8,11 @@ arena with which TFLM allocates and invokes it, and :class:`MicroModel`
 predicts with it, for parity checks against LiteRT.
 """
 
-import contextlib
 import os
-import tempfile
 
 import numpy as np
 
+from keras_ppg_kd._logs import captured_stderr
 from keras_ppg_kd.data.transforms import WindowSet
 
 # TFLM aligns arena allocations to 16 bytes; the search stops at that.
@@ -45,32 +44,13 @@ def _runtime():
     return runtime
 
 
-@contextlib.contextmanager
-def _captured_stderr():
-    """Collect what C++ code writes to file descriptor 2 (TFLM's log).
-
-    Yields a list that holds the captured text once the block ends.
-    """
-    captured = []
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield captured
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            captured.append(sink.read().decode(errors="replace"))
-
-
 def _interpreter(model_data, arena_size):
     """A TFLM interpreter that has allocated and invoked once, or None.
 
     Returns ``(interpreter or None, TFLM's log)``.
     """
     runtime = _runtime()
-    with _captured_stderr() as log:
+    with captured_stderr() as log:
         try:
             interpreter = runtime.Interpreter.from_bytes(
                 model_data, arena_size=arena_size
@@ -89,9 +69,9 @@ def micro_arena_bytes(path):
     """The smallest tensor arena, in bytes, with which TFLM runs the file.
 
     Doubles from 1 KB until the interpreter allocates and invokes, then
-    bisects to TFLM's 16-byte alignment (never below 1 KB). This is the number to give
-    ``tflite::MicroInterpreter`` on a device (plus a margin for a different
-    TFLM build or kernel set).
+    bisects to TFLM's 16-byte alignment (never below 1 KB). This is the
+    number to give ``tflite::MicroInterpreter`` on a device (plus a margin
+    for a different TFLM build or kernel set).
 
     Raises:
         ImportError: ``tflite-micro`` is not installed.

@@ -176,6 +176,39 @@ class StudyConfig:
         """A copy with ``changes`` applied (and validated)."""
         return dataclasses.replace(self, **changes)
 
+    def override(self, assignments):
+        """A copy with fields set from text, as on a command line.
+
+        Args:
+            assignments: ``{field: text}``, e.g. ``{"epochs": "3",
+                "students": "resnet:1,resnet:2", "scratch": "false"}``.
+                Tuple fields take comma-separated items (integers stay
+                integers; ``"soft,dkd:temperature=4,beta=2"`` is two
+                strategies); booleans take true/false/1/0/yes/no.
+
+        Raises:
+            ValueError: an unknown field (naming the accepted ones), or a
+                value that is not of the field's type.
+        """
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        unknown = sorted(set(assignments) - set(fields))
+        if unknown:
+            raise ValueError(
+                f"Unknown study config field(s) {unknown}; accepted: "
+                f"{sorted(fields)}"
+            )
+        changes = {}
+        for name, text in assignments.items():
+            kind = fields[name].type
+            try:
+                changes[name] = _parse_field(kind, text)
+            except ValueError:
+                raise ValueError(
+                    f"config.{name} takes {_FIELD_HELP[kind]}. Received: "
+                    f"{text!r}"
+                ) from None
+        return self.replace(**changes)
+
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
 
@@ -193,6 +226,34 @@ class StudyConfig:
     @classmethod
     def from_json(cls, text):
         return cls.from_dict(json.loads(text))
+
+
+_BOOLEANS = {"true": 1, "1": 1, "yes": 1, "false": 0, "0": 0, "no": 0}
+_FIELD_HELP = {
+    tuple: "comma-separated items",
+    bool: "true or false",
+    int: "an integer",
+    float: "a number",
+    str: "text",
+}
+
+
+def _parse_field(kind, text):
+    """Text -> a value of a StudyConfig field's type (ValueError if not)."""
+    text = text.strip()
+    if kind is tuple:
+        items = []
+        for item in (i.strip() for i in text.split(",")):
+            if "=" in item and ":" not in item and items:
+                items[-1] += "," + item  # "dkd:temperature=4,beta=2"
+            elif item:
+                items.append(item)
+        return tuple(int(i) if i.isdigit() else i for i in items)
+    if kind is bool:
+        if text.lower() not in _BOOLEANS:
+            raise ValueError(text)
+        return bool(_BOOLEANS[text.lower()])
+    return kind(text)
 
 
 def _canonical(model, teacher=False):

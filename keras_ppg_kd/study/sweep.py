@@ -32,7 +32,7 @@ from keras_ppg_kd.study.plan import (
     parse_shard,
     plan_cells,
 )
-from keras_ppg_kd.study.progress import Progress
+from keras_ppg_kd.study.progress import Progress, training_callbacks
 from keras_ppg_kd.study.store import (
     SafeBackupAndRestore,
     SweepStore,
@@ -55,12 +55,15 @@ def _shipped_teacher(name, cell):
 class _Context:
     """Data, folds and settings shared by the cells of one process."""
 
-    def __init__(self, config, out_dir, windows, verbose):
+    def __init__(
+        self, config, out_dir, windows, verbose, epoch_lines, tensorboard
+    ):
         self.config = config
         self.store = SweepStore(out_dir, config, data_fingerprint(windows))
         self.windows = windows
         self.masks = fold_masks(config, windows)
         self.verbose = verbose
+        self.epoch_lines, self.tensorboard = epoch_lines, tensorboard
         self.teachers = {}  # teacher cell id -> (model, outputs on train)
         self._outputs = {}
 
@@ -94,8 +97,7 @@ class _Context:
                         train,
                         test,
                         blocks=cell.size,
-                        epochs=config.teacher_epochs,
-                        **self._fit_kwargs(cell),
+                        **self._fit_kwargs(cell, config.teacher_epochs),
                     )
                 if not store.save_model(cell, model, exclusive=True):
                     model = result = None  # another process published it
@@ -136,8 +138,15 @@ class _Context:
         self.teachers[cell.id] = (model, outputs)
         return model, outputs
 
-    def _fit_kwargs(self, cell):
+    def _fit_kwargs(self, cell, epochs):
+        callbacks = [
+            SafeBackupAndRestore(self.store.backup_dir(cell)),
+            *training_callbacks(
+                cell.id, epochs, self.epoch_lines, self.tensorboard
+            ),
+        ]
         return dict(
+            epochs=epochs,
             batch_size=self.config.batch_size,
             learning_rate=self.config.learning_rate,
             label_sigma=self.config.label_sigma,
@@ -145,7 +154,7 @@ class _Context:
             seed=cell.seed,
             fold=cell.fold,
             verbose=self.verbose,
-            callbacks=[SafeBackupAndRestore(self.store.backup_dir(cell))],
+            callbacks=callbacks,
         )
 
     def run(self, cell):
@@ -166,8 +175,7 @@ class _Context:
         train, test = self.split(cell.fold)
         common = dict(
             model=cell.identifier,
-            epochs=self.config.epochs,
-            **self._fit_kwargs(cell),
+            **self._fit_kwargs(cell, self.config.epochs),
         )
         if cell.role == SCRATCH:
             model, result = recipes.train_scratch(train, test, **common)
@@ -196,6 +204,8 @@ def run_sweep(
     shard=None,
     verbose=0,
     stream=None,
+    epoch_lines=False,
+    tensorboard=None,
 ):
     """Run (or resume) every unfinished cell of a study.
 
@@ -213,6 +223,11 @@ def run_sweep(
             at i (plus the teachers those cells need), for job arrays.
         verbose: Keras verbosity during training.
         stream: Where progress goes (stdout by default).
+        epoch_lines: Also print epoch lines with each run's ETA
+            (:class:`~keras_ppg_kd.study.progress.EpochProgress`; at most
+            one per 10 s per run).
+        tensorboard: A folder for TensorBoard logs, one sub-folder per
+            cell; None writes none.
 
     Returns:
         The results DataFrame of every finished cell in ``out_dir``.
@@ -226,7 +241,9 @@ def run_sweep(
         cells = cells[index::count]
     if windows is None:
         windows = load_study_windows(config, data_dir, manual_dir)
-    context = _Context(config, out_dir, windows, verbose)
+    context = _Context(
+        config, out_dir, windows, verbose, epoch_lines, tensorboard
+    )
     todo = [c for c in cells if not context.store.done(c)]
     progress = Progress(config, todo, len(cells), stream)
     if engine == "local":

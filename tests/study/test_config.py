@@ -100,3 +100,26 @@ def test_max_blocks_matches_the_architecture():
     assert ResNet1D(limit).get_layer("head_relu").output.shape[1] >= 2
     with pytest.raises(ValueError, match="at most 15 for 200-sample"):
         ResNet1D(limit + 1)
+
+
+def test_command_line_overrides_parse_by_field_type():
+    config = PRESETS["quick"].override(
+        {
+            "epochs": "3",
+            "students": "resnet:1, 2,mlp:1",
+            "strategies": "soft,dkd:temperature=4,beta=2",
+            "scratch": "no",
+            "learning_rate": "0.02",
+            "seeds": "0,1,2",
+        }
+    )
+    assert config.epochs == 3 and config.scratch is False
+    assert config.students == ("resnet:1", "resnet:2", "mlp:1")
+    assert config.strategies == ("soft", "dkd:temperature=4,beta=2")
+    assert config.learning_rate == 0.02 and config.seeds == (0, 1, 2)
+    with pytest.raises(ValueError, match=r"fields? \['epoch'\]; accepted"):
+        PRESETS["quick"].override({"epoch": "3"})
+    with pytest.raises(ValueError, match="epochs takes an integer.*'x'"):
+        PRESETS["quick"].override({"epochs": "x"})
+    with pytest.raises(ValueError, match="scratch takes true or false"):
+        PRESETS["quick"].override({"scratch": "maybe"})
