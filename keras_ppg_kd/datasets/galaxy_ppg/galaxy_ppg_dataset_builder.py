@@ -19,7 +19,14 @@ class Builder(WindowedPPGBuilder):
     """GalaxyPPG: 24 participants, Galaxy Watch PPG, Polar H10 ECG."""
 
     name = "galaxy_ppg"
-    VERSION = tfds.core.Version("1.0.0")
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release.",
+        "1.1.0": "Re-prepared with the current reader and windowing: "
+        "the raw accelerometer on the PPG clock (Recording.acc), the "
+        "ppg_acc config (200 x 4 windows), the protocol stored with "
+        "the windows.",
+    }
     HOMEPAGE = "https://doi.org/10.1038/s41597-025-04453-6"
     MANUAL_DOWNLOAD_INSTRUCTIONS = (
         f"Download GalaxyPPG (Park et al., Sci. Data 2025; {HOMEPAGE}) and "

@@ -17,7 +17,14 @@ class Builder(WindowedPPGBuilder):
     """IEEE SPC 2015: 12 participants on a treadmill, wrist PPG + ECG."""
 
     name = "ieee_spc2015"
-    VERSION = tfds.core.Version("1.0.0")
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release.",
+        "1.1.0": "Re-prepared with the current reader and windowing: "
+        "the raw accelerometer on the PPG clock (Recording.acc), the "
+        "ppg_acc config (200 x 4 windows), the protocol stored with "
+        "the windows.",
+    }
     HOMEPAGE = "https://zenodo.org/record/3902710"
     MANUAL_DOWNLOAD_INSTRUCTIONS = (
         f"Download the SPC 2015 training data from {HOMEPAGE} and place it "

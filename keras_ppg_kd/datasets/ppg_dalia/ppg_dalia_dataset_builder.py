@@ -17,7 +17,14 @@ class Builder(WindowedPPGBuilder):
     """PPG-DaLiA: 15 participants in daily life, wrist BVP at 64 Hz."""
 
     name = "ppg_dalia"
-    VERSION = tfds.core.Version("1.0.0")
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release.",
+        "1.1.0": "Re-prepared with the current reader and windowing: "
+        "the raw accelerometer on the PPG clock (Recording.acc), the "
+        "ppg_acc config (200 x 4 windows), the protocol stored with "
+        "the windows.",
+    }
     HOMEPAGE = "https://archive.ics.uci.edu/dataset/495/ppg+dalia"
     MANUAL_DOWNLOAD_INSTRUCTIONS = (
         f"Download PPG-DaLiA (data.zip) from {HOMEPAGE}, extract it and place "

@@ -20,11 +20,13 @@ class Builder(WindowedPPGBuilder):
     """Synthetic wrist PPG with exact heart-rate labels; generates itself."""
 
     name = "synthetic_ppg"
-    VERSION = tfds.core.Version("1.1.0")
+    VERSION = tfds.core.Version("1.2.0")
     RELEASE_NOTES = {
         "1.0.0": "Initial release.",
         "1.1.0": "Generator: irregular arm movements and a boxing activity, "
         "wider resting heart rate and diastolic-wave range.",
+        "1.2.0": "The generator's accelerometer in Recording.acc and the "
+        "small_ppg_acc config; the protocol stored with the windows.",
     }
     BUILDER_CONFIGS = [
         SyntheticBuilderConfig(

@@ -17,7 +17,14 @@ class Builder(WindowedPPGBuilder):
     """WildPPG: 16 participants, ~13.5 h each, HR from the sternum ECG."""
 
     name = "wildppg"
-    VERSION = tfds.core.Version("1.0.0")
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release.",
+        "1.1.0": "Re-prepared with the current reader and windowing: "
+        "the raw accelerometer on the PPG clock (Recording.acc), the "
+        "ppg_acc config (200 x 4 windows), the protocol stored with "
+        "the windows.",
+    }
     HOMEPAGE = "https://siplab.org/projects/WildPPG"
     MANUAL_DOWNLOAD_INSTRUCTIONS = (
         f"Download the WildPPG .mat files from {HOMEPAGE} and place them in "
