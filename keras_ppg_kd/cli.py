@@ -86,6 +86,12 @@ flags.DEFINE_enum(
 flags.DEFINE_string(
     "ray_address", None, "sweep: existing Ray cluster (local one if unset)."
 )
+flags.DEFINE_float(
+    "gpus_per_cell",
+    None,
+    "sweep, Ray: share of a GPU per cell (default 0.25 on a cluster with "
+    "GPUs, 0 without).",
+)
 flags.DEFINE_string(
     "shard", None, "sweep: 'i/n' runs every n-th cell from i (job arrays)."
 )
@@ -337,6 +343,7 @@ def cmd_distill():
     "config",
     "engine",
     "ray_address",
+    "gpus_per_cell",
     "shard",
     "dry_run",
     "epochs",
@@ -371,6 +378,7 @@ def cmd_sweep():
         manual_dir=_manual_dir(),
         engine=FLAGS.engine,
         ray_address=FLAGS.ray_address,
+        gpus_per_cell=FLAGS.gpus_per_cell,
         shard=shard,
         epoch_lines=FLAGS.epoch_progress,
         tensorboard=FLAGS.tensorboard,

@@ -56,7 +56,13 @@ class _Context:
     """Data, folds and settings shared by the cells of one process."""
 
     def __init__(
-        self, config, out_dir, windows, verbose, epoch_lines, tensorboard
+        self,
+        config,
+        out_dir,
+        windows,
+        verbose=0,
+        epoch_lines=False,
+        tensorboard=None,
     ):
         self.config = config
         self.store = SweepStore(out_dir, config, data_fingerprint(windows))
@@ -206,6 +212,7 @@ def run_sweep(
     stream=None,
     epoch_lines=False,
     tensorboard=None,
+    gpus_per_cell=None,
 ):
     """Run (or resume) every unfinished cell of a study.
 
@@ -228,6 +235,9 @@ def run_sweep(
             one per 10 s per run).
         tensorboard: A folder for TensorBoard logs, one sub-folder per
             cell; None writes none.
+        gpus_per_cell: Ray only: the share of a GPU each cell requests
+            (default a quarter on a cluster with GPUs, else none); see
+            :func:`keras_ppg_kd.study.ray_engine.task_options`.
 
     Returns:
         The results DataFrame of every finished cell in ``out_dir``.
@@ -235,6 +245,11 @@ def run_sweep(
     config = get_config(config)
     if engine not in ("local", "ray"):
         raise ValueError(f"engine must be 'local' or 'ray'; got {engine!r}")
+    if gpus_per_cell is not None and engine != "ray":
+        raise ValueError(
+            f"gpus_per_cell applies to engine='ray'; received engine="
+            f"{engine!r} with gpus_per_cell={gpus_per_cell}"
+        )
     cells = plan_cells(config)
     if shard is not None:
         index, count = shard if isinstance(shard, tuple) else parse_shard(shard)
@@ -253,6 +268,6 @@ def run_sweep(
     else:
         from keras_ppg_kd.study.ray_engine import run_ray
 
-        run_ray(context, todo, ray_address, progress)
+        run_ray(context, todo, ray_address, progress, gpus_per_cell)
     context.store.write_table()
     return context.store.results()

@@ -177,6 +177,20 @@ def test_ray_sweep_on_a_local_cluster(windows, tmp_path):
     assert table["mae"].notna().all()
 
 
+def test_ray_cells_ask_for_a_share_of_a_gpu():
+    from keras_ppg_kd.study.ray_engine import task_options
+
+    assert task_options(cluster_gpus=0) == {"num_gpus": 0.0}
+    assert task_options(cluster_gpus=2) == {"num_gpus": 0.25}
+    assert task_options(cluster_gpus=1, gpus_per_cell=0.5) == {"num_gpus": 0.5}
+    with pytest.raises(ValueError, match=r"in \[0, 1\].*Received: 2"):
+        task_options(cluster_gpus=1, gpus_per_cell=2)
+    with pytest.raises(ValueError, match="has no GPU"):
+        task_options(cluster_gpus=0, gpus_per_cell=0.5)
+    with pytest.raises(ValueError, match="applies to engine='ray'"):
+        run_sweep(tiny_config(), "unused", gpus_per_cell=0.5)
+
+
 def test_dry_run_prints_cells_and_an_estimate(tmp_path):
     config = StudyConfig(
         datasets=("synthetic_ppg/small",),
