@@ -10,6 +10,10 @@ For ResNet1D 1/2/6/8/10/12 blocks, MLPs of matched size and the TCN:
   live activations of one window (LiteRT planner) times the batch.
 * LiteRT interpreter (1 thread, XNNPACK as shipped): file size, tensor
   arena and median latency per window for float32 and int8.
+* TensorFlow Lite for Microcontrollers (the ``tflite-micro`` host
+  interpreter) on each int8 file: the tensor arena it actually needs
+  (kernel scratch and interpreter structures included, unlike the
+  lifetime estimate) and its output parity with LiteRT.
 * MACs per inference and the ratio of measured LiteRT time to the CPU's
   arithmetic floor (MACs / peak MAC rate of one core).
 * The heart-rate tracker's causal step (:class:`HRTracker`): MACs, state
@@ -36,8 +40,14 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
-from keras_ppg_kd.models import TCN, ResNet1D
+from keras_ppg_kd import models
+from keras_ppg_kd.deploy import (
+    LiteRTModel,
+    MicroModel,
+    export_tflite,
+    inspect_tflite,
+    micro,
+)
 from keras_ppg_kd.tracking import HRTracker
 
 matplotlib.use("Agg")
@@ -151,8 +161,23 @@ def litert(model, name, quantization, calibration):
         representative_data=calibration,
     )
     report = inspect_tflite(path)
-    latency = LiteRTModel(path, num_threads=1).latency_us(FLAGS.runs)
-    return report, latency
+    runner = LiteRTModel(path, num_threads=1)
+    latency = runner.latency_us(FLAGS.runs)
+    return report, latency, micro_parity(path, runner, calibration[:50])
+
+
+def micro_parity(path, runner, windows):
+    """TFLite Micro vs LiteRT on the same file: largest logit gap in output
+    quantization steps, and the share of windows with the same class."""
+    if not micro.available():
+        return None
+    ours = MicroModel(path).predict(windows)
+    theirs = runner.predict(windows)
+    scale = runner.output["quantization"][0] or 1.0
+    return (
+        float(np.abs(ours - theirs).max() / scale),
+        float(np.mean(ours.argmax(1) == theirs.argmax(1))),
+    )
 
 
 _TIMING_DRIVER = r"""
@@ -256,21 +281,25 @@ def main(_):
     )
     rng = np.random.default_rng(0)
     calibration = rng.standard_normal((100, 200, 1)).astype("float32")
-    models = [(f"resnet{b}", ResNet1D(int(b))) for b in FLAGS.blocks]
-    models += [
+    candidates = [
+        (f"resnet{b}", models.get(f"resnet:{b}")) for b in FLAGS.blocks
+    ]
+    candidates += [
         (f"mlp~resnet{b}", models.get(f"mlp:{b}")) for b in FLAGS.mlp_blocks
     ]
-    models += [(f"tcn{b}", TCN(int(b))) for b in FLAGS.tcn_blocks]
+    candidates += [
+        (f"tcn{b}", models.get(f"tcn:{b}")) for b in FLAGS.tcn_blocks
+    ]
 
     rows = []
-    for name, model in models:
+    for name, model in candidates:
         params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
         mac = macs(model)
         window_ms, batch_ms, peak = keras_inference(
             model, name, device, bool(gpus)
         )
-        f32, f32_us = litert(model, name, "float32", calibration)
-        i8, i8_us = litert(model, name, "int8", calibration)
+        f32, f32_us, _ = litert(model, name, "float32", calibration)
+        i8, i8_us, parity = litert(model, name, "int8", calibration)
         if peak is None:  # CPU: weights + activations estimate
             weights = sum(int(np.prod(w.shape)) for w in model.weights) * 4
             peak = (weights + f32.arena_kb * 1024 * BATCH) / 2**20
@@ -289,6 +318,8 @@ def main(_):
                 f32_floor_x=f32_us / floor_f32,
                 i8_kb=i8.size_kb,
                 i8_arena_kb=i8.arena_kb,
+                micro_arena_kb=i8.micro_arena_kb,
+                micro_parity=parity,
                 i8_us=i8_us,
                 i8_floor_x=i8_us / floor_i8,
                 i8_ready=i8.int8_ready,
@@ -300,16 +331,24 @@ def main(_):
     header = (
         "| model | params | MACs | TF ms/window | TF ms/batch128 | "
         f"TF memory MB ({memory_note}) | f32 KB | f32 us | f32 x floor | "
-        "int8 KB | int8 arena KB | int8 us | int8 x floor | int8-only |"
+        "int8 KB | int8 arena KB (estimate) | TFLM arena KB | TFLM vs LiteRT "
+        "| int8 us | int8 x floor | int8-only |"
     )
-    lines = [header, "|" + "---|" * 14]
+    lines = [header, "|" + "---|" * 16]
     for r in rows:
+        tflm_kb, tflm_parity = "n/a", "n/a (pip install tflite-micro)"
+        if r["micro_arena_kb"] is not None:
+            tflm_kb = f"{r['micro_arena_kb']:.1f}"
+        if r["micro_parity"] is not None:
+            steps, agree = r["micro_parity"]
+            tflm_parity = f"{steps:.0f} step max, {100 * agree:.0f}% same class"
         lines.append(
             f"| {r['model']} | {r['params']:,} | {r['macs'] / 1e6:.2f}M | "
             f"{r['keras_window_ms']:.2f} | {r['keras_batch_ms']:.2f} | "
             f"{r['memory_mb']:.1f} | {r['f32_kb']:.1f} | {r['f32_us']:.0f} | "
             f"{r['f32_floor_x']:.1f} | {r['i8_kb']:.1f} | "
-            f"{r['i8_arena_kb']:.1f} | {r['i8_us']:.0f} | "
+            f"{r['i8_arena_kb']:.1f} | {tflm_kb} | {tflm_parity} | "
+            f"{r['i8_us']:.0f} | "
             f"{r['i8_floor_x']:.1f} | {'yes' if r['i8_ready'] else 'no'} |"
         )
     table = "\n".join(lines)

@@ -452,16 +452,11 @@ class TFLiteReport:
         )
 
 
-def inspect_tflite(path):
-    """Size, op list, int8 readiness and tensor arena of a file.
-
-    The arena is estimated from tensor lifetimes, and measured in the real
-    TensorFlow Lite for Microcontrollers interpreter when ``tflite-micro``
-    is installed.
-    """
+def _op_interpreter(path):
+    """An allocated interpreter without the default (XNNPACK) delegate, so
+    the ops and tensors listed are the file's own."""
     from ai_edge_litert.interpreter import OpResolverType
 
-    # Without the default (XNNPACK) delegate, so the ops are the file's own.
     interpreter = _interpreter_class()(
         model_path=path,
         experimental_op_resolver_type=(
@@ -469,6 +464,11 @@ def inspect_tflite(path):
         ),
     )
     interpreter.allocate_tensors()
+    return interpreter
+
+
+def _lifetime_peak(interpreter):
+    """Peak bytes of activation tensors alive at once during one invoke."""
     ops = interpreter._get_ops_details()
     tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
     inputs = [d["index"] for d in interpreter.get_input_details()]
@@ -486,7 +486,7 @@ def inspect_tflite(path):
         for i in [*op["inputs"], *op["outputs"]]:
             if i in activations:
                 last[i] = step
-    peak = max(
+    return max(
         sum(
             nbytes(i)
             for i in activations
@@ -494,6 +494,28 @@ def inspect_tflite(path):
         )
         for step in range(len(ops))
     )
+
+
+def estimate_arena_bytes(path):
+    """Tensor-arena estimate of a file from tensor lifetimes, in bytes.
+
+    A lower bound for TFLite Micro's arena, which also holds kernel
+    scratch and the interpreter's own structures.
+    """
+    return _lifetime_peak(_op_interpreter(path))
+
+
+def inspect_tflite(path):
+    """Size, op list, int8 readiness and tensor arena of a file.
+
+    The arena is estimated from tensor lifetimes, and measured in the real
+    TensorFlow Lite for Microcontrollers interpreter when ``tflite-micro``
+    is installed.
+    """
+    interpreter = _op_interpreter(path)
+    ops = interpreter._get_ops_details()
+    tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
+    peak = _lifetime_peak(interpreter)
     names = tuple(op["op_name"] for op in ops)
     builtin_only = not any(
         n.startswith("Flex") or n in ("CUSTOM", "DELEGATE") for n in names
@@ -507,7 +529,8 @@ def inspect_tflite(path):
     micro_kb, micro_note = None, "pip install tflite-micro to measure it"
     if micro.available():
         try:
-            micro_kb, micro_note = micro.micro_arena_bytes(path) / 1024, ""
+            arena = micro.micro_arena_bytes(path, start=peak)
+            micro_kb, micro_note = arena / 1024, ""
         except ValueError as error:
             micro_note = str(error)
     return TFLiteReport(

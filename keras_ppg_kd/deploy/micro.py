@@ -9,18 +9,21 @@ predicts with it, for parity checks against LiteRT.
 """
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 
 from keras_ppg_kd._logs import captured_stderr
 from keras_ppg_kd.data.transforms import WindowSet
 
-# TFLM aligns arena allocations to 16 bytes; the search stops at that.
-_ALIGNMENT = 16
-_MAX_ARENA = 64 * 2**20
-# The tflite-micro host binding crashes the process (SIGSEGV) on arenas
-# under ~512 bytes instead of failing; nothing smaller is ever tried.
+_ALIGNMENT = 16  # TFLM aligns arena allocations to 16 bytes
+# The tflite-micro host binding crashes (SIGSEGV) on some too-small arenas
+# instead of failing: searches run in a child process, and nothing under
+# this is ever tried.
 _MIN_ARENA = 1024
+_MAX_ARENA = 64 * 2**20
+_PROBE = os.path.join(os.path.dirname(__file__), "_micro_probe.py")
 
 
 def available():
@@ -65,25 +68,37 @@ def _interpreter(model_data, arena_size):
     return interpreter, log[0].strip()
 
 
-def micro_arena_bytes(path):
+def micro_arena_bytes(path, start=None):
     """The smallest tensor arena, in bytes, with which TFLM runs the file.
 
-    Doubles from 1 KB until the interpreter allocates and invokes, then
-    bisects to TFLM's 16-byte alignment (never below 1 KB). This is the
-    number to give ``tflite::MicroInterpreter`` on a device (plus a margin
-    for a different TFLM build or kernel set).
+    Doubles from ``start`` until the interpreter allocates and invokes,
+    then bisects to TFLM's 16-byte alignment. Each try runs in a child
+    process (``_micro_probe.py``, ~0.2 s): the tflite-micro host binding
+    can crash on a too-small arena instead of failing. This is the number
+    to give ``tflite::MicroInterpreter`` on a device (plus a margin for
+    another TFLM build or kernel set).
+
+    Args:
+        path: A ``.tflite`` file.
+        start: Where the search starts, bytes; by default the lifetime
+            estimate of :func:`~keras_ppg_kd.deploy.inspect_tflite` (a
+            lower bound: TFLM keeps every live activation in the arena).
 
     Raises:
         ImportError: ``tflite-micro`` is not installed.
         ValueError: TFLM cannot run the file with any arena up to 64 MB
-            (e.g. an op without a TFLM kernel); TFLM's log is in the message.
+            (e.g. an op without a TFLM kernel); its log is in the message.
     """
-    with open(path, "rb") as f:
-        data = f.read()
-    high = _MIN_ARENA
+    _runtime()  # a clear ImportError first
+    if start is None:
+        from keras_ppg_kd.deploy.litert import estimate_arena_bytes
+
+        start = estimate_arena_bytes(path)
+    start = max(_MIN_ARENA, int(start) // _ALIGNMENT * _ALIGNMENT)
+    high = start
     while True:
-        interpreter, log = _interpreter(data, high)
-        if interpreter is not None:
+        ok, log = _runs(path, high)
+        if ok:
             break
         if high >= _MAX_ARENA:
             raise ValueError(
@@ -91,14 +106,27 @@ def micro_arena_bytes(path):
                 f"arenas up to {_MAX_ARENA // 2**20} MB. TFLM says: {log}"
             )
         high *= 2
-    low = max(high // 2, _MIN_ARENA)
+    low = high // 2 if high > start else start - _ALIGNMENT
     while high - low > _ALIGNMENT:
-        middle = (low + high) // 2
-        if _interpreter(data, middle)[0] is not None:
+        middle = (low + high) // 2 // _ALIGNMENT * _ALIGNMENT
+        if _runs(path, middle)[0]:
             high = middle
         else:
             low = middle
     return high
+
+
+def _runs(path, arena):
+    """Whether TFLM runs the file with ``arena`` bytes (child process)."""
+    done = subprocess.run(
+        [sys.executable, _PROBE, os.fspath(path), str(arena)],
+        capture_output=True,
+        text=True,
+    )
+    crash = (
+        f"(crashed, signal {-done.returncode}) " if done.returncode < 0 else ""
+    )
+    return done.returncode == 0, crash + done.stderr.strip()[-1500:]
 
 
 class MicroModel:
@@ -122,7 +150,13 @@ class MicroModel:
                 f"{arena_size}"
             )
         self.path = path
-        self.arena_size = arena_size or micro_arena_bytes(path)
+        needed = micro_arena_bytes(path, start=arena_size)
+        if arena_size is not None and needed > arena_size:
+            raise ValueError(
+                f"TFLite Micro cannot run {os.path.basename(path)} with a "
+                f"{arena_size}-byte arena; it needs {needed} bytes."
+            )
+        self.arena_size = arena_size or needed
         with open(path, "rb") as f:
             data = f.read()
         self.interpreter, log = _interpreter(data, self.arena_size)
