@@ -1,5 +1,8 @@
 """The Distiller: a keras.Model that trains a student from a frozen teacher."""
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -85,17 +88,17 @@ class Distiller(keras.Model):
 
     def __init__(
         self,
-        teacher,
-        student,
-        loss="dkd",
-        loss_weights=None,
-        label_sigma=0.0,
-        name="distiller",
-        distillation_losses=None,
-        distillation_loss_weights=None,
-        student_loss_weight=None,
+        teacher: keras.Model,
+        student: keras.Model,
+        loss: Any = "dkd",
+        loss_weights: Sequence[float] | None = None,
+        label_sigma: float = 0.0,
+        name: str = "distiller",
+        distillation_losses: Any = None,
+        distillation_loss_weights: Sequence[float] | None = None,
+        student_loss_weight: float | None = None,
         **kwargs,
-    ):
+    ) -> None:
         super().__init__(name=name, **kwargs)
         if distillation_losses is not None:
             loss = distillation_losses
@@ -386,8 +389,13 @@ class Distiller(keras.Model):
 
 
 def cached_dataset(
-    windows, labels, teacher_outputs, batch_size=128, shuffle=True, seed=0
-):
+    windows: np.ndarray,
+    labels: np.ndarray,
+    teacher_outputs: Mapping[str, np.ndarray],
+    batch_size: int = 128,
+    shuffle: bool = True,
+    seed: int = 0,
+) -> tf.data.Dataset:
     """A fit-ready dataset of windows, labels and precomputed teacher outputs.
 
     Args:

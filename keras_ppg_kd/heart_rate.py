@@ -16,6 +16,7 @@ import dataclasses
 
 import numpy as np
 from keras import ops
+from numpy.typing import ArrayLike
 
 from keras_ppg_kd import _backend  # noqa: F401
 
@@ -82,7 +83,11 @@ class HRClasses:
 DEFAULT_CLASSES = HRClasses()
 
 
-def bpm_to_class(bpm, classes=DEFAULT_CLASSES, out_of_range="raise"):
+def bpm_to_class(
+    bpm: ArrayLike,
+    classes: "HRClasses" = DEFAULT_CLASSES,
+    out_of_range: str = "raise",
+) -> np.ndarray:
     """Heart rate in BPM -> class index (``round(HR) - min_bpm``).
 
     Args:
@@ -123,7 +128,9 @@ def bpm_to_class(bpm, classes=DEFAULT_CLASSES, out_of_range="raise"):
     return np.clip(raw, 0, classes.num_classes - 1).astype("int32")
 
 
-def class_to_bpm(index, classes=DEFAULT_CLASSES):
+def class_to_bpm(
+    index: ArrayLike, classes: "HRClasses" = DEFAULT_CLASSES
+) -> np.ndarray:
     """Class index -> BPM (works on NumPy arrays and tensors).
 
     Args:
@@ -137,7 +144,11 @@ def class_to_bpm(index, classes=DEFAULT_CLASSES):
     return classes.min_bpm + classes.resolution * index
 
 
-def logits_to_bpm(logits, classes=DEFAULT_CLASSES, method="argmax"):
+def logits_to_bpm(
+    logits: ArrayLike,
+    classes: "HRClasses" = DEFAULT_CLASSES,
+    method: str = "argmax",
+) -> np.ndarray:
     """Decode class logits to heart rate in BPM.
 
     Args:

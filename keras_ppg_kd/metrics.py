@@ -26,13 +26,13 @@ class HeartRateMAE(keras.metrics.Mean):
 
     def __init__(
         self,
-        method="argmax",
-        min_bpm=30.0,
-        max_bpm=210.0,
-        resolution=1.0,
-        name="hr_mae",
-        dtype=None,
-    ):
+        method: str = "argmax",
+        min_bpm: float = 30.0,
+        max_bpm: float = 210.0,
+        resolution: float = 1.0,
+        name: str = "hr_mae",
+        dtype: str | None = None,
+    ) -> None:
         super().__init__(name=name, dtype=dtype)
         self.method = method
         self.classes = HRClasses(min_bpm, max_bpm, resolution)

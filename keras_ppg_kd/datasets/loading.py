@@ -6,16 +6,17 @@ one a user defines in their own code.
 """
 
 import os
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from keras_ppg_kd.data.transforms import WindowSet
+from keras_ppg_kd.data.transforms import WindowConfig, WindowSet
 from keras_ppg_kd.datasets.base import WindowedPPGBuilder
 
 
-def available():
+def available() -> list[str]:
     """Names of the registered windowed-PPG datasets."""
     found, stack = set(), [WindowedPPGBuilder]
     while stack:
@@ -26,7 +27,7 @@ def available():
     return sorted(found)
 
 
-def builder(name, **kwargs):
+def builder(name: str, **kwargs) -> tfds.core.DatasetBuilder:
     """The tfds builder of a windowed-PPG dataset, ``"name[/config]"``.
 
     Raises:
@@ -44,8 +45,11 @@ def builder(name, **kwargs):
 
 
 def load_windows(
-    names="synthetic_ppg", data_dir=None, manual_dir=None, config=None
-):
+    names: str | Sequence[str] = "synthetic_ppg",
+    data_dir: str | None = None,
+    manual_dir: str | Mapping[str, str] | None = None,
+    config: WindowConfig | None = None,
+) -> WindowSet:
     """Prepare (once) and read one or more datasets into a WindowSet.
 
     Args:
@@ -96,7 +100,13 @@ def load_windows(
     return WindowSet.concatenate(parts)
 
 
-def to_dataset(windows, batch_size=128, shuffle=True, seed=0, repeat=False):
+def to_dataset(
+    windows: WindowSet,
+    batch_size: int = 128,
+    shuffle: bool = True,
+    seed: int = 0,
+    repeat: bool = False,
+) -> tf.data.Dataset:
     """A batched, prefetched ``tf.data.Dataset`` of ``(window, class)``.
 
     Args:
@@ -119,13 +129,13 @@ def to_dataset(windows, batch_size=128, shuffle=True, seed=0, repeat=False):
 
 
 def load(
-    names="synthetic_ppg",
-    mask=None,
-    batch_size=128,
-    shuffle=True,
-    seed=0,
+    names: str | Sequence[str] = "synthetic_ppg",
+    mask: np.ndarray | None = None,
+    batch_size: int = 128,
+    shuffle: bool = True,
+    seed: int = 0,
     **kwargs,
-):
+) -> tf.data.Dataset:
     """Datasets by name -> batched, prefetched ``(window, class)`` pipeline.
 
     Args:

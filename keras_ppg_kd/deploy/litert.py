@@ -15,6 +15,7 @@ import os
 import statistics
 import time
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -135,15 +136,15 @@ def _check_calibration(data):
 
 
 def export_tflite(
-    model,
-    path,
-    quantization="float32",
-    representative_data=None,
-    calibration_steps=500,
-    batch_size=1,
-    strip_names=None,
-    protocol=None,
-):
+    model: keras.Model,
+    path: str | os.PathLike,
+    quantization: str = "float32",
+    representative_data: np.ndarray | None = None,
+    calibration_steps: int = 500,
+    batch_size: int | None = 1,
+    strip_names: bool | None = None,
+    protocol: WindowConfig | None = None,
+) -> str:
     """Export a Keras model (or a Distiller's student) to a LiteRT file.
 
     The window protocol travels in the file's metadata (see
@@ -248,7 +249,7 @@ def _write_protocol(flat, protocol):
     ] + [entry]
 
 
-def read_protocol(path):
+def read_protocol(path: str | os.PathLike) -> WindowConfig | None:
     """The :class:`~keras_ppg_kd.data.WindowConfig` stored in a LiteRT file.
 
     Returns:
@@ -279,7 +280,7 @@ class LiteRTModel:
         num_threads: Interpreter threads (1 = a wearable's single core).
     """
 
-    def __init__(self, path, num_threads=1):
+    def __init__(self, path: str | os.PathLike, num_threads: int = 1) -> None:
         if not os.path.isfile(path):
             raise FileNotFoundError(f"No LiteRT file at {path}")
         self.path = path
@@ -300,7 +301,7 @@ class LiteRTModel:
         """One window's shape, ``(length, channels)``."""
         return tuple(int(n) for n in self.input["shape"][1:])
 
-    def invoke(self, x):
+    def invoke(self, x: np.ndarray) -> np.ndarray:
         """Run one batch in the file's own dtypes (no conversion)."""
         x = np.asarray(x)
         expected = self.input_shape
@@ -336,7 +337,9 @@ class LiteRTModel:
         q = np.round(x / scale) + zero
         return np.clip(q, -128, 127).astype(np.int8)
 
-    def predict(self, windows, batch_size=None):
+    def predict(
+        self, windows: np.ndarray | WindowSet, batch_size: int | None = None
+    ) -> np.ndarray:
         """Float logits for ``(n, length, channels)`` float windows.
 
         Args:
@@ -375,7 +378,7 @@ class LiteRTModel:
             outputs.append(np.asarray(y, "float32").copy())
         return np.concatenate(outputs)
 
-    def latency_us(self, runs=300, warmup=30):
+    def latency_us(self, runs: int = 300, warmup: int = 30) -> float:
         """Median microseconds per invoke at the file's input shape."""
         x = np.zeros(self.input["shape"], self.input_dtype)
         for _ in range(warmup):
@@ -496,7 +499,7 @@ def _lifetime_peak(interpreter):
     )
 
 
-def estimate_arena_bytes(path):
+def estimate_arena_bytes(path: str | os.PathLike) -> int:
     """Tensor-arena estimate of a file from tensor lifetimes, in bytes.
 
     A lower bound for TFLite Micro's arena, which also holds kernel
@@ -505,7 +508,7 @@ def estimate_arena_bytes(path):
     return _lifetime_peak(_op_interpreter(path))
 
 
-def inspect_tflite(path):
+def inspect_tflite(path: str | os.PathLike) -> TFLiteReport:
     """Size, op list, int8 readiness and tensor arena of a file.
 
     The arena is estimated from tensor lifetimes, and measured in the real

@@ -26,7 +26,7 @@ _MAX_ARENA = 64 * 2**20
 _PROBE = os.path.join(os.path.dirname(__file__), "_micro_probe.py")
 
 
-def available():
+def available() -> bool:
     """Whether the ``tflite-micro`` package is installed."""
     try:
         import tflite_micro  # noqa: F401
@@ -68,7 +68,7 @@ def _interpreter(model_data, arena_size):
     return interpreter, log[0].strip()
 
 
-def micro_arena_bytes(path, start=None):
+def micro_arena_bytes(path: str | os.PathLike, start: int | None = None) -> int:
     """The smallest tensor arena, in bytes, with which TFLM runs the file.
 
     Doubles from ``start`` until the interpreter allocates and invokes,
@@ -140,7 +140,9 @@ class MicroModel:
             :func:`micro_arena_bytes` when None.
     """
 
-    def __init__(self, path, arena_size=None):
+    def __init__(
+        self, path: str | os.PathLike, arena_size: int | None = None
+    ) -> None:
         if not os.path.isfile(path):
             raise FileNotFoundError(f"No LiteRT file at {path}")
         if arena_size is not None and arena_size < _MIN_ARENA:
@@ -174,7 +176,7 @@ class MicroModel:
                 "at a time. Export with batch_size=1."
             )
 
-    def predict(self, windows):
+    def predict(self, windows: np.ndarray | WindowSet) -> np.ndarray:
         """Float logits for ``(n, length, channels)`` float windows.
 
         Int8 files get their inputs quantized and their logits dequantized

@@ -10,6 +10,9 @@ import dataclasses
 import json
 import os
 import tempfile
+from collections.abc import Sequence
+
+import numpy as np
 
 from keras_ppg_kd.study.scaling import ScalingFit
 
@@ -58,7 +61,7 @@ class Plan:
         )
 
 
-def load_fits(path):
+def load_fits(path: str | os.PathLike) -> dict:
     """``{strategy: ScalingFit}`` (the best law each) from a fits.json."""
     try:
         with open(path) as f:
@@ -86,7 +89,11 @@ def load_fits(path):
     return fits
 
 
-def measure_candidates(sizes, quantization="int8", representative_data=None):
+def measure_candidates(
+    sizes: Sequence[int],
+    quantization: str = "int8",
+    representative_data: np.ndarray | None = None,
+) -> list["Candidate"]:
     """Export each ResNet1D size to LiteRT and measure it on this machine.
 
     Size, arena and latency do not depend on the trained weights, so fresh
@@ -129,7 +136,13 @@ def measure_candidates(sizes, quantization="int8", representative_data=None):
     return candidates
 
 
-def plan(fits, candidates, flash_kb=None, ram_kb=None, latency_ms=None):
+def plan(
+    fits: str | os.PathLike | dict,
+    candidates: Sequence["Candidate"],
+    flash_kb: float | None = None,
+    ram_kb: float | None = None,
+    latency_ms: float | None = None,
+) -> "Plan":
     """The lowest-predicted-MAE (strategy, student) within the budget.
 
     Args:

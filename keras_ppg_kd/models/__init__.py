@@ -7,6 +7,8 @@ as in the study. A new family is its module plus one registry line.
 
 import functools
 
+import keras
+
 from keras_ppg_kd import _backend  # noqa: F401
 from keras_ppg_kd.models.base import PPGModel, trainable_parameters
 from keras_ppg_kd.models.mlp import MLP, mlp_for_budget, mlp_parameter_count
@@ -28,7 +30,7 @@ _mlp.MAX_SIZE = ResNet1D.MAX_SIZE
 REGISTRY = {"resnet": ResNet1D, "tcn": TCN, "mlp": _mlp}
 
 
-def parse(identifier):
+def parse(identifier: str | int) -> tuple[str, int]:
     """``(family, size)`` of ``"family:size"`` or an int (ResNet1D blocks).
 
     Raises:
@@ -55,12 +57,12 @@ def parse(identifier):
     return family, int(size)
 
 
-def identifier(model):
+def identifier(model: keras.Model) -> str:
     """The canonical ``"family:size"`` string of an identifier or int."""
     return "{}:{}".format(*parse(model))
 
 
-def get(identifier, **kwargs):
+def get(identifier: str | int, **kwargs) -> PPGModel:
     """A model from ``"family:size"`` (e.g. ``"resnet:1"``, ``"tcn:5"``).
 
     Args:
@@ -77,7 +79,7 @@ def get(identifier, **kwargs):
 
 
 @functools.lru_cache(maxsize=None)
-def cost(identifier):
+def cost(identifier: str | int) -> tuple[int, int]:
     """``(trainable parameters, layers)`` of a default-protocol model.
 
     Parameters are the study's size measure; the layer count is a rough

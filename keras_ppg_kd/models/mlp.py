@@ -1,6 +1,7 @@
 """MLP students on the same (window -> 180 logits) task as ResNet1D."""
 
 import math
+from collections.abc import Sequence
 
 import keras
 from keras import layers
@@ -38,15 +39,15 @@ class MLP(PPGModel):
 
     def __init__(
         self,
-        hidden_units=(128, 128),
-        input_length=200,
-        channels=1,
-        num_classes=180,
-        dropout=0.1,
-        sampling_rate=25.0,
-        name=None,
+        hidden_units: Sequence[int] = (128, 128),
+        input_length: int = 200,
+        channels: int = 1,
+        num_classes: int = 180,
+        dropout: float = 0.1,
+        sampling_rate: float = 25.0,
+        name: str | None = None,
         **kwargs,
-    ):
+    ) -> None:
         hidden_units = tuple(hidden_units)
         if not hidden_units:
             raise ValueError(
@@ -113,8 +114,12 @@ def mlp_parameter_count(width, depth, input_length=200, num_classes=180):
 
 
 def mlp_for_budget(
-    num_params, depth=2, input_length=200, num_classes=180, **kwargs
-):
+    num_params: int,
+    depth: int = 2,
+    input_length: int = 200,
+    num_classes: int = 180,
+    **kwargs,
+) -> "MLP":
     """An :class:`MLP` of equal-width layers closest to ``num_params``.
 
     Args:

@@ -109,19 +109,19 @@ class ResNet1D(PPGModel):
 
     def __init__(
         self,
-        num_blocks,
-        input_length=200,
-        channels=1,
-        num_classes=180,
-        base_filters=32,
-        kernel_size=5,
-        dropout=0.5,
-        downsample_gap=2,
-        increase_filter_gap=4,
-        sampling_rate=25.0,
-        name=None,
+        num_blocks: int,
+        input_length: int = 200,
+        channels: int = 1,
+        num_classes: int = 180,
+        base_filters: int = 32,
+        kernel_size: int = 5,
+        dropout: float = 0.5,
+        downsample_gap: int = 2,
+        increase_filter_gap: int = 4,
+        sampling_rate: float = 25.0,
+        name: str | None = None,
         **kwargs,
-    ):
+    ) -> None:
         for arg, value in [
             ("num_blocks", num_blocks),
             ("input_length", input_length),

@@ -50,17 +50,17 @@ class TCN(PPGModel):
 
     def __init__(
         self,
-        num_blocks=5,
-        filters=32,
-        kernel_size=5,
-        dropout=0.1,
-        input_length=200,
-        channels=1,
-        num_classes=180,
-        sampling_rate=25.0,
-        name=None,
+        num_blocks: int = 5,
+        filters: int = 32,
+        kernel_size: int = 5,
+        dropout: float = 0.1,
+        input_length: int = 200,
+        channels: int = 1,
+        num_classes: int = 180,
+        sampling_rate: float = 25.0,
+        name: str | None = None,
         **kwargs,
-    ):
+    ) -> None:
         for arg, value in [
             ("num_blocks", num_blocks),
             ("filters", filters),

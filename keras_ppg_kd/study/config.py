@@ -307,7 +307,7 @@ PRESETS = {
 }
 
 
-def get_config(spec):
+def get_config(spec: "StudyConfig | str | dict") -> "StudyConfig":
     """A StudyConfig from a preset name, a JSON file path or a dict."""
     if isinstance(spec, StudyConfig):
         return spec

@@ -7,7 +7,7 @@ import numpy as np
 from keras_ppg_kd import models
 from keras_ppg_kd.data import splits
 from keras_ppg_kd.datasets.loading import load_windows
-from keras_ppg_kd.study.config import SCRATCH, TEACHER_FAMILY
+from keras_ppg_kd.study.config import SCRATCH, TEACHER_FAMILY, StudyConfig
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -79,7 +79,7 @@ def distills_from(student, teacher, margin=0.9):
     )
 
 
-def plan_cells(config):
+def plan_cells(config: StudyConfig) -> list["Cell"]:
     """Every cell of the study, teachers first, in a stable order.
 
     Raises:

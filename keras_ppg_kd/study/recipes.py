@@ -8,12 +8,15 @@ choice a parameter.
 
 import dataclasses
 import time
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import keras
 import numpy as np
 
 from keras_ppg_kd import models
-from keras_ppg_kd.data.augment import augmented_dataset
+from keras_ppg_kd.data.augment import Augmentation, augmented_dataset
+from keras_ppg_kd.data.transforms import WindowSet
 from keras_ppg_kd.datasets.loading import to_dataset
 from keras_ppg_kd.distiller import Distiller, cached_dataset
 from keras_ppg_kd.heart_rate import logits_to_bpm
@@ -106,7 +109,9 @@ def optimizer(learning_rate, schedule, epochs, windows, batch_size):
     )
 
 
-def evaluate(model, windows, batch_size=512):
+def evaluate(
+    model: keras.Model, windows: WindowSet, batch_size: int = 512
+) -> tuple[float, float]:
     """``(mae, rmse)`` in BPM of argmax-decoded predictions vs reference HR.
 
     A model with non-finite logits has diverged: both are NaN (argmax
@@ -202,22 +207,22 @@ def record(model, test, role, identifier, strategy, teacher, **fields):
 
 
 def train_scratch(
-    train,
-    test,
-    model="resnet:1",
-    epochs=STUDY_EPOCHS,
-    batch_size=STUDY_BATCH_SIZE,
-    learning_rate=STUDY_LEARNING_RATE,
-    seed=0,
-    fold=0,
-    callbacks=(),
-    verbose=0,
-    role="scratch",
-    label_sigma=0.0,
-    augmentation=None,
-    validation=None,
-    schedule="constant",
-):
+    train: WindowSet,
+    test: WindowSet,
+    model: str | int = "resnet:1",
+    epochs: int = STUDY_EPOCHS,
+    batch_size: int = STUDY_BATCH_SIZE,
+    learning_rate: float = STUDY_LEARNING_RATE,
+    seed: int = 0,
+    fold: int = 0,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int = 0,
+    role: str = "scratch",
+    label_sigma: float = 0.0,
+    augmentation: Augmentation | None = None,
+    validation: WindowSet | None = None,
+    schedule: str = "constant",
+) -> tuple[keras.Model, "Result"]:
     """Train a model with cross-entropy alone (a scratch baseline).
 
     Args:
@@ -279,7 +284,9 @@ def train_scratch(
     )
 
 
-def train_teacher(train, test, blocks=12, **kwargs):
+def train_teacher(
+    train: WindowSet, test: WindowSet, blocks: int = 12, **kwargs
+) -> tuple[keras.Model, "Result"]:
     """Train a ResNet1D teacher; arguments as :func:`train_scratch`."""
     return train_scratch(
         train, test, model=f"resnet:{blocks}", role="teacher", **kwargs
@@ -287,24 +294,24 @@ def train_teacher(train, test, blocks=12, **kwargs):
 
 
 def distill(
-    teacher,
-    train,
-    test,
-    model="resnet:1",
-    strategy="dkd",
-    teacher_outputs=None,
-    epochs=STUDY_EPOCHS,
-    batch_size=STUDY_BATCH_SIZE,
-    learning_rate=STUDY_LEARNING_RATE,
-    seed=0,
-    fold=0,
-    callbacks=(),
-    verbose=0,
-    label_sigma=0.0,
-    augmentation=None,
-    validation=None,
-    schedule="constant",
-):
+    teacher: keras.Model,
+    train: WindowSet,
+    test: WindowSet,
+    model: str | int = "resnet:1",
+    strategy: Any = "dkd",
+    teacher_outputs: Mapping[str, np.ndarray] | None = None,
+    epochs: int = STUDY_EPOCHS,
+    batch_size: int = STUDY_BATCH_SIZE,
+    learning_rate: float = STUDY_LEARNING_RATE,
+    seed: int = 0,
+    fold: int = 0,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int = 0,
+    label_sigma: float = 0.0,
+    augmentation: Augmentation | None = None,
+    validation: WindowSet | None = None,
+    schedule: str = "constant",
+) -> tuple[keras.Model, "Result"]:
     """Distil a new student from ``teacher`` with one strategy.
 
     Args:

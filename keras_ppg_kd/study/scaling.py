@@ -23,6 +23,7 @@ import math
 import warnings
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import optimize
 
 LAWS = {
@@ -165,7 +166,14 @@ def _fit_raw(law, k, y):
         )
 
 
-def fit_law(law, num_params, mae, groups=None, n_boot=300, seed=0):
+def fit_law(
+    law: str,
+    num_params: ArrayLike,
+    mae: ArrayLike,
+    groups: ArrayLike | None = None,
+    n_boot: int = 300,
+    seed: int = 0,
+) -> "ScalingFit":
     """Fit one law to ``(num_params, mae)`` points.
 
     Args:
@@ -310,7 +318,9 @@ def _leave_one_size_out(law, k, y):
     return float(np.mean(errors))
 
 
-def fit_best(num_params, mae, groups=None):
+def fit_best(
+    num_params: ArrayLike, mae: ArrayLike, groups: ArrayLike | None = None
+) -> tuple["ScalingFit", dict[str, "ScalingFit"]]:
     """Fit both laws and pick the better one.
 
     An identifiable law beats one that is not; then the lower

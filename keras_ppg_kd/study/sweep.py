@@ -19,13 +19,17 @@ training windows are computed once and shared by every student cell.
 """
 
 import os
+from collections.abc import Mapping
+from typing import TextIO
 
 import keras
 import numpy as np
+import pandas as pd
 
 from keras_ppg_kd import pretrained
+from keras_ppg_kd.data.transforms import WindowSet
 from keras_ppg_kd.study import recipes
-from keras_ppg_kd.study.config import SCRATCH, get_config
+from keras_ppg_kd.study.config import SCRATCH, StudyConfig, get_config
 from keras_ppg_kd.study.plan import (
     fold_masks,
     load_study_windows,
@@ -200,20 +204,20 @@ class _Context:
 
 
 def run_sweep(
-    config,
-    out_dir,
-    windows=None,
-    data_dir=None,
-    manual_dir=None,
-    engine="local",
-    ray_address=None,
-    shard=None,
-    verbose=0,
-    stream=None,
-    epoch_lines=False,
-    tensorboard=None,
-    gpus_per_cell=None,
-):
+    config: StudyConfig | str | dict,
+    out_dir: str | os.PathLike,
+    windows: WindowSet | None = None,
+    data_dir: str | None = None,
+    manual_dir: str | Mapping[str, str] | None = None,
+    engine: str = "local",
+    ray_address: str | None = None,
+    shard: str | tuple[int, int] | None = None,
+    verbose: int = 0,
+    stream: TextIO | None = None,
+    epoch_lines: bool = False,
+    tensorboard: str | None = None,
+    gpus_per_cell: float | None = None,
+) -> pd.DataFrame:
     """Run (or resume) every unfinished cell of a study.
 
     Args:
