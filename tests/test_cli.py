@@ -115,6 +115,15 @@ def test_own_folder_trains_distils_and_exports_through_the_cli(tmp_path):
     assert done.returncode != 0 and "name=path,name=path" in done.stderr
 
 
+def test_plan_validates_its_fits_before_measuring_anything(tmp_path):
+    done = cli("plan", "--flash_kb=32")
+    assert done.returncode == 2 and "--fits is required" in done.stderr
+    bad = tmp_path / "fits.json"
+    bad.write_text("{not json")
+    done = cli("plan", f"--fits={bad}", "--flash_kb=32")
+    assert done.returncode != 0 and "fits.json" in done.stderr
+
+
 def test_sweep_config_overrides_and_verbosity(tmp_path):
     done = cli("sweep", "--config.students=foo:1", f"--out={tmp_path}")
     assert done.returncode == 2 and "Unknown model 'foo:1'" in done.stderr
