@@ -117,7 +117,7 @@ def test_command_line_overrides_parse_by_field_type():
     assert config.students == ("resnet:1", "resnet:2", "mlp:1")
     assert config.strategies == ("soft", "dkd:temperature=4,beta=2")
     assert config.learning_rate == 0.02 and config.seeds == (0, 1, 2)
-    with pytest.raises(ValueError, match=r"fields? \['epoch'\]; accepted"):
+    with pytest.raises(ValueError, match=r"field\(s\) \['epoch'\]; accepted"):
         PRESETS["quick"].override({"epoch": "3"})
     with pytest.raises(ValueError, match="epochs takes an integer.*'x'"):
         PRESETS["quick"].override({"epochs": "x"})
