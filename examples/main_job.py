@@ -66,7 +66,14 @@ def main(_):
     print(f"== 1. sweep: the '{config.name}' preset -> {out}/sweep")
     print(f"   teacher: {source}")
     windows = load_study_windows(config, data_dir=FLAGS.data_dir)
-    table = run_sweep(config, os.path.join(out, "sweep"), windows=windows)
+    # One single-threaded worker per core: on small CPUs much faster than
+    # one process on every core (benchmarks/bench_train_step.py).
+    table = run_sweep(
+        config,
+        os.path.join(out, "sweep"),
+        windows=windows,
+        workers=os.cpu_count() or 1,
+    )
 
     print("\n== 2. Table 2, scaling laws, figures")
     text, paths = report.report(table, os.path.join(out, "report"))

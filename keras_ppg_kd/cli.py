@@ -86,6 +86,12 @@ flags.DEFINE_enum(
 flags.DEFINE_string(
     "ray_address", None, "sweep: existing Ray cluster (local one if unset)."
 )
+flags.DEFINE_integer(
+    "workers",
+    1,
+    "sweep, local: run cells in this many processes (cpu_count / workers "
+    "TensorFlow threads each; on small CPUs faster than one process).",
+)
 flags.DEFINE_float(
     "gpus_per_cell",
     None,
@@ -342,6 +348,7 @@ def cmd_distill():
 @_command(
     "config",
     "engine",
+    "workers",
     "ray_address",
     "gpus_per_cell",
     "shard",
@@ -379,6 +386,7 @@ def cmd_sweep():
         engine=FLAGS.engine,
         ray_address=FLAGS.ray_address,
         gpus_per_cell=FLAGS.gpus_per_cell,
+        workers=FLAGS.workers,
         shard=shard,
         epoch_lines=FLAGS.epoch_progress,
         tensorboard=FLAGS.tensorboard,

@@ -9,7 +9,7 @@ import keras
 from keras_ppg_kd import models
 
 
-def _work(cell, config):
+def cell_work(cell, config):
     """Rough relative cost of a cell: epochs x the model's layer count."""
     epochs = config.epochs
     if cell.role == "teacher":  # a shipped one costs about one epoch
@@ -25,7 +25,7 @@ class Progress:
     """
 
     def __init__(self, config, todo, total, stream=None):
-        self.work = {cell.id: _work(cell, config) for cell in todo}
+        self.work = {cell.id: cell_work(cell, config) for cell in todo}
         self.planned = self.left = sum(self.work.values())
         self.total, self.done = total, total - len(todo)
         self.start = time.perf_counter()

@@ -217,6 +217,7 @@ def run_sweep(
     epoch_lines: bool = False,
     tensorboard: str | None = None,
     gpus_per_cell: float | None = None,
+    workers: int = 1,
 ) -> pd.DataFrame:
     """Run (or resume) every unfinished cell of a study.
 
@@ -242,6 +243,9 @@ def run_sweep(
         gpus_per_cell: Ray only: the share of a GPU each cell requests
             (default a quarter on a cluster with GPUs, else none); see
             :func:`keras_ppg_kd.study.ray_engine.task_options`.
+        workers: Local only: run the cells in this many processes, each
+            with ``cpu_count // workers`` TensorFlow threads (see
+            :mod:`~keras_ppg_kd.study.processes`); 1 runs them here.
 
     Returns:
         The results DataFrame of every finished cell in ``out_dir``.
@@ -249,6 +253,15 @@ def run_sweep(
     config = get_config(config)
     if engine not in ("local", "ray"):
         raise ValueError(f"engine must be 'local' or 'ray'; got {engine!r}")
+    if (
+        isinstance(workers, bool)
+        or not isinstance(workers, int)
+        or (workers < 1 or (workers > 1 and engine != "local"))
+    ):
+        raise ValueError(
+            f"workers must be an integer >= 1 (above 1 with engine='local' "
+            f"only). Received: workers={workers!r}, engine={engine!r}"
+        )
     if gpus_per_cell is not None and engine != "ray":
         raise ValueError(
             f"gpus_per_cell applies to engine='ray'; received engine="
@@ -265,7 +278,11 @@ def run_sweep(
     )
     todo = [c for c in cells if not context.store.done(c)]
     progress = Progress(config, todo, len(cells), stream)
-    if engine == "local":
+    if engine == "local" and workers > 1:
+        from keras_ppg_kd.study.processes import run_processes
+
+        run_processes(context, todo, workers, progress)
+    elif engine == "local":
         for cell in todo:
             progress.update(context.run(cell))
             context.store.write_table()

@@ -1,5 +1,6 @@
 """Sweeps: one row per cell, resumable after a kill, shardable, Ray."""
 
+import dataclasses
 import io
 import json
 import os
@@ -175,6 +176,37 @@ def test_ray_sweep_on_a_local_cluster(windows, tmp_path):
         ray.shutdown()
     assert set(table["cell"]) == {c.id for c in plan_cells(config)}
     assert table["mae"].notna().all()
+
+
+def test_local_workers_split_the_cells_and_a_failure_is_reported(
+    windows, tmp_path, capsys
+):
+    from keras_ppg_kd.study.processes import balance
+    from keras_ppg_kd.study.progress import cell_work
+
+    config = tiny_config()
+    cells = plan_cells(config)
+    groups = balance(cells, config, 2)
+    assert sorted(c.id for g in groups for c in g) == sorted(
+        c.id for c in cells
+    )
+    loads = [sum(cell_work(c, config) for c in g) for g in groups]
+    assert max(loads) <= 2 * min(loads)
+
+    table = run_sweep(config, str(tmp_path / "two"), windows=windows, workers=2)
+    assert set(table["cell"]) == {c.id for c in cells}
+    assert table["mae"].notna().all()
+    assert capsys.readouterr().out.count(f"/{len(cells)}]") == len(cells)
+
+    # Windows the models cannot take (2 channels): the workers fail, the
+    # parent says so and that a rerun resumes.
+    bad = dataclasses.replace(
+        windows, windows=np.repeat(windows.windows, 2, axis=-1)
+    )
+    with pytest.raises(RuntimeError, match="unfinished.*a rerun resumes"):
+        run_sweep(config, str(tmp_path / "bad"), windows=bad, workers=2)
+    with pytest.raises(ValueError, match="workers must be an integer >= 1"):
+        run_sweep(config, str(tmp_path / "x"), windows=windows, workers=0)
 
 
 def test_ray_cells_ask_for_a_share_of_a_gpu():
