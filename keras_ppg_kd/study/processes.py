@@ -9,8 +9,11 @@ folder through the per-cell locks, so a teacher still trains once (a
 worker that needs it while another trains it waits for it).
 """
 
-import multiprocessing
 import os
+import pickle
+import subprocess
+import sys
+import tempfile
 import time
 
 from keras_ppg_kd.study.config import StudyConfig
@@ -33,17 +36,23 @@ def balance(cells, config, workers):
     return [sorted(group, key=lambda c: order[c.id]) for group in assigned]
 
 
-def _worker(config_json, out_dir, windows, cells, threads, options):
+def _worker(job_path, index):
+    """One worker process: its group of cells, ``threads`` TF threads."""
+    with open(job_path, "rb") as f:
+        job = pickle.load(f)
     import tensorflow as tf
 
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_intra_op_parallelism_threads(job["threads"])
     tf.config.threading.set_inter_op_parallelism_threads(1)
     from keras_ppg_kd.study.sweep import _Context
 
     context = _Context(
-        StudyConfig.from_json(config_json), out_dir, windows, **options
+        StudyConfig.from_json(job["config"]),
+        job["out_dir"],
+        job["windows"],
+        **job["options"],
     )
-    for cell in cells:
+    for cell in job["groups"][index]:
         context.run(cell)
 
 
@@ -60,25 +69,25 @@ def run_processes(context, todo, workers, progress, poll_s=0.5):
         epoch_lines=context.epoch_lines,
         tensorboard=context.tensorboard,
     )
-    spawn = multiprocessing.get_context("spawn")
+    groups = [g for g in balance(todo, context.config, workers) if g]
+    job = dict(
+        config=context.config.to_json(),
+        out_dir=context.store.out_dir,
+        windows=context.windows,
+        groups=groups,
+        threads=threads,
+        options=options,
+    )
+    handle, job_path = tempfile.mkstemp(suffix=".sweep-job.pkl")
+    with os.fdopen(handle, "wb") as f:
+        pickle.dump(job, f)
+    # Fresh interpreters (not multiprocessing): the caller's script is not
+    # re-imported, so it needs no ``if __name__ == "__main__"`` guard.
+    module = "keras_ppg_kd.study.processes"
     processes = [
-        spawn.Process(
-            target=_worker,
-            args=(
-                context.config.to_json(),
-                context.store.out_dir,
-                context.windows,
-                group,
-                threads,
-                options,
-            ),
-            name=f"sweep-worker-{i}",
-        )
-        for i, group in enumerate(balance(todo, context.config, workers))
-        if group
+        subprocess.Popen([sys.executable, "-m", module, job_path, str(i)])
+        for i in range(len(groups))
     ]
-    for process in processes:
-        process.start()
     waiting = list(todo)
     try:
         while waiting:
@@ -87,20 +96,25 @@ def run_processes(context, todo, workers, progress, poll_s=0.5):
                 waiting.remove(cell)
                 progress.update(context.store.read_result(cell))
                 context.store.write_table()
-            if not any(p.is_alive() for p in processes):
+            if all(p.poll() is not None for p in processes):
                 break
             time.sleep(poll_s)
     finally:
         for process in processes:
-            process.join()
+            process.wait()
+        os.remove(job_path)
     for cell in list(waiting):  # finished between the last poll and exit
         if context.store.done(cell):
             waiting.remove(cell)
             progress.update(context.store.read_result(cell))
-    failed = [p.name for p in processes if p.exitcode != 0]
+    failed = [f"worker {i}" for i, p in enumerate(processes) if p.returncode]
     if failed or waiting:
         raise RuntimeError(
             f"{', '.join(failed) or 'the workers'} stopped with "
             f"{len(waiting)} cell(s) unfinished (see the error above); the "
             "finished cells are kept and a rerun resumes"
         )
+
+
+if __name__ == "__main__":
+    _worker(sys.argv[1], int(sys.argv[2]))
