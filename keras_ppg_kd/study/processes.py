@@ -16,6 +16,8 @@ import sys
 import tempfile
 import time
 
+import tensorflow as tf
+
 from keras_ppg_kd.study.config import StudyConfig
 from keras_ppg_kd.study.progress import cell_work
 
@@ -42,6 +44,7 @@ def _worker(job_path, index):
         job = pickle.load(f)
     import tensorflow as tf
 
+    tf.get_logger().setLevel(job["log_level"])  # as the caller's
     tf.config.threading.set_intra_op_parallelism_threads(job["threads"])
     tf.config.threading.set_inter_op_parallelism_threads(1)
     from keras_ppg_kd.study.sweep import _Context
@@ -77,6 +80,7 @@ def run_processes(context, todo, workers, progress, poll_s=0.5):
         groups=groups,
         threads=threads,
         options=options,
+        log_level=tf.get_logger().level,
     )
     handle, job_path = tempfile.mkstemp(suffix=".sweep-job.pkl")
     with os.fdopen(handle, "wb") as f:
