@@ -141,12 +141,14 @@ def main(_):
             }
             for strategy, group in numbers.groupby("strategy")
         },
+        # A law the data do not identify has no numbers worth reading:
+        # its parameters and intervals are null, and why_not says why.
         "fits": {
             strategy: {
-                "law": best.law,
-                "params": best.params,
+                "law": best.law if best.identifiable else None,
+                "params": best.params if best.identifiable else None,
                 "r2": best.r2,
-                "ci95": best.ci95,
+                "ci95": best.ci95 if best.identifiable else None,
                 "identifiable": best.identifiable,
                 "why_not": best.why_not,
             }
