@@ -25,7 +25,9 @@ class Candidate:
         size: ResNet1D blocks.
         params: Trainable parameters.
         flash_kb: LiteRT file size, KB.
-        ram_kb: Tensor-arena estimate, KB.
+        ram_kb: Tensor arena, KB: what TensorFlow Lite for
+            Microcontrollers needs when ``tflite-micro`` is installed, else
+            the lifetime estimate (which leaves out TFLM's own structures).
         latency_ms: LiteRT latency per window (batch 1), ms.
     """
 
@@ -129,7 +131,7 @@ def measure_candidates(
                         sum(np.prod(w.shape) for w in model.trainable_weights)
                     ),
                     flash_kb=report.size_kb,
-                    ram_kb=report.arena_kb,
+                    ram_kb=report.micro_arena_kb or report.arena_kb,
                     latency_ms=LiteRTModel(path).latency_us() / 1e3,
                 )
             )
