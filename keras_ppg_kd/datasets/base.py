@@ -15,6 +15,15 @@ from absl import logging
 
 from keras_ppg_kd.data.transforms import WindowConfig, windows_from_recording
 
+# The real-recording builders' history: their readers and the shared
+# windowing changed together.
+RECORDING_RELEASE_NOTES = {
+    "1.0.0": "Initial release.",
+    "1.1.0": "Re-prepared with the current reader and windowing: the raw "
+    "accelerometer on the PPG clock (Recording.acc), the ppg_acc config "
+    "(200 x 4 windows), the protocol stored with the windows.",
+}
+
 # Reasons a reader flags samples unusable (keys of Recording.invalid).
 GAP_FILL = "gap_fill"
 INVALID_RANGE = "invalid_range"

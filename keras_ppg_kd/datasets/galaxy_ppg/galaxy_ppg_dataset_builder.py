@@ -4,7 +4,11 @@ import pathlib
 
 import tensorflow_datasets as tfds
 
-from keras_ppg_kd.datasets.base import WindowedPPGBuilder, require_files
+from keras_ppg_kd.datasets.base import (
+    RECORDING_RELEASE_NOTES,
+    WindowedPPGBuilder,
+    require_files,
+)
 from keras_ppg_kd.datasets.galaxy_ppg.reader import read_galaxy_ppg
 
 _LAYOUT = """\
@@ -20,13 +24,7 @@ class Builder(WindowedPPGBuilder):
 
     name = "galaxy_ppg"
     VERSION = tfds.core.Version("1.1.0")
-    RELEASE_NOTES = {
-        "1.0.0": "Initial release.",
-        "1.1.0": "Re-prepared with the current reader and windowing: "
-        "the raw accelerometer on the PPG clock (Recording.acc), the "
-        "ppg_acc config (200 x 4 windows), the protocol stored with "
-        "the windows.",
-    }
+    RELEASE_NOTES = RECORDING_RELEASE_NOTES
     HOMEPAGE = "https://doi.org/10.1038/s41597-025-04453-6"
     MANUAL_DOWNLOAD_INSTRUCTIONS = (
         f"Download GalaxyPPG (Park et al., Sci. Data 2025; {HOMEPAGE}) and "

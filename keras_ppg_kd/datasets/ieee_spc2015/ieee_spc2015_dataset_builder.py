@@ -4,7 +4,11 @@ import pathlib
 
 import tensorflow_datasets as tfds
 
-from keras_ppg_kd.datasets.base import WindowedPPGBuilder, require_files
+from keras_ppg_kd.datasets.base import (
+    RECORDING_RELEASE_NOTES,
+    WindowedPPGBuilder,
+    require_files,
+)
 from keras_ppg_kd.datasets.ieee_spc2015.reader import read_spc2015
 
 _LAYOUT = """\
@@ -18,13 +22,7 @@ class Builder(WindowedPPGBuilder):
 
     name = "ieee_spc2015"
     VERSION = tfds.core.Version("1.1.0")
-    RELEASE_NOTES = {
-        "1.0.0": "Initial release.",
-        "1.1.0": "Re-prepared with the current reader and windowing: "
-        "the raw accelerometer on the PPG clock (Recording.acc), the "
-        "ppg_acc config (200 x 4 windows), the protocol stored with "
-        "the windows.",
-    }
+    RELEASE_NOTES = RECORDING_RELEASE_NOTES
     HOMEPAGE = "https://zenodo.org/record/3902710"
     MANUAL_DOWNLOAD_INSTRUCTIONS = (
         f"Download the SPC 2015 training data from {HOMEPAGE} and place it "
