@@ -310,9 +310,10 @@ def cmd_train():
     from keras_ppg_kd.study import recipes
 
     _require("out")
+    fit = _progress()  # a --tensorboard without its package fails first
     train, test = _holdout()
     model, result = recipes.train_scratch(
-        train, test, model=FLAGS.model_id, seed=FLAGS.seed, **_progress()
+        train, test, model=FLAGS.model_id, seed=FLAGS.seed, **fit
     )
     _save(model, result, train, test, "train")
 
@@ -327,6 +328,7 @@ def cmd_distill():
 
     _require("out")
     get(FLAGS.strategy)  # fail on an unknown strategy before any work
+    fit = _progress()
     try:
         teacher = keras.saving.load_model(_require("teacher"))
     except (OSError, ValueError) as error:
@@ -340,7 +342,7 @@ def cmd_distill():
         model=FLAGS.model_id,
         strategy=FLAGS.strategy,
         seed=FLAGS.seed,
-        **_progress(),
+        **fit,
     )
     _save(model, result, train, test, "distill")
 
@@ -428,7 +430,6 @@ def cmd_fit():
 @_command("results", "teacher_blocks", "out")
 def cmd_report():
     """Write Table 2, fits and Figures 1-3 next to the results."""
-
     from keras_ppg_kd.study import report
 
     results = _require("results")
@@ -444,7 +445,6 @@ def cmd_report():
 @_command("model", "quantization", *_DATA_FLAGS, "out")
 def cmd_export():
     """Export --model to LiteRT, verify it and report size/ops/latency."""
-
     import keras
     import numpy as np
 
@@ -537,7 +537,6 @@ def _main(argv):
 
         # TensorFlow was imported with the package; its INFO lines now.
         print("\n".join(_logs.DROPPED), file=sys.stderr)
-        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
     else:
         logging.set_verbosity(logging.WARNING)
     function, accepted = _COMMANDS[command]
