@@ -2,8 +2,8 @@
 
 On a small CPU, N single-threaded TensorFlow processes train small models
 faster than one process using every core: on 2 cores, two 1-thread
-processes give 1.6-1.7x the windows/s of one 2-thread process for 1-3
-block ResNets (``benchmarks/bench_train_step.py``). Each worker gets a
+processes give 1.55-2.55x the windows/s of one process for 1-4 block
+ResNets (``benchmarks/bench_train_step.py``). Each worker gets a
 share of the cells balanced by their rough cost; they share the sweep
 folder through the per-cell locks, so a teacher still trains once (a
 worker that needs it while another trains it waits for it).
