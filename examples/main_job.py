@@ -25,8 +25,10 @@ import json
 import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads
+# First, so that TensorFlow loads through the package's quiet import.
+import keras_ppg_kd  # noqa: F401
 
+# isort: split
 import keras
 import numpy as np
 import tensorflow as tf
