@@ -15,8 +15,13 @@ import numpy as np
 from tflite_micro import runtime
 
 
-def runs(data, arena):
-    """(whether TFLM allocates and invokes with ``arena`` bytes, its log)."""
+def first_invoke(data, arena):
+    """A TFLM interpreter that allocated and invoked once, or None.
+
+    Returns ``(interpreter or None, TFLM's log)``. File descriptor 2 is
+    captured here rather than with the package's ``_logs`` helper: this
+    script must not import the package (and TensorFlow with it).
+    """
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as sink:
@@ -28,18 +33,17 @@ def runs(data, arena):
                 np.zeros(details["shape"], details["dtype"]), 0
             )
             interpreter.invoke()
-            ok = True
         except (RuntimeError, ValueError):
-            ok = False
+            interpreter = None
         finally:
             os.dup2(saved, 2)
             os.close(saved)
         sink.seek(0)
-        return ok, sink.read().decode(errors="replace").strip()
+        return interpreter, sink.read().decode(errors="replace").strip()
 
 
 if __name__ == "__main__":
     with open(sys.argv[1], "rb") as f:
-        ok, log = runs(f.read(), int(sys.argv[2]))
-    if not ok:
+        interpreter, log = first_invoke(f.read(), int(sys.argv[2]))
+    if interpreter is None:
         sys.exit(log or "TFLM failed without a message")

@@ -14,7 +14,6 @@ import sys
 
 import numpy as np
 
-from keras_ppg_kd._logs import captured_stderr
 from keras_ppg_kd.data.transforms import WindowSet
 
 _ALIGNMENT = 16  # TFLM aligns arena allocations to 16 bytes
@@ -35,37 +34,13 @@ def available() -> bool:
     return True
 
 
-def _runtime():
-    try:
-        from tflite_micro import runtime
-    except ImportError:
+def _check_installed():
+    if not available():
         raise ImportError(
             "Running files in TensorFlow Lite for Microcontrollers needs the "
             "tflite-micro package: pip install tflite-micro (or, in the "
             "source checkout, pip install -e '.[micro]')."
-        ) from None
-    return runtime
-
-
-def _interpreter(model_data, arena_size):
-    """A TFLM interpreter that has allocated and invoked once, or None.
-
-    Returns ``(interpreter or None, TFLM's log)``.
-    """
-    runtime = _runtime()
-    with captured_stderr() as log:
-        try:
-            interpreter = runtime.Interpreter.from_bytes(
-                model_data, arena_size=arena_size
-            )
-            details = interpreter.get_input_details(0)
-            interpreter.set_input(
-                np.zeros(details["shape"], details["dtype"]), 0
-            )
-            interpreter.invoke()
-        except (RuntimeError, ValueError):
-            interpreter = None
-    return interpreter, log[0].strip()
+        )
 
 
 def micro_arena_bytes(path: str | os.PathLike, start: int | None = None) -> int:
@@ -89,7 +64,7 @@ def micro_arena_bytes(path: str | os.PathLike, start: int | None = None) -> int:
         ValueError: TFLM cannot run the file with any arena up to 64 MB
             (e.g. an op without a TFLM kernel); its log is in the message.
     """
-    _runtime()  # a clear ImportError first
+    _check_installed()  # a clear ImportError first
     if start is None:
         from keras_ppg_kd.deploy.litert import estimate_arena_bytes
 
@@ -159,9 +134,11 @@ class MicroModel:
                 f"{arena_size}-byte arena; it needs {needed} bytes."
             )
         self.arena_size = arena_size or needed
+        from keras_ppg_kd.deploy._micro_probe import first_invoke
+
         with open(path, "rb") as f:
             data = f.read()
-        self.interpreter, log = _interpreter(data, self.arena_size)
+        self.interpreter, log = first_invoke(data, self.arena_size)
         if self.interpreter is None:
             raise ValueError(
                 f"TFLite Micro cannot run {os.path.basename(path)} with a "

@@ -18,9 +18,10 @@ from keras_ppg_kd.deploy import (
     inspect_tflite,
     micro_arena_bytes,
 )
-from keras_ppg_kd.deploy.micro import _interpreter
 
 pytest.importorskip("tflite_micro", reason="needs the 'micro' extra")
+from keras_ppg_kd.deploy._micro_probe import first_invoke  # noqa: E402
+
 pytest.importorskip("ai_edge_litert", reason="needs the 'litert' extra")
 
 
@@ -52,7 +53,7 @@ def test_the_measured_arena_is_the_smallest_that_runs(int8_file):
     path, _ = int8_file
     arena = micro_arena_bytes(path)
     with open(path, "rb") as f:
-        assert _interpreter(f.read(), arena)[0] is not None
+        assert first_invoke(f.read(), arena)[0] is not None
     # Starting 16 bytes lower fails, doubles and bisects back to it.
     assert micro_arena_bytes(path, start=arena - 16) == arena
     report = inspect_tflite(path)
