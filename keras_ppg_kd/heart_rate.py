@@ -128,6 +128,31 @@ def bpm_to_class(
     return np.clip(raw, 0, classes.num_classes - 1).astype("int32")
 
 
+def median_argmax(logits: ArrayLike) -> np.ndarray:
+    """Class position of the maximum along the last axis; ties -> median.
+
+    Float logits almost never tie, but an int8 model's dequantized ones
+    do: on 256 levels several neighbouring classes often share the top
+    value, and a plain argmax (the first of them) would bias every such
+    window toward the lowest heart rate of the tie. The median of the tied
+    indices (between the two middle ones for an even count) is unbiased.
+
+    Returns:
+        float32 class positions, shape ``logits.shape[:-1]``.
+    """
+    logits = ops.convert_to_tensor(logits)
+    is_max = ops.cast(
+        ops.equal(logits, ops.max(logits, axis=-1, keepdims=True)), "int32"
+    )
+    count = ops.sum(is_max, axis=-1, keepdims=True)
+    rank = ops.cumsum(is_max, axis=-1) * is_max  # 1..count on the ties
+
+    def nth(n):
+        return ops.cast(ops.argmax(ops.equal(rank, n), axis=-1), "float32")
+
+    return (nth((count - 1) // 2 + 1) + nth(count // 2 + 1)) / 2
+
+
 def class_to_bpm(
     index: ArrayLike, classes: "HRClasses" = DEFAULT_CLASSES
 ) -> np.ndarray:
@@ -154,7 +179,9 @@ def logits_to_bpm(
     Args:
         logits: ``(..., num_classes)`` logits.
         classes: The :class:`HRClasses` binning.
-        method: ``"argmax"`` (the most likely class) or ``"expectation"``
+        method: ``"argmax"`` (the most likely class; of several tied at the
+            maximum, their median: see :func:`median_argmax`) or
+            ``"expectation"``
             (the softmax-weighted mean of class centres, sub-BPM and smoother
             but pulled toward the middle by flat distributions).
 
@@ -172,6 +199,6 @@ def logits_to_bpm(
             f"axis. Received: shape={tuple(logits.shape)}"
         )
     if method == "argmax":
-        return class_to_bpm(ops.argmax(logits, axis=-1), classes)
+        return class_to_bpm(median_argmax(logits), classes)
     probabilities = ops.softmax(logits, axis=-1)
     return ops.sum(probabilities * ops.convert_to_tensor(classes.centers), -1)

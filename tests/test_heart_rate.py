@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from keras_ppg_kd import HRClasses, bpm_to_class, class_to_bpm, logits_to_bpm
+from keras_ppg_kd.heart_rate import median_argmax
 
 
 def test_bpm_to_class_matches_study_rule():
@@ -50,7 +51,8 @@ def test_logits_to_bpm_argmax_and_expectation():
     logits = np.full((2, 180), -1e4, dtype="float32")
     logits[0, 40] = 0.0  # all mass on 70 BPM
     logits[1, 40] = logits[1, 42] = 0.0  # half on 70, half on 72
-    np.testing.assert_allclose(logits_to_bpm(logits), [70.0, 70.0])
+    # A tie decodes to its median, not to its lowest class.
+    np.testing.assert_allclose(logits_to_bpm(logits), [70.0, 71.0])
     np.testing.assert_allclose(
         logits_to_bpm(logits, method="expectation"), [70.0, 71.0], atol=1e-4
     )
@@ -58,3 +60,16 @@ def test_logits_to_bpm_argmax_and_expectation():
         logits_to_bpm(np.zeros((1, 10)))
     with pytest.raises(ValueError, match="method='median'"):
         logits_to_bpm(logits, method="median")
+
+
+def test_ties_of_quantized_logits_decode_to_their_median():
+    # int8 logits dequantized: neighbouring classes share the top level.
+    levels = np.full((4, 180), -3.0, dtype="float32")
+    levels[0, 50:53] = 2.5  # three tied: the middle one, 81 BPM
+    levels[1, 50:54] = 2.5  # four tied: between the middle two, 81.5
+    levels[2, 60] = 2.5  # no tie: plain argmax, 90
+    levels[3, [10, 170]] = 2.5  # far apart: still their median, 120
+    np.testing.assert_allclose(
+        np.asarray(median_argmax(levels)), [51.0, 51.5, 60.0, 90.0]
+    )
+    np.testing.assert_allclose(logits_to_bpm(levels), [81.0, 81.5, 90.0, 120.0])

@@ -84,7 +84,12 @@ def _converter_options(quantization, representative_data, calibration_steps):
             "representative_data must be (n, length, 1) windows with n > 0. "
             f"Received shape {data.shape}"
         )
-    data = data[:calibration_steps]
+    if len(data) > calibration_steps:
+        # Evenly spaced, not the first ones: windows come grouped by
+        # participant and activity, and the ranges must cover them all.
+        data = data[
+            np.linspace(0, len(data) - 1, calibration_steps).round().astype(int)
+        ]
     _check_calibration(data)
 
     def representative_dataset():

@@ -166,6 +166,12 @@ class SelectOnValidation(keras.callbacks.Callback):
             self._scored().set_weights(self._best_weights)
 
 
+def _build(identifier, dropout):
+    if dropout is None:
+        return models.get(identifier)
+    return models.get(identifier, dropout=dropout)
+
+
 def _training_data(train, batch_size, seed, augmentation):
     if augmentation is None:
         return to_dataset(train, batch_size, seed=seed)
@@ -222,6 +228,7 @@ def train_scratch(
     augmentation: Augmentation | None = None,
     validation: WindowSet | None = None,
     schedule: str = "constant",
+    dropout: float | None = None,
 ) -> tuple[keras.Model, "Result"]:
     """Train a model with cross-entropy alone (a scratch baseline).
 
@@ -247,13 +254,14 @@ def train_scratch(
         schedule: ``"constant"`` learning rate (the study's) or
             ``"cosine"`` decay to zero over the run, which ends short runs
             on settled weights instead of wherever the last step left them.
+        dropout: The model's dropout; None keeps its family's default.
 
     Returns:
         ``(model, Result)``.
     """
     identifier = model
     keras.utils.set_random_seed(seed)
-    model = models.get(identifier)
+    model = _build(identifier, dropout)
     model.compile(
         optimizer=optimizer(
             learning_rate, schedule, epochs, len(train), batch_size
@@ -311,6 +319,7 @@ def distill(
     augmentation: Augmentation | None = None,
     validation: WindowSet | None = None,
     schedule: str = "constant",
+    dropout: float | None = None,
 ) -> tuple[keras.Model, "Result"]:
     """Distil a new student from ``teacher`` with one strategy.
 
@@ -326,7 +335,7 @@ def distill(
             (:meth:`Distiller.teacher_outputs`); computed when None. Share
             them across the students of one teacher.
         epochs, batch_size, learning_rate, seed, fold, callbacks, verbose,
-            label_sigma, augmentation, validation, schedule: As in
+            label_sigma, augmentation, validation, schedule, dropout: As in
             :func:`train_scratch`. With augmentation the teacher runs on
             every augmented batch (its outputs cannot be cached).
 
@@ -335,7 +344,7 @@ def distill(
         block count when it has one.
     """
     keras.utils.set_random_seed(seed)
-    student = models.get(model)
+    student = _build(model, dropout)
     distiller = Distiller(
         teacher,
         student,

@@ -313,11 +313,12 @@ def format_fit(strategy, best, fits):
             )
         else:
             ci = f"not identified: {fit.why_not}"
-        loso = (
-            f"{fit.loso_mae:.2f} BPM"
-            if np.isfinite(fit.loso_mae)
-            else "n/a (needs >= 4 sizes)"
-        )
+        if not np.isfinite(fit.loso_mae):
+            loso = "n/a (needs >= 4 sizes)"
+        elif fit.loso_mae > 100:  # extrapolates off the scale
+            loso = "> 100 BPM"
+        else:
+            loso = f"{fit.loso_mae:.2f} BPM"
         lines.append(
             f"    {law:<11} R²={fit.r2:.3f}  leave-one-size-out error "
             f"{loso}  {ci}"

@@ -14,7 +14,8 @@ Parameters are bounded to physical ranges (``a, c >= 0``, ``s > 0``,
 ``0 < alpha <= 3``, the gain at the smallest size at most twice the
 largest MAE), and a fit says whether the data identify it
 (:attr:`ScalingFit.identifiable`): with too few sizes, a poor R², a
-parameter pinned at a bound or an unbounded confidence interval it is
+parameter pinned at a bound, or a confidence interval that is unbounded
+or reaches a bound (the data allow no gain, or no curvature) it is
 reported as points only, never as a curve or a 13-digit constant.
 """
 
@@ -298,7 +299,28 @@ def _why_not_identifiable(law, k, y, popt, ci95, r2, sizes):
     for name, (lo, hi) in ci95.items():
         if not (np.isfinite(lo) and np.isfinite(hi)):
             return f"no finite 95 % interval for {name}"
+    for name, (lo, hi) in _law_ranges(law, k).items():
+        ci_lo, ci_hi = ci95[name]
+        tol = 1e-3 * (hi - lo if np.isfinite(hi) else abs(ci_hi))
+        if ci_lo <= lo + tol or ci_hi >= hi - tol:
+            return (
+                f"the 95 % interval of {name} [{ci_lo:.3g}, {ci_hi:.3g}] "
+                "reaches its bound"
+            )
     return ""
+
+
+def _law_ranges(law, k):
+    """Physical ranges of the law's gain and shape (``c`` may be 0)."""
+    if law == "exponential":
+        return {
+            "a": (0.0, math.inf),
+            "s": (
+                1e-3 * float(k.min()) * _SCALE,
+                100 * float(k.max()) * _SCALE,
+            ),
+        }
+    return {"a": (0.0, math.inf), "alpha": (1e-3, 3.0)}
 
 
 def _leave_one_size_out(law, k, y):

@@ -161,6 +161,7 @@ class _Context:
             learning_rate=self.config.learning_rate,
             label_sigma=self.config.label_sigma,
             schedule=self.config.schedule,
+            dropout=self.config.dropout,
             seed=cell.seed,
             fold=cell.fold,
             verbose=self.verbose,

@@ -96,3 +96,16 @@ def test_a_flat_noisy_grid_is_reported_not_fitted():
         assert float(fit.predict(n[0])) - fit.params["c"] <= 2 * max(y)
     three = scaling.fit_law("power", n[:3], y[:3])
     assert not three.identifiable and "need >= 4" in three.why_not
+
+
+def test_an_interval_reaching_a_bound_is_not_identified():
+    # The main job's DKD row at two seeds: a good R², but the four sizes
+    # drop and flatten so fast that a gain of 0 (a) fits as well.
+    n = np.repeat([16_628, 27_060, 37_492, 47_924], 2)
+    y = [10.62, 9.80, 7.01, 7.73, 6.43, 6.06, 7.65, 6.11]
+    fit = scaling.fit_law("exponential", n, y, groups=np.tile([0, 1], 4))
+    assert fit.r2 > 0.8
+    assert not fit.identifiable
+    assert "95 % interval of a" in fit.why_not and "reaches its bound" in (
+        fit.why_not
+    )

@@ -20,18 +20,26 @@ class Builder(WindowedPPGBuilder):
     """Synthetic wrist PPG with exact heart-rate labels; generates itself."""
 
     name = "synthetic_ppg"
-    VERSION = tfds.core.Version("1.2.0")
+    VERSION = tfds.core.Version("1.3.0")
     RELEASE_NOTES = {
         "1.0.0": "Initial release.",
         "1.1.0": "Generator: irregular arm movements and a boxing activity, "
         "wider resting heart rate and diastolic-wave range.",
         "1.2.0": "The generator's accelerometer in Recording.acc and the "
         "small_ppg_acc config; the protocol stored with the windows.",
+        "1.3.0": "The varied config (48 participants x 3.3 min).",
     }
     BUILDER_CONFIGS = [
         SyntheticBuilderConfig(
             name="small",
             description="16 participants x 10 min (~4.6K windows).",
+        ),
+        SyntheticBuilderConfig(
+            name="varied",
+            description="48 participants x 3.3 min (~4.6K windows): as "
+            "many windows as small from three times the people, so a "
+            "held-out fifth is ~10 participants, not 3.",
+            synthetic=SyntheticConfig(num_participants=48, minutes=10 / 3),
         ),
         SyntheticBuilderConfig(
             name="large",
