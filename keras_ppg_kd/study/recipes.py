@@ -7,6 +7,7 @@ choice a parameter.
 """
 
 import dataclasses
+import json
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -16,6 +17,7 @@ import numpy as np
 
 from keras_ppg_kd import models
 from keras_ppg_kd.data.augment import Augmentation, augmented_dataset
+from keras_ppg_kd.data.splits import participant_keys
 from keras_ppg_kd.data.transforms import WindowSet
 from keras_ppg_kd.datasets.loading import to_dataset
 from keras_ppg_kd.distiller import Distiller, cached_dataset
@@ -49,6 +51,9 @@ class Result:
         fold: Fold index.
         train_windows: Training windows.
         test_windows: Test windows.
+        participant_mae: JSON ``{participant: [MAE, windows]}`` over the
+            test windows: the units a bootstrap over participants
+            resamples (:func:`keras_ppg_kd.study.scaling.fit_law`).
     """
 
     role: str
@@ -65,6 +70,7 @@ class Result:
     fold: int = 0
     train_windows: int = 0
     test_windows: int = 0
+    participant_mae: str = ""
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -117,11 +123,18 @@ def evaluate(
     A model with non-finite logits has diverged: both are NaN (argmax
     would otherwise decode NaN as the first class, a plausible 30 BPM).
     """
+    error = _errors(model, windows, batch_size)
+    if error is None:
+        return float("nan"), float("nan")
+    return float(np.mean(np.abs(error))), float(np.sqrt(np.mean(error**2)))
+
+
+def _errors(model, windows, batch_size=512):
+    """Decoded HR minus reference per window (BPM); None if diverged."""
     logits = model.predict(windows.windows, batch_size=batch_size, verbose=0)
     if not np.isfinite(logits).all():
-        return float("nan"), float("nan")
-    error = np.asarray(logits_to_bpm(logits)) - windows.hr_bpm
-    return float(np.mean(np.abs(error))), float(np.sqrt(np.mean(error**2)))
+        return None
+    return np.asarray(logits_to_bpm(logits)) - windows.hr_bpm
 
 
 class SelectOnValidation(keras.callbacks.Callback):
@@ -196,7 +209,22 @@ def _fit(model, data, epochs, callbacks, verbose, validation=None):
 
 def record(model, test, role, identifier, strategy, teacher, **fields):
     """The :class:`Result` of a trained model, evaluated on ``test``."""
-    mae, rmse = evaluate(model, test) if len(test) else (np.nan, np.nan)
+    error = _errors(model, test) if len(test) else None
+    mae = rmse = float("nan")
+    per_participant = ""
+    if error is not None:
+        mae = float(np.mean(np.abs(error)))
+        rmse = float(np.sqrt(np.mean(error**2)))
+        keys = participant_keys(test)
+        per_participant = json.dumps(
+            {
+                key: [
+                    round(float(np.mean(np.abs(error[keys == key]))), 4),
+                    int(np.sum(keys == key)),
+                ]
+                for key in np.unique(keys).tolist()
+            }
+        )
     family, size = models.parse(identifier)
     return Result(
         role=role,
@@ -208,6 +236,7 @@ def record(model, test, role, identifier, strategy, teacher, **fields):
         mae=mae,
         rmse=rmse,
         test_windows=len(test),
+        participant_mae=per_participant,
         **fields,
     )
 

@@ -145,8 +145,32 @@ def fit_strategies(results, teacher=None, family=STUDY_FAMILY):
             if columns
             else None
         )
-        fits[strategy] = scaling.fit_best(points["params"], points["mae"], runs)
+        fits[strategy] = scaling.fit_best(
+            points["params"], points["mae"], runs, *_participant_units(points)
+        )
     return fits
+
+
+def _participant_units(points):
+    """``(unit_mae, unit_windows)`` over (fold, test participant) from the
+    records' ``participant_mae``; ``(None, None)`` when a record lacks it
+    (tables written before it was recorded)."""
+    texts = points.get("participant_mae")
+    if texts is None or not all(isinstance(t, str) and t for t in texts):
+        return None, None
+    folds = points["fold"] if "fold" in points else [0] * len(points)
+    per_point = [
+        {(fold, key): value for key, value in json.loads(text).items()}
+        for fold, text in zip(folds, texts)
+    ]
+    units = sorted(set().union(*per_point), key=str)
+    unit_mae = np.full((len(points), len(units)), np.nan)
+    unit_windows = np.zeros((len(points), len(units)))
+    for row, values in enumerate(per_point):
+        for column, unit in enumerate(units):
+            if unit in values:
+                unit_mae[row, column], unit_windows[row, column] = values[unit]
+    return unit_mae, unit_windows
 
 
 def _save(fig, path):

@@ -174,6 +174,8 @@ def fit_law(
     groups: ArrayLike | None = None,
     n_boot: int = 300,
     seed: int = 0,
+    unit_mae: ArrayLike | None = None,
+    unit_windows: ArrayLike | None = None,
 ) -> "ScalingFit":
     """Fit one law to ``(num_params, mae)`` points.
 
@@ -187,6 +189,14 @@ def fit_law(
             fit's covariance.
         n_boot: Bootstrap refits.
         seed: Bootstrap seed.
+        unit_mae: Optional ``(points, units)`` MAE of each point on each
+            test unit (participant), and ``unit_windows`` the windows
+            behind each (0 where a point was not tested on a unit). With
+            them the bootstrap also resamples the units, recomputing each
+            point's MAE as the window-weighted mean over the drawn ones,
+            so the intervals see which people were tested as well as
+            which seeds ran; it is used once runs or units number at least
+            :data:`MIN_BOOTSTRAP_RUNS`.
 
     Returns:
         A :class:`ScalingFit`.
@@ -214,9 +224,23 @@ def fit_law(
     popt, pcov = _fit_raw(law, k, y)
     names = LAWS[law]
     params = _to_params(law, popt, k0)
-    runs = np.unique(groups) if groups is not None else np.array([])
-    if len(runs) >= MIN_BOOTSTRAP_RUNS:
-        draws = _bootstrap(law, k, y, np.asarray(groups), runs, n_boot, seed)
+    groups = np.zeros(len(y)) if groups is None else np.asarray(groups)
+    runs = np.unique(groups)
+    units = None
+    if unit_mae is not None:
+        units = (
+            np.nan_to_num(np.asarray(unit_mae, "float64")),
+            np.asarray(unit_windows, "float64"),
+        )
+        if units[0].shape != units[1].shape or len(units[0]) != len(y):
+            raise ValueError(
+                "unit_mae and unit_windows must both be (points, units); "
+                f"received {units[0].shape} and {units[1].shape} for "
+                f"{len(y)} points"
+            )
+    n_units = units[0].shape[1] if units else 0
+    if max(len(runs), n_units) >= MIN_BOOTSTRAP_RUNS:
+        draws = _bootstrap(law, k, y, groups, runs, units, n_boot, seed)
         ci95 = {
             name: tuple(float(v) for v in np.percentile(column, [2.5, 97.5]))
             for name, column in zip(names, draws.T)
@@ -226,7 +250,7 @@ def fit_law(
     residual = y - _model(law, k0)(k, *popt)
     total = np.sum((y - y.mean()) ** 2)
     r2 = float(1 - np.sum(residual**2) / total) if total > 0 else math.nan
-    why_not = _why_not_identifiable(law, k, y, popt, ci95, r2, sizes)
+    why_not = _why_not_identifiable(law, k, y, popt, params, ci95, r2, sizes)
     return ScalingFit(
         law=law,
         params=params,
@@ -265,18 +289,32 @@ def _covariance_ci(law, popt, pcov, dof, k0, seed, draws=4000):
         }
 
 
-def _bootstrap(law, k, y, groups, runs, n_boot, seed):
-    """Refits on runs resampled with replacement: ``(n_boot, 3)`` params."""
+def _bootstrap(law, k, y, groups, runs, units, n_boot, seed):
+    """Refits on runs (and units) resampled with replacement:
+    ``(n_boot, 3)`` params."""
     rng = np.random.default_rng(seed)
     k0 = float(k.min())
     draws = []
     for _ in range(n_boot):
         chosen = rng.choice(runs, len(runs), replace=True)
         index = np.concatenate([np.flatnonzero(groups == r) for r in chosen])
+        values = y[index]
+        if units is not None:
+            unit_mae, unit_windows = units
+            drawn = rng.integers(
+                0, unit_windows.shape[1], unit_windows.shape[1]
+            )
+            weight = unit_windows[index] * np.bincount(
+                drawn, minlength=unit_windows.shape[1]
+            )
+            total = weight.sum(axis=1)
+            if not (total > 0).all():  # a fold's units were all left out
+                continue
+            values = (unit_mae[index] * weight).sum(axis=1) / total
         if len(np.unique(k[index])) < 3:
             continue
         try:
-            popt, _ = _fit_raw(law, k[index], y[index])
+            popt, _ = _fit_raw(law, k[index], values)
         except RuntimeError:
             continue
         draws.append(list(_to_params(law, popt, k0).values()))
@@ -285,7 +323,7 @@ def _bootstrap(law, k, y, groups, runs, n_boot, seed):
     return np.asarray(draws)
 
 
-def _why_not_identifiable(law, k, y, popt, ci95, r2, sizes):
+def _why_not_identifiable(law, k, y, popt, params, ci95, r2, sizes):
     """Empty when the law is pinned down; else the reason, for the report."""
     if len(sizes) < 4:
         return f"{len(sizes)} sizes for 3 parameters (need >= 4)"
@@ -301,12 +339,13 @@ def _why_not_identifiable(law, k, y, popt, ci95, r2, sizes):
             return f"no finite 95 % interval for {name}"
     for name, (lo, hi) in _law_ranges(law, k).items():
         ci_lo, ci_hi = ci95[name]
-        tol = 1e-3 * (hi - lo if np.isfinite(hi) else abs(ci_hi))
+        size = abs(float(params[name]))
+        tol = 1e-3 * (hi - lo if np.isfinite(hi) else size)
+        interval = f"the 95 % interval of {name} [{ci_lo:.3g}, {ci_hi:.3g}]"
         if ci_lo <= lo + tol or ci_hi >= hi - tol:
-            return (
-                f"the 95 % interval of {name} [{ci_lo:.3g}, {ci_hi:.3g}] "
-                "reaches its bound"
-            )
+            return f"{interval} reaches its bound"
+        if ci_hi > 1e3 * size:  # an open range: orders of magnitude wide
+            return f"{interval} is unbounded"
     return ""
 
 
@@ -341,9 +380,13 @@ def _leave_one_size_out(law, k, y):
 
 
 def fit_best(
-    num_params: ArrayLike, mae: ArrayLike, groups: ArrayLike | None = None
+    num_params: ArrayLike,
+    mae: ArrayLike,
+    groups: ArrayLike | None = None,
+    unit_mae: ArrayLike | None = None,
+    unit_windows: ArrayLike | None = None,
 ) -> tuple["ScalingFit", dict[str, "ScalingFit"]]:
-    """Fit both laws and pick the better one.
+    """Fit both laws and pick the better one (arguments as :func:`fit_law`).
 
     An identifiable law beats one that is not; then the lower
     leave-one-size-out error when both have one, else the higher R².
@@ -351,7 +394,17 @@ def fit_best(
     Returns:
         ``(best, {law: ScalingFit})``.
     """
-    fits = {law: fit_law(law, num_params, mae, groups) for law in LAWS}
+    fits = {
+        law: fit_law(
+            law,
+            num_params,
+            mae,
+            groups,
+            unit_mae=unit_mae,
+            unit_windows=unit_windows,
+        )
+        for law in LAWS
+    }
 
     def key(fit):
         if all(np.isfinite(f.loso_mae) for f in fits.values()):

@@ -109,3 +109,42 @@ def test_an_interval_reaching_a_bound_is_not_identified():
     assert "95 % interval of a" in fit.why_not and "reaches its bound" in (
         fit.why_not
     )
+
+
+def test_bootstrap_over_participants_covers_the_truth():
+    # Two seeds (too few runs alone) tested on ten participants each with
+    # their own offset: resampling participants gives the intervals.
+    truth = {"a": 9.0, "s": 60_000.0, "c": 6.0}
+    rng = np.random.default_rng(1)
+    n = np.repeat(SIZES, 2)
+    offsets = rng.normal(0, 1.0, 10)
+    unit_mae = (
+        scaling.law_value("exponential", n, truth)[:, None]
+        + offsets
+        + rng.normal(0, 0.05, (len(n), 10))
+    )
+    unit_windows = np.full(unit_mae.shape, 50.0)
+    y = unit_mae.mean(axis=1)
+    runs = np.tile([0, 1], len(SIZES))
+    plain = scaling.fit_law("exponential", n, y, groups=runs)
+    fit = scaling.fit_law(
+        "exponential",
+        n,
+        y,
+        groups=runs,
+        unit_mae=unit_mae,
+        unit_windows=unit_windows,
+    )
+    assert fit.params == plain.params  # the units change only the CI
+    assert fit.identifiable, fit.why_not
+    for name, value in truth.items():
+        low, high = fit.ci95[name]
+        assert low <= value + offsets.mean() * (name == "c") <= high
+    with pytest.raises(ValueError, match="unit_mae and unit_windows"):
+        scaling.fit_law(
+            "exponential",
+            n,
+            y,
+            unit_mae=unit_mae,
+            unit_windows=unit_windows[1:],
+        )

@@ -81,6 +81,14 @@ def test_sweep_writes_every_cell_once_and_a_rerun_trains_nothing(
     assert json.loads(open(os.path.join(out, "study.json")).read()) == (
         json.loads(config.to_json())
     )
+    # Each record breaks its MAE down by test participant (for the fits'
+    # bootstrap): the window-weighted mean of the parts is the whole.
+    for _, row in table.iterrows():
+        parts = json.loads(row["participant_mae"])
+        windows_per = np.array([n for _, n in parts.values()])
+        assert parts and windows_per.sum() == row["test_windows"]
+        mean = sum(m * n for m, n in parts.values()) / windows_per.sum()
+        assert mean == pytest.approx(row["mae"], abs=1e-3)
 
     before = cell_files(out)
     stream = io.StringIO()
