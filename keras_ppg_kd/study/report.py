@@ -234,7 +234,8 @@ def figure_heatmap(results, strategy, path, family=STUDY_FAMILY):
 
 def figure_scaling(results, fits, path, teacher=None, family=STUDY_FAMILY):
     """Figure 2: MAE vs student parameters per strategy (mean ± std over
-    runs), with the fitted law where the data identify one.
+    runs), with the fitted law where the data identify one and the
+    teacher's MAE as a dotted line.
 
     Returns ``(figure, [png path, pdf path])``.
     """
@@ -270,7 +271,17 @@ def figure_scaling(results, fits, path, teacher=None, family=STUDY_FAMILY):
             label += f" ({best.law}, R²={best.r2:.2f})"
             ax.plot([], [], style + "o", color=color, label=label)
         else:  # points only: no law drawn where the data identify none
-            ax.plot([], [], "o", color=color, label=f"{label} (no law fitted)")
+            ax.plot(
+                [], [], "o", color=color, label=f"{label} (no law identified)"
+            )
+    teachers = table[(table["role"] == "teacher") & (table["size"] == teacher)]
+    if len(teachers):  # the level distillation aims at
+        ax.axhline(
+            teachers["mae"].mean(),
+            color="0.5",
+            linestyle=":",
+            label=f"teacher ({teacher} blocks)",
+        )
     ax.set_xscale("log")
     ax.set_xlabel("student parameters")
     ax.set_ylabel("MAE (BPM)")

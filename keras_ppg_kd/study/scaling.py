@@ -317,7 +317,8 @@ def _bootstrap(law, k, y, groups, runs, units, n_boot, seed):
             popt, _ = _fit_raw(law, k[index], values)
         except RuntimeError:
             continue
-        draws.append(list(_to_params(law, popt, k0).values()))
+        with np.errstate(over="ignore"):  # a sharp drop: a -> inf
+            draws.append(list(_to_params(law, popt, k0).values()))
     if not draws:
         return np.full((1, 3), math.nan)
     return np.asarray(draws)
@@ -337,7 +338,7 @@ def _why_not_identifiable(law, k, y, popt, params, ci95, r2, sizes):
     for name, (lo, hi) in ci95.items():
         if not (np.isfinite(lo) and np.isfinite(hi)):
             return f"no finite 95 % interval for {name}"
-    for name, (lo, hi) in _law_ranges(law, k).items():
+    for name, (lo, hi) in _law_ranges(law, k, y).items():
         ci_lo, ci_hi = ci95[name]
         size = abs(float(params[name]))
         tol = 1e-3 * (hi - lo if np.isfinite(hi) else size)
@@ -349,17 +350,14 @@ def _why_not_identifiable(law, k, y, popt, params, ci95, r2, sizes):
     return ""
 
 
-def _law_ranges(law, k):
+def _law_ranges(law, k, y):
     """Physical ranges of the law's gain and shape (``c`` may be 0)."""
-    if law == "exponential":
-        return {
-            "a": (0.0, math.inf),
-            "s": (
-                1e-3 * float(k.min()) * _SCALE,
-                100 * float(k.max()) * _SCALE,
-            ),
-        }
-    return {"a": (0.0, math.inf), "alpha": (1e-3, 3.0)}
+    low, high = _bounds(law, k, y)
+    scale = _SCALE if law == "exponential" else 1.0  # s is in parameters
+    return {
+        "a": (0.0, math.inf),
+        LAWS[law][1]: (low[1] * scale, high[1] * scale),
+    }
 
 
 def _leave_one_size_out(law, k, y):
