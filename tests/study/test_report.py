@@ -1,5 +1,6 @@
 """Table 2, fits and figures from a results table; CLI fit/report/sweep."""
 
+import json
 import os
 
 import numpy as np
@@ -142,3 +143,32 @@ def test_figures_are_returned_for_notebooks(tmp_path):
     assert isinstance(fig, matplotlib.figure.Figure)
     assert [os.path.exists(p) for p in paths] == [True, True]
     assert fig.axes[0].get_xlabel() == "student parameters"
+
+
+def test_participant_units_line_up_across_folds():
+    points = pd.DataFrame(
+        {
+            "fold": [0, 0, 1],
+            "participant_mae": [
+                json.dumps({"p1": [5.0, 10], "p2": [7.0, 30]}),
+                json.dumps({"p1": [6.0, 10], "p2": [8.0, 30]}),
+                json.dumps({"p1": [9.0, 20]}),  # fold 1 tested p1 again
+            ],
+        }
+    )
+    unit_mae, unit_windows = report._participant_units(points)
+    # Units are (fold, participant): (0, p1), (0, p2), (1, p1).
+    np.testing.assert_array_equal(
+        unit_windows, [[10, 30, 0], [10, 30, 0], [0, 0, 20]]
+    )
+    np.testing.assert_array_equal(unit_mae[:2, :2], [[5, 7], [6, 8]])
+    assert np.isnan(unit_mae[:2, 2]).all() and unit_mae[2, 2] == 9
+    # Tables written before the breakdown existed: no units.
+    older = points.assign(participant_mae=[np.nan, "", "{}"])
+    assert report._participant_units(older) == (None, None)
+    assert report._participant_units(
+        points.drop(columns="participant_mae")
+    ) == (
+        None,
+        None,
+    )
