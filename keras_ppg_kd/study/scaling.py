@@ -346,7 +346,10 @@ def _why_not_identifiable(law, k, y, popt, params, ci95, r2, sizes):
         if ci_lo <= lo + tol or ci_hi >= hi - tol:
             return f"{interval} reaches its bound"
         if ci_hi > 1e3 * size:  # an open range: orders of magnitude wide
-            return f"{interval} is unbounded"
+            return (
+                f"the 95 % interval of {name} is unbounded above "
+                f"(from {ci_lo:.3g})"
+            )
     return ""
 
 
