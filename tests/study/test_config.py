@@ -50,6 +50,7 @@ def test_paper_preset_is_the_study_grid():
         ({"epochs": 0}, "must be >= 1"),
         ({"schedule": "linear"}, "schedule 'linear' is not one of"),
         ({"label_sigma": -1.0}, "label_sigma must be >= 0"),
+        ({"dropout": 1.0}, r"dropout must be in \[0, 1\)"),
         ({"pretrained_teacher": "nope"}, "'nope' is not shipped"),
     ],
 )
@@ -111,12 +112,14 @@ def test_command_line_overrides_parse_by_field_type():
             "scratch": "no",
             "learning_rate": "0.02",
             "seeds": "0,1,2",
+            "dropout": "0.25",
         }
     )
     assert config.epochs == 3 and config.scratch is False
     assert config.students == ("resnet:1", "resnet:2", "mlp:1")
     assert config.strategies == ("soft", "dkd:temperature=4,beta=2")
     assert config.learning_rate == 0.02 and config.seeds == (0, 1, 2)
+    assert config.dropout == 0.25
     with pytest.raises(ValueError, match=r"field\(s\) \['epoch'\]; accepted"):
         PRESETS["quick"].override({"epoch": "3"})
     with pytest.raises(ValueError, match="epochs takes an integer.*'x'"):

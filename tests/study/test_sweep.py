@@ -330,6 +330,7 @@ def test_a_shipped_teacher_is_loaded_not_trained(windows, tmp_path):
         learning_rate=1e-2,
         schedule="cosine",
         label_sigma=2.0,
+        dropout=0.2,
         pretrained_teacher=pretrained.TEACHER_NAME,
     )
     out = str(tmp_path / "sweep")
@@ -346,6 +347,15 @@ def test_a_shipped_teacher_is_loaded_not_trained(windows, tmp_path):
     for a, b in zip(saved.get_weights(), shipped.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert table.loc[table.role == "student", "mae"].notna().all()
+    # The config's dropout reaches the students (the teacher keeps its own).
+    student = __import__("keras").saving.load_model(
+        os.path.join(
+            out,
+            "models",
+            table.loc[table.role == "student", "cell"].iloc[0] + ".keras",
+        )
+    )
+    assert student.dropout == 0.2 and saved.dropout == 0.5
     with pytest.raises(ValueError, match="has 6 blocks"):
         run_sweep(
             config.replace(teachers=(8,)),
