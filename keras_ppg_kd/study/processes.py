@@ -42,8 +42,6 @@ def _worker(job_path, index):
     """One worker process: its group of cells, ``threads`` TF threads."""
     with open(job_path, "rb") as f:
         job = pickle.load(f)
-    import tensorflow as tf
-
     tf.get_logger().setLevel(job["log_level"])  # as the caller's
     tf.config.threading.set_intra_op_parallelism_threads(job["threads"])
     tf.config.threading.set_inter_op_parallelism_threads(1)
