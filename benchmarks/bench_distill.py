@@ -282,7 +282,7 @@ def keras_distillation(teacher, train, test, blocks, seed):
     )
     start = time.perf_counter()
     model.fit(
-        to_dataset(train, FLAGS.batch_size, seed=seed),
+        to_dataset(train, FLAGS.batch_size, seed=seed, drop_remainder=True),
         epochs=FLAGS.epochs,
         verbose=0,
     )

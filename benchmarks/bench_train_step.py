@@ -10,10 +10,16 @@ warm-up) in a fresh process per setting:
 * ``2 procs x 1``: two 1-thread processes training at the same time (what
   ``run_sweep(..., workers=2)`` does), their windows/s summed.
 
-Prints a table with each setting's ratio to ``default``. The data are
-random windows (throughput does not depend on them).
+Prints a table with each setting's ratio to ``default``. A second table
+times the *first* epoch of a fresh model (1 thread, median over
+--epochs fresh models after a warm-up one), where TensorFlow traces the
+training step: as Keras does it by default (Adam's slots built inside the
+first step, a last partial batch), and as the recipes do it (Adam built
+before ``fit``, full batches only: one trace instead of two). Every sweep
+cell pays this once. The data are random windows (throughput does not
+depend on them).
 
-Usage: python benchmarks/bench_train_step.py [--blocks 1,2,3,4]
+Usage: python benchmarks/bench_train_step.py [--blocks 1,2,3,4] [--cold_only]
 """
 
 import statistics
@@ -27,19 +33,20 @@ flags.DEFINE_list("blocks", ["1", "2", "3", "4"], "ResNet1D sizes.")
 flags.DEFINE_integer("batch_size", 32, "Batch size (the main job's).")
 flags.DEFINE_integer("windows", 3782, "Windows per epoch (the main job's).")
 flags.DEFINE_integer("epochs", 3, "Timed epochs per setting (median).")
+flags.DEFINE_bool("cold_only", False, "Only the first-epoch table.")
 flags.DEFINE_string("worker", None, "Internal: 'setting,blocks'.")
 FLAGS = flags.FLAGS
 SETTINGS = ("default", "xla", "threads=1", "threads=2")
+COLD = ("cold", "cold-prebuilt")
 
 
 def worker(setting, blocks):
     """Print the median windows/s of one setting (run in its own process)."""
     import tensorflow as tf
 
-    if setting.startswith("threads="):
-        tf.config.threading.set_intra_op_parallelism_threads(
-            int(setting.split("=")[1])
-        )
+    if setting.startswith("threads=") or setting in COLD:
+        threads = 1 if setting in COLD else int(setting.split("=")[1])
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(1)
     import keras
     import numpy as np
@@ -50,24 +57,36 @@ def worker(setting, blocks):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((FLAGS.windows, 200, 1)).astype("float32")
     y = rng.integers(0, 180, FLAGS.windows)
+    prebuilt = setting == "cold-prebuilt"
     data = (
         tf.data.Dataset.from_tensor_slices((x, y))
         .shuffle(FLAGS.windows)
-        .batch(FLAGS.batch_size)
+        .batch(FLAGS.batch_size, drop_remainder=prebuilt)
         .prefetch(tf.data.AUTOTUNE)
     )
-    model = models.get(f"resnet:{blocks}")
-    model.compile(
-        keras.optimizers.Adam(1e-3),
-        HeartRateCrossEntropy(2.0),
-        jit_compile=setting == "xla",
-    )
-    model.fit(data, epochs=1, verbose=0)
-    rates = []
-    for _ in range(FLAGS.epochs):
+
+    def compiled():
+        model = models.get(f"resnet:{blocks}")
+        model.compile(
+            keras.optimizers.Adam(1e-3),
+            HeartRateCrossEntropy(2.0),
+            jit_compile=setting == "xla",
+        )
+        if prebuilt:
+            model.optimizer.build(model.trainable_variables)
+        return model
+
+    def epoch_rate(model):
         start = time.perf_counter()
         model.fit(data, epochs=1, verbose=0)
-        rates.append(FLAGS.windows / (time.perf_counter() - start))
+        return FLAGS.windows / (time.perf_counter() - start)
+
+    model = compiled()
+    epoch_rate(model)  # warm-up (and, for cold starts, process start-up)
+    if setting in COLD:
+        rates = [epoch_rate(compiled()) for _ in range(FLAGS.epochs)]
+    else:
+        rates = [epoch_rate(model) for _ in range(FLAGS.epochs)]
     print(statistics.median(rates))
 
 
@@ -88,6 +107,12 @@ def main(_):
         setting, blocks = FLAGS.worker.split(",")
         worker(setting, int(blocks))
         return
+    if not FLAGS.cold_only:
+        steady()
+    cold()
+
+
+def steady():
     columns = [*SETTINGS, "2 procs x 1"]
     print(
         f"training windows/s, batch {FLAGS.batch_size}, median of "
@@ -101,6 +126,22 @@ def main(_):
         base = rates["default"]
         cells = [f"{r:,.0f} ({r / base:.2f}x)" for r in rates.values()]
         print(f"| {blocks} block | " + " | ".join(cells) + " |", flush=True)
+
+
+def cold():
+    print(
+        f"\nfirst epoch of a fresh model, windows/s (1 thread, median of "
+        f"{FLAGS.epochs} models)"
+    )
+    print("| ResNet1D | Keras default | Adam built first, full batches |")
+    print("|---|---|---|")
+    for blocks in map(int, FLAGS.blocks):
+        before, after = (measure(s, blocks) for s in COLD)
+        print(
+            f"| {blocks} block | {before:,.0f} | {after:,.0f} "
+            f"({after / before:.2f}x) |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

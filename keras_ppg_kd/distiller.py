@@ -395,6 +395,7 @@ def cached_dataset(
     batch_size: int = 128,
     shuffle: bool = True,
     seed: int = 0,
+    drop_remainder: bool = False,
 ) -> tf.data.Dataset:
     """A fit-ready dataset of windows, labels and precomputed teacher outputs.
 
@@ -406,6 +407,8 @@ def cached_dataset(
         batch_size: Batch size.
         shuffle: Shuffle every epoch.
         seed: Shuffle seed.
+        drop_remainder: Leave out the last partial batch (see
+            :func:`keras_ppg_kd.datasets.to_dataset`).
     """
     features = {WINDOW_KEY: np.asarray(windows, "float32")}
     for key, value in teacher_outputs.items():
@@ -420,4 +423,4 @@ def cached_dataset(
     )
     if shuffle:
         ds = ds.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return ds.batch(batch_size, drop_remainder).prefetch(tf.data.AUTOTUNE)

@@ -242,6 +242,7 @@ def augmented_dataset(
     batch_size=32,
     seed=0,
     config=WindowConfig(),
+    drop_remainder=False,
 ):
     """A shuffled, augmented, batched ``(window, class position)`` dataset.
 
@@ -252,6 +253,8 @@ def augmented_dataset(
         seed: Shuffle seed (augmentation draws follow
             ``keras.utils.set_random_seed``).
         config: The windows' :class:`WindowConfig`.
+        drop_remainder: Leave out the last partial batch (see
+            :func:`keras_ppg_kd.datasets.to_dataset`).
 
     Returns:
         A ``tf.data.Dataset`` for ``model.fit``; every epoch draws new
@@ -281,7 +284,7 @@ def augmented_dataset(
         )
 
     return (
-        ds.batch(batch_size)
+        ds.batch(batch_size, drop_remainder)
         .map(apply, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )

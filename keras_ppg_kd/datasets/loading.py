@@ -106,6 +106,7 @@ def to_dataset(
     shuffle: bool = True,
     seed: int = 0,
     repeat: bool = False,
+    drop_remainder: bool = False,
 ) -> tf.data.Dataset:
     """A batched, prefetched ``tf.data.Dataset`` of ``(window, class)``.
 
@@ -115,6 +116,9 @@ def to_dataset(
         shuffle: Shuffle every epoch (deterministic from ``seed``).
         seed: Shuffle seed.
         repeat: Repeat indefinitely.
+        drop_remainder: Leave out the last partial batch, so that every
+            batch has one shape and the training step is traced once, not
+            twice. With shuffling, different windows sit out each epoch.
     """
     if len(windows) == 0:
         raise ValueError("Cannot build a dataset from 0 windows.")
@@ -125,7 +129,7 @@ def to_dataset(
         ds = ds.shuffle(len(windows), seed=seed, reshuffle_each_iteration=True)
     if repeat:
         ds = ds.repeat()
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return ds.batch(batch_size, drop_remainder).prefetch(tf.data.AUTOTUNE)
 
 
 def load(

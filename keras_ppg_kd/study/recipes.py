@@ -98,6 +98,12 @@ def resolve_strategy(strategy, student):
     return resolved
 
 
+def steps_per_epoch(windows, batch_size):
+    """Training steps per epoch: full batches only, as the recipes train
+    (a set smaller than one batch is one step)."""
+    return max(windows // batch_size, 1)
+
+
 def optimizer(learning_rate, schedule, epochs, windows, batch_size):
     """Adam at ``learning_rate``, constant or cosine-decayed over the run.
 
@@ -107,7 +113,7 @@ def optimizer(learning_rate, schedule, epochs, windows, batch_size):
     if schedule == "constant":
         return keras.optimizers.Adam(learning_rate)
     if schedule == "cosine":
-        steps = epochs * -(-windows // batch_size)
+        steps = epochs * steps_per_epoch(windows, batch_size)
         decay = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
         return keras.optimizers.Adam(decay)
     raise ValueError(
@@ -186,13 +192,21 @@ def _build(identifier, dropout):
 
 
 def _training_data(train, batch_size, seed, augmentation):
+    # Full batches only: a last partial batch has another shape, which
+    # traces the training step a second time (seconds per small model).
+    drop = len(train) >= batch_size
     if augmentation is None:
-        return to_dataset(train, batch_size, seed=seed)
-    return augmented_dataset(train, augmentation, batch_size, seed=seed)
+        return to_dataset(train, batch_size, seed=seed, drop_remainder=drop)
+    return augmented_dataset(
+        train, augmentation, batch_size, seed=seed, drop_remainder=drop
+    )
 
 
 def _fit(model, data, epochs, callbacks, verbose, validation=None):
     start = time.perf_counter()
+    # Built here, Adam's slots exist before the first step; built lazily
+    # inside it, they make TensorFlow trace that step twice.
+    model.optimizer.build(model.trainable_variables)
     callbacks = list(callbacks)
     if validation is not None:
         callbacks.append(SelectOnValidation(validation))
@@ -386,7 +400,7 @@ def distill(
         )
     )
     if augmentation is not None:
-        data = augmented_dataset(train, augmentation, batch_size, seed=seed)
+        data = _training_data(train, batch_size, seed, augmentation)
     else:
         if teacher_outputs is None:
             teacher_outputs = distiller.teacher_outputs(train.windows)
@@ -397,6 +411,7 @@ def distill(
             {key: teacher_outputs[key] for key in needed},
             batch_size,
             seed=seed,
+            drop_remainder=len(train) >= batch_size,
         )
     wall = _fit(distiller, data, epochs, callbacks, verbose, validation)
     items = strategy if isinstance(strategy, (list, tuple)) else [strategy]

@@ -246,7 +246,9 @@ def fit_law(
             for name, column in zip(names, draws.T)
         }
     else:
-        ci95 = _covariance_ci(law, popt, pcov, len(y) - len(popt), k0, seed)
+        ci95 = _covariance_ci(
+            law, popt, pcov, len(y) - len(popt), k0, seed, _bounds(law, k, y)
+        )
     residual = y - _model(law, k0)(k, *popt)
     total = np.sum((y - y.mean()) ** 2)
     r2 = float(1 - np.sum(residual**2) / total) if total > 0 else math.nan
@@ -264,11 +266,12 @@ def fit_law(
     )
 
 
-def _covariance_ci(law, popt, pcov, dof, k0, seed, draws=4000):
+def _covariance_ci(law, popt, pcov, dof, k0, seed, bounds, draws=4000):
     """95 % intervals of the law's parameters from the fit's covariance.
 
     The fitting-form parameters are drawn from a Student-t around the fit
-    (their correlations kept) and mapped to ``a, s|alpha, c``; NaN when no
+    (their correlations kept), clipped to their physical ``bounds`` (a
+    gain below 0 is no law) and mapped to ``a, s|alpha, c``; NaN when no
     degrees of freedom are left.
     """
     names = LAWS[law]
@@ -278,7 +281,7 @@ def _covariance_ci(law, popt, pcov, dof, k0, seed, draws=4000):
     cov = (pcov + pcov.T) / 2 + 1e-15 * np.eye(len(popt))
     normal = rng.multivariate_normal(np.zeros(len(popt)), cov, draws)
     scale = np.sqrt(dof / rng.chisquare(dof, draws))[:, None]
-    samples = np.asarray(popt) + normal * scale
+    samples = np.clip(np.asarray(popt) + normal * scale, *bounds)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         mapped = np.array(
             [list(_to_params(law, row, k0).values()) for row in samples]
@@ -336,19 +339,25 @@ def _why_not_identifiable(law, k, y, popt, params, ci95, r2, sizes):
         if name != "c" and (value - lo < tol or hi - value < tol):
             return f"{name} at its bound"
     for name, (lo, hi) in ci95.items():
-        if not (np.isfinite(lo) and np.isfinite(hi)):
+        if not np.isfinite(lo):
             return f"no finite 95 % interval for {name}"
     for name, (lo, hi) in _law_ranges(law, k, y).items():
         ci_lo, ci_hi = ci95[name]
         size = abs(float(params[name]))
         tol = 1e-3 * (hi - lo if np.isfinite(hi) else size)
-        interval = f"the 95 % interval of {name} [{ci_lo:.3g}, {ci_hi:.3g}]"
-        if ci_lo <= lo + tol or ci_hi >= hi - tol:
-            return f"{interval} reaches its bound"
-        if ci_hi > 1e3 * size:  # an open range: orders of magnitude wide
+        reaches = ci_lo <= lo + tol or ci_hi >= hi - tol
+        # Orders of magnitude wide: an open range, whose end is no number
+        # worth printing.
+        if not ci_hi <= 1e3 * size:  # also an end that overflowed
+            return f"the 95 % interval of {name} " + (
+                f"reaches {lo:.3g} and is unbounded above"
+                if reaches
+                else f"is unbounded above (from {ci_lo:.3g})"
+            )
+        if reaches:
             return (
-                f"the 95 % interval of {name} is unbounded above "
-                f"(from {ci_lo:.3g})"
+                f"the 95 % interval of {name} [{ci_lo:.3g}, {ci_hi:.3g}] "
+                "reaches its bound"
             )
     return ""
 

@@ -94,3 +94,13 @@ def test_to_dataset_batches(synthetic):
     ds = to_dataset(synthetic, batch_size=32, seed=0)
     x, y = next(iter(ds))
     assert x.shape == (32, 200, 1) and y.dtype.name == "int32"
+
+
+def test_to_dataset_can_leave_out_the_partial_batch(synthetic):
+    batch = 48
+    assert len(synthetic) % batch
+    ds = to_dataset(synthetic, batch_size=batch, seed=0, drop_remainder=True)
+    epochs = [np.concatenate([x[:, 0, 0] for x, _ in ds]) for _ in range(2)]
+    assert all(len(seen) == len(synthetic) // batch * batch for seen in epochs)
+    # Reshuffled each epoch: not always the same windows sit out.
+    assert not np.array_equal(np.sort(epochs[0]), np.sort(epochs[1]))
