@@ -209,6 +209,9 @@ class Distiller(keras.Model):
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
         """Compile; ``metrics`` are honoured, ``loss`` is refused.
 
+        The optimizer is built here for the student's (and adapters')
+        weights, so the first training step is traced once.
+
         Raises:
             ValueError: a ``loss`` (give the strategy to the constructor).
         """
@@ -221,6 +224,10 @@ class Distiller(keras.Model):
             )
         self._compiled_metrics = [keras.metrics.get(m) for m in metrics or []]
         super().compile(optimizer=optimizer, **kwargs)
+        # The optimizer's slots now, not inside the first training step,
+        # where creating them makes TensorFlow trace that step twice.
+        if not self.optimizer.built:
+            self.optimizer.build(self.trainable_variables)
 
     @property
     def metrics(self):

@@ -205,8 +205,10 @@ def _training_data(train, batch_size, seed, augmentation):
 def _fit(model, data, epochs, callbacks, verbose, validation=None):
     start = time.perf_counter()
     # Built here, Adam's slots exist before the first step; built lazily
-    # inside it, they make TensorFlow trace that step twice.
-    model.optimizer.build(model.trainable_variables)
+    # inside it, they make TensorFlow trace that step twice (a Distiller
+    # builds its own when compiled).
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
     callbacks = list(callbacks)
     if validation is not None:
         callbacks.append(SelectOnValidation(validation))
