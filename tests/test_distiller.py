@@ -77,7 +77,6 @@ def test_trainable_variables_are_student_and_adapters():
     assert mapped.shape == (1, 100, 32)
 
 
-
 def test_compile_builds_the_optimizer_before_the_first_step():
     # Slots made inside the first step would make TensorFlow trace it twice.
     teacher, student = _pair()
@@ -92,6 +91,7 @@ def test_compile_builds_the_optimizer_before_the_first_step():
     assert {id(v) for v in optimizer.variables} == made
     # Adam's two slots for every student and adapter weight.
     assert len(made) >= 2 * len(distiller.trainable_variables)
+
 
 def test_incompatible_models_and_taps_raise():
     teacher, _ = _pair()
