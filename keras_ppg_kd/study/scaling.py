@@ -354,10 +354,14 @@ def _why_not_identifiable(law, k, y, popt, params, ci95, r2, sizes):
                 if reaches
                 else f"is unbounded above (from {ci_lo:.3g})"
             )
-        if reaches:
+        if reaches:  # an end within tolerance of its bound prints as it
+            shown = (
+                lo if ci_lo <= lo + tol else ci_lo,
+                hi if ci_hi >= hi - tol else ci_hi,
+            )
             return (
-                f"the 95 % interval of {name} [{ci_lo:.3g}, {ci_hi:.3g}] "
-                "reaches its bound"
+                f"the 95 % interval of {name} [{shown[0]:.3g}, "
+                f"{shown[1]:.3g}] reaches its bound"
             )
     return ""
 

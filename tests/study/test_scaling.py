@@ -157,3 +157,23 @@ def test_bootstrap_over_participants_covers_the_truth():
             unit_mae=unit_mae,
             unit_windows=unit_windows[1:],
         )
+
+
+def test_an_interval_end_at_its_bound_prints_as_the_bound():
+    n = np.repeat(SIZES[:4], 2).astype(float)
+    truth = {"a": 30.0, "alpha": 0.8, "c": 5.0}
+    y = scaling.law_value("power", n, truth)
+    fit = scaling.fit_law("power", n, y)
+    # A bootstrap whose lower end of a is 4e-08: within rounding of 0.
+    ci95 = {**fit.ci95, "a": (4e-08, 1.1e4)}
+    why = scaling._why_not_identifiable(
+        "power",
+        n / 1000,
+        y,
+        [fit.params["a"] / 16.628**0.8, 0.8, 5.0],
+        fit.params,
+        ci95,
+        fit.r2,
+        np.unique(n),
+    )
+    assert why == "the 95 % interval of a [0, 1.1e+04] reaches its bound"
