@@ -104,6 +104,13 @@ def steps_per_epoch(windows, batch_size):
     return max(windows // batch_size, 1)
 
 
+def _full_batches(windows, batch_size):
+    # Leave out the last partial batch: its other shape traces the training
+    # step a second time (seconds per small model). A set smaller than one
+    # batch keeps its one batch.
+    return len(windows) >= batch_size
+
+
 def optimizer(learning_rate, schedule, epochs, windows, batch_size):
     """Adam at ``learning_rate``, constant or cosine-decayed over the run.
 
@@ -192,9 +199,7 @@ def _build(identifier, dropout):
 
 
 def _training_data(train, batch_size, seed, augmentation):
-    # Full batches only: a last partial batch has another shape, which
-    # traces the training step a second time (seconds per small model).
-    drop = len(train) >= batch_size
+    drop = _full_batches(train, batch_size)
     if augmentation is None:
         return to_dataset(train, batch_size, seed=seed, drop_remainder=drop)
     return augmented_dataset(
@@ -413,7 +418,7 @@ def distill(
             {key: teacher_outputs[key] for key in needed},
             batch_size,
             seed=seed,
-            drop_remainder=len(train) >= batch_size,
+            drop_remainder=_full_batches(train, batch_size),
         )
     wall = _fit(distiller, data, epochs, callbacks, verbose, validation)
     items = strategy if isinstance(strategy, (list, tuple)) else [strategy]

@@ -345,23 +345,22 @@ def _why_not_identifiable(law, k, y, popt, params, ci95, r2, sizes):
         ci_lo, ci_hi = ci95[name]
         size = abs(float(params[name]))
         tol = 1e-3 * (hi - lo if np.isfinite(hi) else size)
-        reaches = ci_lo <= lo + tol or ci_hi >= hi - tol
-        # Orders of magnitude wide: an open range, whose end is no number
-        # worth printing.
-        if not ci_hi <= 1e3 * size:  # also an end that overflowed
+        # An end within tolerance of its bound prints as the bound.
+        at_lo, at_hi = ci_lo <= lo + tol, ci_hi >= hi - tol
+        shown_lo = lo if at_lo else ci_lo
+        # Orders of magnitude wide (or overflowed): an open range, whose
+        # end is no number worth printing.
+        if not ci_hi <= 1e3 * size:
             return f"the 95 % interval of {name} " + (
                 f"reaches {lo:.3g} and is unbounded above"
-                if reaches
+                if at_lo or at_hi
                 else f"is unbounded above (from {ci_lo:.3g})"
             )
-        if reaches:  # an end within tolerance of its bound prints as it
-            shown = (
-                lo if ci_lo <= lo + tol else ci_lo,
-                hi if ci_hi >= hi - tol else ci_hi,
-            )
+        if at_lo or at_hi:
+            shown_hi = hi if at_hi else ci_hi
             return (
-                f"the 95 % interval of {name} [{shown[0]:.3g}, "
-                f"{shown[1]:.3g}] reaches its bound"
+                f"the 95 % interval of {name} [{shown_lo:.3g}, "
+                f"{shown_hi:.3g}] reaches its bound"
             )
     return ""
 

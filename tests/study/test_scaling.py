@@ -164,13 +164,14 @@ def test_an_interval_end_at_its_bound_prints_as_the_bound():
     truth = {"a": 30.0, "alpha": 0.8, "c": 5.0}
     y = scaling.law_value("power", n, truth)
     fit = scaling.fit_law("power", n, y)
+    k = n / 1000
     # A bootstrap whose lower end of a is 4e-08: within rounding of 0.
     ci95 = {**fit.ci95, "a": (4e-08, 1.1e4)}
     why = scaling._why_not_identifiable(
         "power",
-        n / 1000,
+        k,
         y,
-        [fit.params["a"] / 16.628**0.8, 0.8, 5.0],
+        [truth["a"] * k.min() ** -truth["alpha"], truth["alpha"], truth["c"]],
         fit.params,
         ci95,
         fit.r2,
