@@ -242,7 +242,7 @@ def fit_law(
     if max(len(runs), n_units) >= MIN_BOOTSTRAP_RUNS:
         draws = _bootstrap(law, k, y, groups, runs, units, n_boot, seed)
         ci95 = {
-            name: tuple(float(v) for v in np.percentile(column, [2.5, 97.5]))
+            name: _percentile_interval(column)
             for name, column in zip(names, draws.T)
         }
     else:
@@ -264,6 +264,15 @@ def fit_law(
         identifiable=not why_not,
         why_not=why_not,
     )
+
+
+def _percentile_interval(draws):
+    """The 2.5-97.5 % range of bootstrap draws; an end among draws at
+    +inf (a refit with a sharp drop has ``a -> inf``) is inf, where the
+    interpolation would give NaN (inf - inf) and a warning."""
+    with np.errstate(invalid="ignore"):
+        ends = np.percentile(draws, [2.5, 97.5])
+    return tuple(math.inf if np.isnan(v) else float(v) for v in ends)
 
 
 def _covariance_ci(law, popt, pcov, dof, k0, seed, bounds, draws=4000):
