@@ -65,8 +65,7 @@ def test_replicate_prints_the_job_table_and_each_population(tmp_path):
     )
     config = SyntheticConfig(num_participants=2, minutes=10, seed=5)
     new_people = WindowSet.concatenate(
-        windows_from_recording(generate_recording(i, config))
-        for i in range(2)
+        windows_from_recording(generate_recording(i, config)) for i in range(2)
     )
     bpm = logits_to_bpm(teacher.predict(new_people.windows, verbose=0))
     expected = float(np.mean(np.abs(bpm - new_people.hr_bpm)))
