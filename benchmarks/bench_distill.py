@@ -47,8 +47,8 @@ from keras_ppg_kd.study import recipes
 flags.DEFINE_integer(
     "participants",
     48,
-    "Synthetic participants (as the main job's varied config: a held-out "
-    "fifth of ~10 people).",
+    "Synthetic participants (as the varied config: a held-out fifth of "
+    "~10 people).",
 )
 flags.DEFINE_float("minutes", 10 / 3, "Minutes per participant.")
 flags.DEFINE_integer("teacher_epochs", 15, "Teacher training epochs.")
