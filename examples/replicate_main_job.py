@@ -54,13 +54,31 @@ def population(seed, config):
     )
 
 
+def mae(model, windows):
+    """HR MAE (BPM) of ``model`` on ``windows``."""
+    logits = model.predict(windows.windows, batch_size=512, verbose=0)
+    return float(np.mean(np.abs(logits_to_bpm(logits) - windows.hr_bpm)))
+
+
+def show(table):
+    """The main job's table of ``table`` and its teacher's MAE."""
+    print(report.to_markdown(report.table2(table)[0]))
+    teacher = table[table["role"] == "teacher"]["mae"].iloc[0]
+    print(f"teacher {teacher:.2f}")
+
+
 def main(_):
     logging.set_verbosity(logging.WARNING)  # tfds's INFO lines go
     sweep = os.path.join(FLAGS.run, "sweep")
     with open(os.path.join(sweep, "study.json")) as f:
         study = StudyConfig.from_json(f.read())
-    (dataset,) = study.datasets  # "synthetic_ppg/<config>"
+    dataset = study.datasets[0]
     name, _, config_name = dataset.partition("/")
+    if study.datasets != (dataset,) or name != "synthetic_ppg":
+        raise ValueError(
+            "replicate_main_job needs a run on one synthetic_ppg config; "
+            f"{FLAGS.run} ran on {list(study.datasets)}"
+        )
     config = builder(name, config=config_name or None).builder_config
     table = report.read_results(os.path.join(sweep, "results.csv"))
     table = table[table["model"] == report.STUDY_FAMILY]
@@ -71,34 +89,16 @@ def main(_):
         for cell in table["cell"]
     }
     print(f"{FLAGS.run}: the job's own test split ({dataset})")
-    print(report.to_markdown(report.table2(table)[0]))
-    teacher = table[table["role"] == "teacher"]["mae"].iloc[0]
-    print(f"teacher {teacher:.2f}")
+    show(table)
     for seed in map(int, FLAGS.populations):
         people = population(seed, config)
         scored = table.copy()
-        scored["mae"] = [
-            float(
-                np.mean(
-                    np.abs(
-                        logits_to_bpm(
-                            models[cell].predict(
-                                people.windows, batch_size=512, verbose=0
-                            )
-                        )
-                        - people.hr_bpm
-                    )
-                )
-            )
-            for cell in table["cell"]
-        ]
+        scored["mae"] = [mae(models[cell], people) for cell in table["cell"]]
         print(
             f"\n{FLAGS.participants} new people (generator seed {seed}, "
             f"{len(people)} windows)"
         )
-        print(report.to_markdown(report.table2(scored)[0]))
-        teacher = scored[scored["role"] == "teacher"]["mae"].iloc[0]
-        print(f"teacher {teacher:.2f}")
+        show(scored)
 
 
 if __name__ == "__main__":
