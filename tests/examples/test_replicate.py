@@ -25,8 +25,8 @@ SCRIPT = (
 )
 
 
-def people(count, seed):
-    config = SyntheticConfig(num_participants=count, minutes=2, seed=seed)
+def people(count, seed, minutes=2):
+    config = SyntheticConfig(num_participants=count, minutes=minutes, seed=seed)
     return WindowSet.concatenate(
         windows_from_recording(generate_recording(i, config))
         for i in range(count)
@@ -63,10 +63,7 @@ def test_replicate_prints_the_job_table_and_each_population(tmp_path):
     teacher = keras.saving.load_model(
         run / "sweep" / "models" / "f0-s0-teacher2.keras"
     )
-    config = SyntheticConfig(num_participants=2, minutes=10, seed=5)
-    new_people = WindowSet.concatenate(
-        windows_from_recording(generate_recording(i, config)) for i in range(2)
-    )
+    new_people = people(2, seed=5, minutes=10)
     bpm = logits_to_bpm(teacher.predict(new_people.windows, verbose=0))
     expected = float(np.mean(np.abs(bpm - new_people.hr_bpm)))
     printed = float(re.search(r"teacher (\d+\.\d+)", new).group(1))
