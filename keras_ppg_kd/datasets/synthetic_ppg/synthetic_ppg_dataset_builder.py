@@ -45,9 +45,10 @@ class Builder(WindowedPPGBuilder):
         SyntheticBuilderConfig(
             name="crowd",
             description="100 participants x 3.3 min (~9.6K windows): the "
-            "main job's data. Holding out 60 % of the people leaves the "
-            "windows of varied's training fifths (~40 people) and tests on "
-            "~60: a test MAE set by a few people's hard windows moves less.",
+            "main job's data. It holds out 60 % of the people, so it trains "
+            "on about as many windows as varied's training split (~40 "
+            "people) and tests on ~60: a few people's hard windows move the "
+            "test MAE less.",
             synthetic=SyntheticConfig(num_participants=100, minutes=10 / 3),
         ),
         SyntheticBuilderConfig(
