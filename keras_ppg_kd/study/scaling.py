@@ -267,12 +267,20 @@ def fit_law(
 
 
 def _percentile_interval(draws):
-    """The 2.5-97.5 % range of bootstrap draws; an end among draws at
-    +inf (a refit with a sharp drop has ``a -> inf``) is inf, where the
-    interpolation would give NaN (inf - inf) and a warning."""
-    with np.errstate(invalid="ignore"):
-        ends = np.percentile(draws, [2.5, 97.5])
-    return tuple(math.inf if np.isnan(v) else float(v) for v in ends)
+    """The 2.5-97.5 % range of ``draws``, NaN draws left out.
+
+    Draws at +inf (a refit or sample with a sharp drop has ``a -> inf``)
+    rank above every finite one, and an end among them is inf (the
+    interpolation alone gives inf - inf = NaN and a warning). Without a
+    single draw both ends are NaN.
+    """
+    draws = np.asarray(draws, "float64")
+    draws = draws[~np.isnan(draws)]
+    if not draws.size:
+        return (math.nan, math.nan)
+    top = np.finfo("float64").max
+    ends = np.percentile(np.minimum(draws, top), [2.5, 97.5])
+    return tuple(math.inf if v >= top else float(v) for v in ends)
 
 
 def _covariance_ci(law, popt, pcov, dof, k0, seed, bounds, draws=4000):
@@ -295,10 +303,10 @@ def _covariance_ci(law, popt, pcov, dof, k0, seed, bounds, draws=4000):
         mapped = np.array(
             [list(_to_params(law, row, k0).values()) for row in samples]
         )
-        return {
-            name: tuple(float(v) for v in np.nanpercentile(column, [2.5, 97.5]))
-            for name, column in zip(names, mapped.T)
-        }
+    return {
+        name: _percentile_interval(column)
+        for name, column in zip(names, mapped.T)
+    }
 
 
 def _bootstrap(law, k, y, groups, runs, units, n_boot, seed):
@@ -362,7 +370,7 @@ def _why_not_identifiable(law, k, y, popt, params, ci95, r2, sizes):
         if not ci_hi <= 1e3 * size:
             return f"the 95 % interval of {name} " + (
                 f"reaches {lo:.3g} and is unbounded above"
-                if at_lo or at_hi
+                if at_lo
                 else f"is unbounded above (from {ci_lo:.3g})"
             )
         if at_lo or at_hi:

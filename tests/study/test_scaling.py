@@ -197,3 +197,5 @@ def test_an_interval_among_infinite_refits_ends_at_inf_without_warning():
     assert fit.ci95["a"][1] == np.inf
     assert not np.isnan(np.array(list(fit.ci95.values()))).any()
     assert not fit.identifiable
+    # No draw at all (every refit failed) is no interval, not one at inf.
+    assert np.isnan(scaling._percentile_interval([np.nan, np.nan])).all()
