@@ -5,6 +5,7 @@ from keras_ppg_kd.study.config import PRESETS, StudyConfig, get_config
 from keras_ppg_kd.study.plan import Cell, plan_cells
 from keras_ppg_kd.study.recipes import (
     Result,
+    cross_fitted_teachers,
     distill,
     evaluate,
     train_scratch,
@@ -19,6 +20,7 @@ __all__ = [
     "Result",
     "ScalingFit",
     "StudyConfig",
+    "cross_fitted_teachers",
     "distill",
     "evaluate",
     "fit_best",

@@ -17,7 +17,7 @@ import numpy as np
 
 from keras_ppg_kd import models
 from keras_ppg_kd.data.augment import Augmentation, augmented_dataset
-from keras_ppg_kd.data.splits import participant_keys
+from keras_ppg_kd.data.splits import k_fold, participant_keys
 from keras_ppg_kd.data.transforms import WindowSet
 from keras_ppg_kd.datasets.loading import to_dataset
 from keras_ppg_kd.distiller import Distiller, cached_dataset
@@ -351,6 +351,55 @@ def train_teacher(
     )
 
 
+def cross_fitted_teachers(
+    train: WindowSet, folds: int = 2, blocks: int = 12, seed: int = 0, **kwargs
+) -> tuple[list[keras.Model], dict[str, np.ndarray], list["Result"]]:
+    """Teachers trained on ``folds`` participant folds, and their logits on
+    ``train`` where each window's come from the teacher that did not see
+    its participant (cross-fitting).
+
+    A teacher scores the windows it was trained on almost perfectly: a
+    12-block ResNet1D that is 5.5 BPM off on new people is 0.6 BPM off on
+    its own training windows, so its targets there only repeat the labels.
+    Cross-fitted logits are the teacher's errors on people it has not met,
+    the kind a student meets at test time. With 2 folds the teachers
+    together cost about one teacher trained on all of ``train``.
+
+    Args:
+        train: Training WindowSet of the students (its participants are
+            split into ``folds`` folds, :func:`~keras_ppg_kd.data.k_fold`).
+        folds: Number of folds (>= 2).
+        blocks: ResNet1D blocks of each teacher.
+        seed: Seed of the folds; teacher ``k`` trains with ``seed + k``.
+        **kwargs: The teachers' recipe, as :func:`train_scratch`.
+
+    Returns:
+        ``(teachers, outputs, results)``: the fold teachers, ``{"logits":
+        (len(train), classes)}`` for :func:`distill`'s ``teacher_outputs``
+        (logit losses only: each teacher has its own feature space), and
+        each teacher's :class:`Result` on the participants it held out.
+    """
+    teachers, results, logits = [], [], None
+    for k, (fit, held) in enumerate(k_fold(train, folds, seed)):
+        teacher, result = train_teacher(
+            train.subset(fit),
+            train.subset(held),
+            blocks,
+            seed=seed + k,
+            fold=k,
+            **kwargs,
+        )
+        predicted = teacher.predict(
+            train.windows[held], batch_size=512, verbose=0
+        )
+        if logits is None:
+            logits = np.zeros((len(train), predicted.shape[-1]), "float32")
+        logits[held] = predicted
+        teachers.append(teacher)
+        results.append(result)
+    return teachers, {"logits": logits}, results
+
+
 def distill(
     teacher: keras.Model,
     train: WindowSet,
@@ -393,6 +442,10 @@ def distill(
         ``(student, Result)``; the record's ``teacher`` is the teacher's
         block count when it has one.
     """
+    items = strategy if isinstance(strategy, (list, tuple)) else [strategy]
+    name = "+".join(
+        s if isinstance(s, str) else type(s).__name__ for s in items
+    )
     keras.utils.set_random_seed(seed)
     student = _build(model, dropout)
     distiller = Distiller(
@@ -412,6 +465,13 @@ def distill(
         if teacher_outputs is None:
             teacher_outputs = distiller.teacher_outputs(train.windows)
         needed = {"logits", *distiller.teacher_taps}
+        missing = sorted(needed - set(teacher_outputs))
+        if missing:
+            raise ValueError(
+                f"teacher_outputs lack {missing}, which {name} needs; they "
+                f"hold {sorted(teacher_outputs)} (cross-fitted outputs "
+                "serve logit losses only)."
+            )
         data = cached_dataset(
             train.windows,
             train.label,
@@ -421,10 +481,6 @@ def distill(
             drop_remainder=_full_batches(train, batch_size),
         )
     wall = _fit(distiller, data, epochs, callbacks, verbose, validation)
-    items = strategy if isinstance(strategy, (list, tuple)) else [strategy]
-    name = "+".join(
-        s if isinstance(s, str) else type(s).__name__ for s in items
-    )
     return student, record(
         student,
         test,

@@ -1,5 +1,7 @@
 """Recipes: the steps they train and the schedule those steps follow."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ from keras_ppg_kd.data import (
     generate_recording,
     windows_from_recording,
 )
+from keras_ppg_kd.data.splits import participant_keys
 from keras_ppg_kd.study import recipes
 
 
@@ -61,3 +64,42 @@ def test_a_set_smaller_than_a_batch_still_trains_a_step_per_epoch(windows):
         few, few, epochs=3, batch_size=32, schedule="cosine", callbacks=[steps]
     )
     assert steps.steps == 3 and np.isfinite(record.mae)
+
+
+def test_cross_fitted_logits_come_from_the_teacher_that_did_not_see_them():
+    config = SyntheticConfig(num_participants=4, minutes=0.5, seed=5)
+    train = WindowSet.concatenate(
+        windows_from_recording(generate_recording(i, config)) for i in range(4)
+    )
+    teachers, outputs, results = recipes.cross_fitted_teachers(
+        train, folds=2, blocks=1, epochs=1, batch_size=16
+    )
+    logits = outputs["logits"]
+    assert len(teachers) == len(results) == 2
+    assert logits.shape == (len(train), 180)
+    keys = participant_keys(train)
+    # each teacher's record lists the participants it held out
+    held_out = [set(json.loads(r.participant_mae)) for r in results]
+    assert held_out[0].isdisjoint(held_out[1])
+    assert held_out[0] | held_out[1] == set(np.unique(keys).tolist())
+    for k, teacher in enumerate(teachers):
+        held = np.isin(keys, sorted(held_out[k]))
+        assert results[k].train_windows == np.sum(~held)
+        assert results[k].test_windows == np.sum(held)
+        np.testing.assert_allclose(
+            logits[held],
+            teacher.predict(train.windows[held], verbose=0),
+            rtol=1e-5,
+            atol=1e-5,
+        )
+        # the other teacher scores these windows differently
+        other = teachers[1 - k].predict(train.windows[held], verbose=0)
+        assert not np.allclose(logits[held], other, atol=1e-3)
+    # logits serve logit losses; a feature loss needs the teachers' taps
+    common = dict(epochs=1, batch_size=16, teacher_outputs=outputs)
+    student, record = recipes.distill(
+        teachers[0], train, train, strategy="dkd", **common
+    )
+    assert np.isfinite(record.mae)
+    with pytest.raises(ValueError, match=r"lack \['head'\].*logit losses"):
+        recipes.distill(teachers[0], train, train, strategy="feature", **common)
