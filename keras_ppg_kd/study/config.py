@@ -58,6 +58,15 @@ class StudyConfig:
             load instead of training (it must not have seen the study's
             data; the shipped ones are trained on other synthetic
             participants). Empty: train teachers.
+        teacher_folds: Cross-fit each teacher's logits on its training
+            windows: this many sub-teachers, each trained without one
+            share of the participants, score the windows they did not see
+            (:func:`~keras_ppg_kd.study.recipes.cross_fitted_teachers`).
+            A teacher is otherwise almost exact on its own training
+            windows, and its logits there only repeat the labels. Logit
+            strategies (hard, soft, dkd) use these; feature strategies
+            keep the teacher's own taps. Costs ``teacher_folds - 1`` more
+            teachers. 0: the teacher's own logits.
     """
 
     name: str = "study"
@@ -79,6 +88,7 @@ class StudyConfig:
     schedule: str = "constant"
     dropout: float = None
     pretrained_teacher: str = ""
+    teacher_folds: int = 0
 
     def __post_init__(self, mlp_students):
         for key in ("datasets", "teachers", "students", "strategies", "seeds"):
@@ -156,6 +166,17 @@ class StudyConfig:
             problems.append(
                 f"pretrained_teacher {self.pretrained_teacher!r} is not "
                 f"shipped; available: {pretrained.available()}"
+            )
+        if self.teacher_folds < 0 or self.teacher_folds == 1:
+            problems.append(
+                "teacher_folds must be 0 (off) or >= 2; received "
+                f"{self.teacher_folds}"
+            )
+        if self.teacher_folds and self.pretrained_teacher:
+            problems.append(
+                "teacher_folds cross-fits teachers trained here; a "
+                f"pretrained_teacher ({self.pretrained_teacher!r}) never saw "
+                "the study's data: set one of them"
             )
         if not self.seeds:
             problems.append("seeds is empty; give at least one seed")

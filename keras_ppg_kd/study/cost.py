@@ -44,7 +44,8 @@ def dry_run(config, data_dir=None, manual_dir=None, stream=None):
     Distilled students train from cached teacher outputs, so a student
     cell costs about what its scratch twin costs (see
     ``benchmarks/bench_distill.py``); teacher cells are costed at their own
-    rate. Evaluation and teacher-output caching are not counted.
+    rate (times ``teacher_folds`` when cross-fitted). Evaluation and
+    teacher-output caching are not counted.
 
     Returns:
         Estimated sequential seconds on this machine.
@@ -72,9 +73,10 @@ def dry_run(config, data_dir=None, manual_dir=None, stream=None):
         key = cell.identifier
         if key not in rates:
             rates[key] = measure_rate(key, batch_size=config.batch_size)
-        epochs = (
-            config.teacher_epochs if cell.role == "teacher" else (config.epochs)
-        )
+        epochs = config.epochs
+        if cell.role == "teacher":
+            # cross-fitting: teacher_folds sub-teachers on (k-1)/k each
+            epochs = config.teacher_epochs * max(config.teacher_folds, 1)
         total += epochs * train_sizes[cell.fold] / rates[key]
     for cell in cells:
         print(f"  {cell.id}", file=stream)

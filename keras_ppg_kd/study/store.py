@@ -182,6 +182,16 @@ class SweepStore:
     def model_path(self, cell):
         return self._path("models", cell, ".keras")
 
+    def cross_fit_path(self, cell):
+        """The teacher cell's cross-fitted logits (``.npy``)."""
+        return self._path("models", cell, ".crossfit.npy")
+
+    def save_array(self, path, array):
+        """Save ``array`` to ``path`` (``.npy``) atomically."""
+        tmp = self._temp(".npy")
+        np.save(tmp, array)
+        os.replace(tmp, path)
+
     def backup_dir(self, cell):
         return os.path.join(self.out_dir, "backup", cell.id)
 

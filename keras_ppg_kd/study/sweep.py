@@ -144,9 +144,32 @@ class _Context:
             self._outputs[key] = {
                 k: np.asarray(v) for k, v in predicted.items()
             }
+            if config.teacher_folds:
+                self._outputs[key]["logits"] = self._cross_fit(cell, train)
         outputs = self._outputs[key]
         self.teachers[cell.id] = (model, outputs)
         return model, outputs
+
+    def _cross_fit(self, cell, train):
+        """The teacher cell's cross-fitted logits on its training windows
+        (trained once, then read from the sweep directory)."""
+        path = self.store.cross_fit_path(cell)
+        with self.store.lock(cell):
+            if not os.path.exists(path):
+                fit = self._fit_kwargs(cell, self.config.teacher_epochs)
+                # Sub-teachers resume from nothing: a backup is one model's.
+                fit["callbacks"] = training_callbacks(
+                    f"{cell.id}-crossfit",
+                    self.config.teacher_epochs,
+                    self.epoch_lines,
+                    self.tensorboard,
+                )
+                del fit["fold"]
+                _, outputs, _ = recipes.cross_fitted_teachers(
+                    train, self.config.teacher_folds, cell.size, **fit
+                )
+                self.store.save_array(path, outputs["logits"])
+            return np.load(path)
 
     def _fit_kwargs(self, cell, epochs):
         callbacks = [

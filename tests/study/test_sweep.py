@@ -4,6 +4,7 @@ import dataclasses
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,13 +12,14 @@ import textwrap
 import time
 import warnings
 
+import keras
 import numpy as np
 import pytest
 
 from keras_ppg_kd import models
 from keras_ppg_kd.study import StudyConfig, plan_cells, run_sweep
 from keras_ppg_kd.study.cost import dry_run
-from keras_ppg_kd.study.plan import parse_shard
+from keras_ppg_kd.study.plan import fold_masks, parse_shard
 
 TINY_DATA = textwrap.dedent(
     """
@@ -248,6 +250,29 @@ def test_dry_run_prints_cells_and_an_estimate(tmp_path):
     assert seconds > 0 and f"{seconds:,.0f} s" in text
 
 
+def test_dry_run_counts_the_cross_fitted_teachers(monkeypatch, tmp_path):
+    from keras_ppg_kd.study import cost
+
+    monkeypatch.setattr(cost, "measure_rate", lambda *a, **k: 1000.0)
+    config = StudyConfig(
+        datasets=("synthetic_ppg/small",),
+        split="holdout",
+        teachers=(2,),
+        students=(1,),
+        strategies=("dkd",),
+        epochs=3,
+        teacher_epochs=5,
+    )
+    stream = io.StringIO()
+    plain = dry_run(config, data_dir=str(tmp_path), stream=stream)
+    crossed = dry_run(
+        config.replace(teacher_folds=3), data_dir=str(tmp_path), stream=stream
+    )
+    # three sub-teachers on 2/3 of the training windows each: two teachers
+    train = int(re.search(r"per fold \[(\d+)\]", stream.getvalue())[1])
+    assert crossed - plain == pytest.approx(2 * 5 * train / 1000.0)
+
+
 def test_progress_eta_weighs_remaining_cells_by_cost(monkeypatch):
     from keras_ppg_kd.study import plan, progress
 
@@ -363,3 +388,69 @@ def test_a_shipped_teacher_is_loaded_not_trained(windows, tmp_path):
             windows=windows,
             stream=io.StringIO(),
         )
+
+
+def test_teacher_folds_cross_fit_the_logits_and_leave_feature_taps(
+    windows, tmp_path
+):
+    config = tiny_config().replace(
+        students=(1,), strategies=("soft", "feature"), scratch=False
+    )
+    own = run_sweep(config, str(tmp_path / "own"), windows=windows)
+    crossed_config = config.replace(teacher_folds=2)
+    out = str(tmp_path / "crossed")
+    crossed = run_sweep(crossed_config, out, windows=windows)
+    cells = {c.strategy: c for c in plan_cells(config)}
+    teacher_cell = cells["teacher"]
+    path = os.path.join(out, "models", teacher_cell.id + ".crossfit.npy")
+    logits = np.load(path)
+    train = windows.subset(fold_masks(crossed_config, windows)[0][0])
+    assert logits.shape == (len(train), 180)
+    teacher = keras.saving.load_model(
+        os.path.join(out, "models", teacher_cell.id + ".keras")
+    )
+    assert not np.allclose(logits, teacher.predict(train.windows, verbose=0))
+
+    def weights(sweep, strategy):
+        model = keras.saving.load_model(
+            os.path.join(sweep, "models", cells[strategy].id + ".keras")
+        )
+        return np.concatenate([w.ravel() for w in model.get_weights()])
+
+    # soft reads the cross-fitted logits, feature only the teacher's taps
+    own_dir = str(tmp_path / "own")
+    assert (
+        own.set_index("strategy").loc["teacher", "mae"]
+        == (crossed.set_index("strategy").loc["teacher", "mae"])
+    )
+    assert not np.allclose(weights(own_dir, "soft"), weights(out, "soft"))
+    np.testing.assert_allclose(
+        weights(own_dir, "feature"), weights(out, "feature"), atol=1e-6
+    )
+    # a rerun reads the saved logits; without them it cross-fits again
+    stamp = os.stat(path).st_mtime_ns
+    run_sweep(crossed_config, out, windows=windows)
+    assert os.stat(path).st_mtime_ns == stamp
+    os.remove(path)
+    for name in os.listdir(os.path.join(out, "cells")):
+        if "soft" in name:
+            os.remove(os.path.join(out, "cells", name))
+    soft = weights(out, "soft")
+    run_sweep(crossed_config, out, windows=windows)
+    np.testing.assert_allclose(np.load(path), logits, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(weights(out, "soft"), soft, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"teacher_folds": 1}, "teacher_folds must be 0 .off. or >= 2"),
+        (
+            {"teacher_folds": 2, "pretrained_teacher": "synthetic_resnet6"},
+            "a pretrained_teacher",
+        ),
+    ],
+)
+def test_teacher_folds_refuses_what_it_cannot_do(changes, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_config().replace(**changes)
