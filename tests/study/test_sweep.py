@@ -233,15 +233,20 @@ def test_ray_cells_ask_for_a_share_of_a_gpu():
         run_sweep(tiny_config(), "unused", gpus_per_cell=0.5)
 
 
-def test_dry_run_prints_cells_and_an_estimate(tmp_path):
-    config = StudyConfig(
+def small_study(**changes):
+    """A holdout study on prepared ``synthetic_ppg/small``: 3 cells."""
+    fields = dict(
         datasets=("synthetic_ppg/small",),
         split="holdout",
         teachers=(2,),
         students=(1,),
         strategies=("dkd",),
-        epochs=300,
     )
+    return StudyConfig(**{**fields, **changes})
+
+
+def test_dry_run_prints_cells_and_an_estimate(tmp_path):
+    config = small_study(epochs=300)
     stream = io.StringIO()
     seconds = dry_run(config, data_dir=str(tmp_path), stream=stream)
     text = stream.getvalue()
@@ -254,15 +259,7 @@ def test_dry_run_counts_the_cross_fitted_teachers(monkeypatch, tmp_path):
     from keras_ppg_kd.study import cost
 
     monkeypatch.setattr(cost, "measure_rate", lambda *a, **k: 1000.0)
-    config = StudyConfig(
-        datasets=("synthetic_ppg/small",),
-        split="holdout",
-        teachers=(2,),
-        students=(1,),
-        strategies=("dkd",),
-        epochs=3,
-        teacher_epochs=5,
-    )
+    config = small_study(epochs=3, teacher_epochs=5)
     stream = io.StringIO()
     plain = dry_run(config, data_dir=str(tmp_path), stream=stream)
     crossed = dry_run(
@@ -276,15 +273,7 @@ def test_dry_run_counts_the_cross_fitted_teachers(monkeypatch, tmp_path):
 def test_progress_eta_weighs_remaining_cells_by_cost(monkeypatch):
     from keras_ppg_kd.study import plan, progress
 
-    config = StudyConfig(
-        datasets=("synthetic_ppg/small",),
-        split="holdout",
-        teachers=(6,),
-        students=(1,),
-        strategies=("dkd",),
-        epochs=2,
-        teacher_epochs=4,
-    )
+    config = small_study(teachers=(6,), epochs=2, teacher_epochs=4)
     todo = plan.plan_cells(config)  # teacher6, scratch-resnet1, t6-dkd
     clock = [0.0, 28.0]  # start, then after the teacher (and from then on)
     monkeypatch.setattr(
