@@ -7,9 +7,9 @@ ratios (targets: cached <= 1.2x scratch; uncached <= keras.distillation).
 
 Effect: 1- and 2-block students from scratch vs distilled with each
 strategy from the 12-block teacher (trained on 40 other people), with
-soft and DKD also from
-cross-fitted logits (``--cross_fit`` fold teachers, each scoring the
-training people it did not see), and vs keras.distillation
+soft and DKD also from cross-fitted logits (``--cross_fit`` fold
+teachers, each scoring the training people it did not see), and vs
+keras.distillation
 (LogitsDistillation, T=2), over several seeds, all with the same recipe
 (the main job's: Adam 1e-2 with cosine decay, ordinal targets of width
 2 BPM, dropout 0.1; keras.distillation keeps its one-hot loss); prints the
