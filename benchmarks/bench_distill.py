@@ -41,6 +41,7 @@ from keras_ppg_kd.data import (
 )
 from keras_ppg_kd.data.augment import Augmentation
 from keras_ppg_kd.datasets import to_dataset
+from keras_ppg_kd.heart_rate import logits_to_bpm
 from keras_ppg_kd.losses import (
     DKD,
     FeatureDistillation,
@@ -255,11 +256,8 @@ def main(_):
     outputs = Distiller(teacher, ResNet1D(1), loss="feature").teacher_outputs(
         train.windows
     )
-    print(
-        "teacher on the students' training windows: MAE "
-        f"{recipes.evaluate(teacher, train)[0]:.2f} BPM",
-        flush=True,
-    )
+    own = np.mean(np.abs(logits_to_bpm(outputs["logits"]) - train.hr_bpm))
+    print(f"teacher on the students' training windows: MAE {own:.2f} BPM")
     names = ["scratch", *strategies(), "keras.distillation"]
     if FLAGS.cross_fit:
         fold_teachers, crossed, results = recipes.cross_fitted_teachers(

@@ -136,18 +136,42 @@ def evaluate(
     A model with non-finite logits has diverged: both are NaN (argmax
     would otherwise decode NaN as the first class, a plausible 30 BPM).
     """
-    error = _errors(model, windows, batch_size)
-    if error is None:
-        return float("nan"), float("nan")
-    return float(np.mean(np.abs(error))), float(np.sqrt(np.mean(error**2)))
+    scores = _scores(windows, _predict(model, windows, batch_size))
+    return scores["mae"], scores["rmse"]
 
 
-def _errors(model, windows, batch_size=512):
-    """Decoded HR minus reference per window (BPM); None if diverged."""
-    logits = model.predict(windows.windows, batch_size=batch_size, verbose=0)
-    if not np.isfinite(logits).all():
-        return None
-    return np.asarray(logits_to_bpm(logits)) - windows.hr_bpm
+def _predict(model, windows, batch_size=512):
+    return model.predict(windows.windows, batch_size=batch_size, verbose=0)
+
+
+def _scores(windows, logits):
+    """MAE, RMSE (BPM) and per-participant MAE of ``logits`` on
+    ``windows``: the scoring fields of a :class:`Result` (NaN when there
+    are no logits or they are not finite, i.e. the model diverged)."""
+    scores = dict(
+        mae=float("nan"),
+        rmse=float("nan"),
+        test_windows=len(windows),
+        participant_mae="",
+    )
+    if logits is None or not np.isfinite(logits).all():
+        return scores
+    error = np.asarray(logits_to_bpm(logits)) - windows.hr_bpm
+    keys = participant_keys(windows)
+    scores.update(
+        mae=float(np.mean(np.abs(error))),
+        rmse=float(np.sqrt(np.mean(error**2))),
+        participant_mae=json.dumps(
+            {
+                key: [
+                    round(float(np.mean(np.abs(error[keys == key]))), 4),
+                    int(np.sum(keys == key)),
+                ]
+                for key in np.unique(keys).tolist()
+            }
+        ),
+    )
+    return scores
 
 
 class SelectOnValidation(keras.callbacks.Callback):
@@ -230,22 +254,7 @@ def _fit(model, data, epochs, callbacks, verbose, validation=None):
 
 def record(model, test, role, identifier, strategy, teacher, **fields):
     """The :class:`Result` of a trained model, evaluated on ``test``."""
-    error = _errors(model, test) if len(test) else None
-    mae = rmse = float("nan")
-    per_participant = ""
-    if error is not None:
-        mae = float(np.mean(np.abs(error)))
-        rmse = float(np.sqrt(np.mean(error**2)))
-        keys = participant_keys(test)
-        per_participant = json.dumps(
-            {
-                key: [
-                    round(float(np.mean(np.abs(error[keys == key]))), 4),
-                    int(np.sum(keys == key)),
-                ]
-                for key in np.unique(keys).tolist()
-            }
-        )
+    logits = _predict(model, test) if len(test) else None
     family, size = models.parse(identifier)
     return Result(
         role=role,
@@ -254,10 +263,7 @@ def record(model, test, role, identifier, strategy, teacher, **fields):
         params=models.trainable_parameters(model),
         strategy=strategy,
         teacher=teacher,
-        mae=mae,
-        rmse=rmse,
-        test_windows=len(test),
-        participant_mae=per_participant,
+        **_scores(test, logits),
         **fields,
     )
 
@@ -380,23 +386,20 @@ def cross_fitted_teachers(
         each teacher's :class:`Result` on the participants it held out.
     """
     teachers, results, logits = [], [], None
+    nobody = train.subset(np.zeros(len(train), bool))  # scored below
     for k, (fit, held) in enumerate(k_fold(train, folds, seed)):
         teacher, result = train_teacher(
-            train.subset(fit),
-            train.subset(held),
-            blocks,
-            seed=seed + k,
-            fold=k,
-            **kwargs,
+            train.subset(fit), nobody, blocks, seed=seed + k, fold=k, **kwargs
         )
-        predicted = teacher.predict(
-            train.windows[held], batch_size=512, verbose=0
-        )
+        held_out = train.subset(held)
+        predicted = _predict(teacher, held_out)
         if logits is None:
             logits = np.zeros((len(train), predicted.shape[-1]), "float32")
         logits[held] = predicted
         teachers.append(teacher)
-        results.append(result)
+        results.append(
+            dataclasses.replace(result, **_scores(held_out, predicted))
+        )
     return teachers, {"logits": logits}, results
 
 
