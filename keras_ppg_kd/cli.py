@@ -33,7 +33,7 @@ flags.DEFINE_list(
     "datasets",
     ["synthetic_ppg/small"],
     "train/distill: dataset names (synthetic_ppg[/small|/large], ppg_folder, "
-    "ieee_spc2015, ppg_dalia, wildppg, galaxy_ppg).",
+    "ieee_spc2015, physionet_wrist, ppg_dalia, wildppg, galaxy_ppg).",
 )
 flags.DEFINE_string("data_dir", None, "tfds data directory (tfds default).")
 flags.DEFINE_string(

@@ -10,13 +10,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras_ppg_kd  # noqa: E402,F401
 
-SPC_DIR = (
-    pathlib.Path(__file__).resolve().parents[1]
-    / ".."
-    / "shared"
-    / "data"
-    / "ieee_spc2015"
-).resolve()
+_ROOT = pathlib.Path(__file__).resolve().parents[1]
+SHARED_DATA = (_ROOT / ".." / "shared" / "data").resolve()
+SPC_DIR = SHARED_DATA / "ieee_spc2015"
+WRIST_DIR = SHARED_DATA / "physionet_wrist"
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +24,18 @@ def spc_dir():
         pytest.skip(
             f"IEEE SPC 2015 data not found at {path} (set PPG_SPC2015_DIR); "
             "CI has it at ../shared/data/ieee_spc2015."
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def wrist_dir():
+    """The real PhysioNet wrist recordings; skip with a reason when absent."""
+    path = pathlib.Path(os.environ.get("PPG_WRIST_DIR", WRIST_DIR))
+    if not (path / "edf").is_dir():
+        pytest.skip(
+            f"PhysioNet wrist data not found at {path} (set PPG_WRIST_DIR); "
+            "CI has it at ../shared/data/physionet_wrist."
         )
     return path
 

@@ -28,6 +28,10 @@ RECORDING_RELEASE_NOTES = {
 GAP_FILL = "gap_fill"
 INVALID_RANGE = "invalid_range"
 STATUS_FLAG = "status_flag"
+# Readers that join a participant's recordings put this much flagged pause
+# between them, so that no window spans two recordings.
+BETWEEN_RECORDINGS = "between_recordings"
+PAUSE_SECONDS = 60.0
 
 
 @dataclasses.dataclass

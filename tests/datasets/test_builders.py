@@ -7,6 +7,7 @@ import tensorflow_datasets as tfds
 from keras_ppg_kd.datasets import (
     galaxy_ppg,
     ieee_spc2015,
+    physionet_wrist,
     ppg_dalia,
     ppg_folder,
     synthetic_ppg,
@@ -41,6 +42,13 @@ class SPC2015Test(tfds.testing.DatasetBuilderTestCase):
     DATASET_CLASS = ieee_spc2015.Builder
     # 2 recordings x (17 windows, one label short -> 16)
     SPLITS = {"train": 32}
+    SKIP_CHECKSUMS = True
+
+
+class PhysioNetWristTest(tfds.testing.DatasetBuilderTestCase):
+    DATASET_CLASS = physionet_wrist.Builder
+    # s1: walk 20 s (7 windows) + a flagged minute + run 16 s (5); s2: 7
+    SPLITS = {"train": 19}
     SKIP_CHECKSUMS = True
 
 

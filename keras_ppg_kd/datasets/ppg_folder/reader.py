@@ -24,11 +24,14 @@ from absl import logging
 
 from keras_ppg_kd.data.ecg import detect_r_peaks
 from keras_ppg_kd.data.transforms import Recording
-from keras_ppg_kd.datasets.base import GAP_FILL, fail
+from keras_ppg_kd.datasets.base import (
+    BETWEEN_RECORDINGS,
+    GAP_FILL,
+    PAUSE_SECONDS,
+    fail,
+)
 
 SUFFIXES = (".csv", ".parquet")
-BETWEEN_RECORDINGS = "between_recordings"
-_PAUSE_SECONDS = 60.0  # between two recordings of one participant
 _ACC = ("acc_x", "acc_y", "acc_z")
 
 
@@ -173,7 +176,7 @@ def read_ppg_folder(folder, grid=(8.0, 2.0)):
     kinds = {("hr" in f) for _, f, _, _ in parts}
     if len(kinds) > 1:
         raise fail(folder, "mixes hr_bpm and ecg references across files")
-    pause = int(round(_PAUSE_SECONDS * fs))
+    pause = int(round(PAUSE_SECONDS * fs))
     offset, ppg, gap, between, acc, hr, beats = 0.0, [], [], [], [], [], []
     times, labels = [], []
     for index, (_, fields, duration, _) in enumerate(parts):
@@ -183,7 +186,7 @@ def read_ppg_folder(folder, grid=(8.0, 2.0)):
             between.append(np.ones(pause, bool))
             acc.append(np.zeros((pause, 3)))
             hr.append(np.full(pause, np.nan))
-            offset += _PAUSE_SECONDS
+            offset += PAUSE_SECONDS
         n = len(fields["ppg"])
         ppg.append(fields["ppg"])
         gap.append(fields["gap"])
