@@ -150,8 +150,13 @@ def augment_batch(
     length,
     rate,
     classes,
+    seed,
 ):
     """Augment one batch (pure TensorFlow; runs inside ``tf.data``).
+
+    Every random number is drawn by a stateless op from ``seed``, so a
+    batch's augmentation depends on its seed alone, not on which thread of
+    a parallel map runs it or when.
 
     Args:
         context: ``(batch, context_length, channels)`` float32 contexts.
@@ -162,6 +167,7 @@ def augment_batch(
         length: Output window length in samples.
         rate: Sampling rate of the windows (Hz).
         classes: :class:`~keras_ppg_kd.HRClasses` for the labels.
+        seed: ``(2,)`` int seed of this batch's draws.
 
     Returns:
         ``(windows, labels)``: ``(batch, length, channels)`` windows,
@@ -172,7 +178,12 @@ def augment_batch(
     batch = tf.shape(context)[0]
     f32 = tf.float32
     hr = tf.cast(hr, f32)
-    uniform = lambda: tf.random.uniform([batch], dtype=f32)  # noqa: E731
+    seeds = iter(tf.unstack(tf.random.experimental.stateless_split(seed, 16)))
+
+    def uniform(shape=None, low=0.0, high=1.0):
+        return tf.random.stateless_uniform(
+            [batch] if shape is None else shape, next(seeds), low, high
+        )
     # --- time stretch: r in [lo, hi], target HR uniform over hr_range ---
     room = tf.cast(valid, f32) / length  # how far a speed-up can go
     lo = tf.maximum(aug.hr_range[0] / hr, 1.0 / aug.max_stretch)
@@ -215,13 +226,15 @@ def augment_batch(
     amplitude = aug.motion_amplitude * uniform()
     amplitude *= tf.cast(uniform() < aug.motion_prob, f32)
     x = _zscore(x) + amplitude[:, None] * motion
-    x += aug.noise_std * uniform()[:, None] * tf.random.normal(tf.shape(x))
+    x += aug.noise_std * uniform()[:, None] * tf.random.stateless_normal(
+        tf.shape(x), next(seeds)
+    )
     sign = tf.where(uniform() < aug.flip_prob, -1.0, 1.0)
     x = sign[:, None] * _zscore(x)
     if context.shape[-1] > 1:  # the accelerometer sees the same movement
         acc = acc - tf.reduce_mean(acc, axis=1, keepdims=True)
         acc /= tf.math.reduce_std(acc, axis=(1, 2), keepdims=True) + 1e-8
-        axes = tf.random.uniform([batch, 1, context.shape[-1] - 1], -1, 1)
+        axes = uniform([batch, 1, context.shape[-1] - 1], -1.0, 1.0)
         acc += amplitude[:, None, None] * motion[..., None] * axes
         acc -= tf.reduce_mean(acc, axis=1, keepdims=True)
         acc /= tf.math.reduce_std(acc, axis=(1, 2), keepdims=True) + 1e-8
@@ -250,8 +263,8 @@ def augmented_dataset(
         windows: Training :class:`WindowSet`.
         augmentation: The :class:`Augmentation`.
         batch_size: Batch size.
-        seed: Shuffle seed (augmentation draws follow
-            ``keras.utils.set_random_seed``).
+        seed: Seed of the shuffling and of every augmentation draw: one
+            seed gives the same stream, epoch after epoch, on every run.
         config: The windows' :class:`WindowConfig`.
         drop_remainder: Leave out the last partial batch (see
             :func:`keras_ppg_kd.datasets.to_dataset`).
@@ -270,8 +283,13 @@ def augmented_dataset(
         (context, windows.hr_bpm.astype("float32"), hr_next, valid)
     )
     ds = ds.shuffle(len(windows), seed=seed, reshuffle_each_iteration=True)
+    # One seed per batch, new each epoch and the same on every run.
+    batch_seeds = tf.data.Dataset.random(
+        seed=seed, rerandomize_each_iteration=True
+    ).batch(2)
 
-    def apply(c, hr, nxt, ok):
+    def apply(batch, batch_seed):
+        c, hr, nxt, ok = batch
         return augment_batch(
             c,
             hr,
@@ -281,10 +299,11 @@ def augmented_dataset(
             config.window_length,
             config.target_rate,
             config.classes,
+            batch_seed,
         )
 
     return (
-        ds.batch(batch_size, drop_remainder)
+        tf.data.Dataset.zip(ds.batch(batch_size, drop_remainder), batch_seeds)
         .map(apply, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
