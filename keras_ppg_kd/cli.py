@@ -126,7 +126,12 @@ flags.DEFINE_enum(
     "export: float32, float16 weights, dynamic-range int8 weights, or full "
     "int8 (calibrated on --datasets windows).",
 )
-flags.DEFINE_string("fits", None, "plan: fits.json written by `report`.")
+flags.DEFINE_string(
+    "fits",
+    None,
+    "plan: fits.json written by `report` (default: the shipped laws, "
+    "keras_ppg_kd/pretrained/laws).",
+)
 flags.DEFINE_float("flash_kb", None, "plan: flash budget in KB.")
 flags.DEFINE_float("ram_kb", None, "plan: RAM (tensor arena) budget in KB.")
 flags.DEFINE_float("latency_ms", None, "plan: latency budget per window, ms.")
@@ -483,10 +488,10 @@ def cmd_plan():
     """Recommend a student for --flash_kb/--ram_kb/--latency_ms."""
     from keras_ppg_kd.deploy import load_fits, measure_candidates, plan
 
-    load_fits(_require("fits"))  # fail on bad fits before measuring
+    laws = load_fits(FLAGS.fits)  # fail on bad fits before measuring
     candidates = measure_candidates([int(s) for s in FLAGS.sizes])
     result = plan(
-        FLAGS.fits,
+        laws,
         candidates,
         flash_kb=FLAGS.flash_kb,
         ram_kb=FLAGS.ram_kb,
@@ -494,13 +499,14 @@ def cmd_plan():
     )
     print(
         f"{'strategy':<9} {'blocks':>6} {'params':>8} {'KB':>6} "
-        f"{'arena':>6} {'us':>6} {'MAE':>6}  fits"
+        f"{'arena':>6} {'us':>6} {'MAE':>6} {'95 %':>11}  fits"
     )
-    for strategy, c, mae, ok in result.options:
+    for o in result.options:
+        c, (low, high) = o.candidate, o.interval
         print(
-            f"{strategy:<9} {c.size:>6} {c.params:>8,} {c.flash_kb:>6.1f} "
-            f"{c.ram_kb:>6.1f} {c.latency_ms * 1e3:>6.0f} {mae:>6.2f}  "
-            f"{'yes' if ok else 'no'}"
+            f"{o.strategy:<9} {c.size:>6} {c.params:>8,} {c.flash_kb:>6.1f} "
+            f"{c.ram_kb:>6.1f} {c.latency_ms * 1e3:>6.0f} {o.mae:>6.2f} "
+            f"{low:>5.2f}-{high:<5.2f}  {'yes' if o.fits_budget else 'no'}"
         )
     print(result.summary())
 

@@ -184,6 +184,7 @@ def augment_batch(
         return tf.random.stateless_uniform(
             [batch] if shape is None else shape, next(seeds), low, high
         )
+
     # --- time stretch: r in [lo, hi], target HR uniform over hr_range ---
     room = tf.cast(valid, f32) / length  # how far a speed-up can go
     lo = tf.maximum(aug.hr_range[0] / hr, 1.0 / aug.max_stretch)
@@ -226,8 +227,10 @@ def augment_batch(
     amplitude = aug.motion_amplitude * uniform()
     amplitude *= tf.cast(uniform() < aug.motion_prob, f32)
     x = _zscore(x) + amplitude[:, None] * motion
-    x += aug.noise_std * uniform()[:, None] * tf.random.stateless_normal(
-        tf.shape(x), next(seeds)
+    x += (
+        aug.noise_std
+        * uniform()[:, None]
+        * tf.random.stateless_normal(tf.shape(x), next(seeds))
     )
     sign = tf.where(uniform() < aug.flip_prob, -1.0, 1.0)
     x = sign[:, None] * _zscore(x)

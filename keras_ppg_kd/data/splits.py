@@ -16,6 +16,33 @@ def participant_keys(windows):
     )
 
 
+def recording_keys(windows, gap_seconds=30.0):
+    """A key per window naming its recording.
+
+    A participant's windows split into recordings where consecutive start
+    times jump by more than ``gap_seconds`` (builders that join a person's
+    recordings leave a flagged minute between them). A participant with one
+    recording keeps its :func:`participant_keys` key; otherwise each
+    recording is named ``"<key>/<activity>"`` when it has one activity
+    throughout, else ``"<key>#<n>"``.
+    """
+    keys = participant_keys(windows)
+    out = keys.astype(object)
+    for key in np.unique(keys):
+        index = np.flatnonzero(keys == key)
+        index = index[np.argsort(windows.start_times[index], kind="stable")]
+        jumps = np.diff(windows.start_times[index]) > gap_seconds
+        segment = np.concatenate([[0], np.cumsum(jumps)])
+        if not jumps.any():
+            continue
+        for n in range(segment[-1] + 1):
+            members = index[segment == n]
+            activities = np.unique(windows.activity[members].astype(str))
+            name = activities[0] if len(activities) == 1 else ""
+            out[members] = f"{key}/{name}" if name else f"{key}#{n}"
+    return out.astype(str)
+
+
 def _shuffled_participants(keys, seed):
     unique = np.unique(keys)
     return unique[np.random.default_rng(seed).permutation(len(unique))]

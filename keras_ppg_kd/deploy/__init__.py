@@ -12,6 +12,8 @@ from keras_ppg_kd.deploy.litert import (
 from keras_ppg_kd.deploy.micro import MicroModel, micro_arena_bytes
 from keras_ppg_kd.deploy.planner import (
     Candidate,
+    Laws,
+    Option,
     Plan,
     load_fits,
     measure_candidates,
@@ -21,8 +23,10 @@ from keras_ppg_kd.deploy.planner import (
 __all__ = [
     "QUANTIZATIONS",
     "Candidate",
+    "Laws",
     "LiteRTModel",
     "MicroModel",
+    "Option",
     "Plan",
     "TFLiteReport",
     "export_tflite",

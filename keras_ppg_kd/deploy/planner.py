@@ -1,9 +1,11 @@
 """Pick the student for a device budget from fitted scaling laws.
 
-The scaling laws (from a sweep, :mod:`keras_ppg_kd.study.report`) predict
-the MAE of a student of any size; the LiteRT files of candidate sizes give
-their measured flash, RAM and latency. The planner keeps the candidates that
-fit the budget and returns the one with the lowest predicted MAE.
+The scaling laws (the shipped ones, :mod:`keras_ppg_kd.pretrained.laws`, or
+a sweep's, :mod:`keras_ppg_kd.study.report`) predict the MAE of a student
+of any size; the LiteRT files of candidate sizes give their measured flash,
+RAM and latency. The planner keeps the candidates that fit the budget and
+returns the one with the lowest predicted MAE, or, where no law is
+identified, the lowest MAE the study measured at a candidate's size.
 """
 
 import dataclasses
@@ -39,13 +41,40 @@ class Candidate:
 
 
 @dataclasses.dataclass(frozen=True)
+class Option:
+    """One (strategy, candidate) pair the planner weighed.
+
+    Attributes:
+        strategy: Distillation strategy (or ``"scratch"``).
+        candidate: The measured :class:`Candidate`.
+        mae: Predicted MAE (a law) or measured mean MAE (no law), BPM.
+        interval: 95 % interval of ``mae`` (NaN ends when unknown).
+        fits_budget: Whether the candidate fits the budget.
+    """
+
+    strategy: str
+    candidate: Candidate
+    mae: float
+    interval: tuple
+    fits_budget: bool
+
+
+@dataclasses.dataclass(frozen=True)
 class Plan:
-    """The recommendation and every option considered."""
+    """The recommendation and every option considered.
+
+    ``basis`` says where the MAE comes from: ``"law"`` (a fitted scaling
+    law's prediction) or ``"measured"`` (no law was identified; the mean
+    MAE measured at that size in the study).
+    """
 
     strategy: str
     candidate: Candidate
     predicted_mae: float
-    options: tuple  # (strategy, Candidate, predicted MAE, fits budget)
+    interval: tuple
+    basis: str
+    options: tuple  # of Option
+    source: str = ""
 
     def summary(self):
         c = self.candidate
@@ -54,41 +83,92 @@ class Plan:
             if self.strategy == "scratch"
             else f"distilled with {self.strategy}"
         )
+        low, high = self.interval
+        what = (
+            "predicted MAE"
+            if self.basis == "law"
+            else "measured MAE (no law "
+            "identified; the study's mean at this size)"
+        )
         return (
             f"recommended: {c.size}-block ResNet1D ({c.params:,} params) "
-            f"{how}; predicted MAE "
-            f"{self.predicted_mae:.2f} BPM; measured {c.flash_kb:.1f} KB "
-            f"flash, ~{c.ram_kb:.1f} KB arena, {c.latency_ms * 1e3:.0f} us "
-            "per window"
+            f"{how}; {what} {self.predicted_mae:.2f} BPM (95 % "
+            f"{low:.2f}-{high:.2f}); measured {c.flash_kb:.1f} KB flash, "
+            f"~{c.ram_kb:.1f} KB arena, {c.latency_ms * 1e3:.0f} us per "
+            f"window" + (f"; laws: {self.source}" if self.source else "")
         )
 
 
-def load_fits(path: str | os.PathLike) -> dict:
-    """``{strategy: ScalingFit}`` (the best law each) from a fits.json."""
+@dataclasses.dataclass(frozen=True)
+class Laws:
+    """Scaling laws to plan from.
+
+    Attributes:
+        fits: ``{strategy: ScalingFit}``, identified laws only.
+        unidentified: ``{strategy: why}`` for the laws left out.
+        measured: ``[{"strategy", "params", "mean", "std", "count"}]``
+            mean MAE per measured student size (the fallback).
+        source: Where they came from (a path or a shipped name).
+    """
+
+    fits: dict
+    unidentified: dict
+    measured: tuple = ()
+    source: str = ""
+
+
+def load_fits(path: str | os.PathLike | None = None) -> "Laws":
+    """Scaling laws from a fits.json, a shipped laws file, or the default.
+
+    Args:
+        path: The ``fits.json`` that ``keras-ppg-kd report`` writes (its
+            ``table2.csv`` beside it, if present, gives the measured
+            fallback), a laws file of :mod:`keras_ppg_kd.pretrained.laws`,
+            or None for the shipped default laws.
+
+    Raises:
+        ValueError: an unreadable file, or one with neither an identified
+            law nor measured sizes.
+    """
+    if path is None:
+        from keras_ppg_kd.pretrained import laws
+
+        path = laws.path()
     try:
         with open(path) as f:
             data = json.load(f)
     except (OSError, json.JSONDecodeError) as error:
         raise ValueError(
-            f"Cannot read fitted scaling laws from {path!r}: {error}. Pass "
-            "the fits.json that `keras-ppg-kd report` writes."
+            f"Cannot read fitted scaling laws from {str(path)!r}: {error}. "
+            "Pass the fits.json that `keras-ppg-kd report` writes."
         ) from None
+    if "fits" in data:  # a shipped laws file
+        fitted, measured = data["fits"], data.get("measured", [])
+    else:
+        fitted, measured = data, _table2_beside(path)
     fits, unidentified = {}, {}
-    for strategy, per_law in data.items():
-        best = dict(per_law[per_law["best"]])
-        best["sizes"] = tuple(best["sizes"])
-        best["ci95"] = {k: tuple(v) for k, v in best["ci95"].items()}
-        fit = ScalingFit(**best)
+    for strategy, per_law in fitted.items():
+        fit = ScalingFit.from_dict(per_law[per_law["best"]])
         if fit.identifiable:
             fits[strategy] = fit
         else:
             unidentified[strategy] = fit.why_not
-    if not fits:
+    if not fits and not measured:
         raise ValueError(
-            f"No strategy in {path!r} has an identified scaling law "
-            f"({unidentified}); sweep more student sizes or seeds first."
+            f"No strategy in {str(path)!r} has an identified scaling law "
+            f"({unidentified}) and no measured sizes are beside it; sweep "
+            "more student sizes or seeds first."
         )
-    return fits
+    return Laws(fits, unidentified, tuple(measured), str(path))
+
+
+def _table2_beside(path):
+    table = os.path.join(os.path.dirname(os.fspath(path)), "table2.csv")
+    if not os.path.isfile(table):
+        return []
+    import pandas as pd
+
+    return pd.read_csv(table).to_dict("records")
 
 
 def measure_candidates(
@@ -139,16 +219,22 @@ def measure_candidates(
 
 
 def plan(
-    fits: str | os.PathLike | dict,
+    laws: "Laws | str | os.PathLike | dict | None",
     candidates: Sequence["Candidate"],
     flash_kb: float | None = None,
     ram_kb: float | None = None,
     latency_ms: float | None = None,
 ) -> "Plan":
-    """The lowest-predicted-MAE (strategy, student) within the budget.
+    """The lowest-MAE (strategy, student) within the budget.
+
+    With identified laws the MAE is each law's prediction at the
+    candidate's size. Without one, the planner falls back to the sizes the
+    study measured (candidates of another size are left out) and says so
+    in :attr:`Plan.basis`.
 
     Args:
-        fits: ``{strategy: ScalingFit}`` (or a fits.json path).
+        laws: :class:`Laws`, a path for :func:`load_fits`,
+            ``{strategy: ScalingFit}``, or None for the shipped laws.
         candidates: Measured :class:`Candidate` sizes.
         flash_kb: Flash budget (file size), KB; None = unlimited.
         ram_kb: RAM budget (tensor arena), KB; None = unlimited.
@@ -157,10 +243,12 @@ def plan(
     Raises:
         ValueError: When no candidate fits, naming the smallest one's needs.
     """
-    if isinstance(fits, (str, os.PathLike)):
-        fits = load_fits(fits)
-    if not fits or not candidates:
-        raise ValueError("plan() needs at least one fitted law and candidate.")
+    if isinstance(laws, dict):
+        laws = Laws(dict(laws), {})
+    elif not isinstance(laws, Laws):
+        laws = load_fits(laws)
+    if not candidates:
+        raise ValueError("plan() needs at least one candidate.")
 
     def fits_budget(c):
         return (
@@ -169,12 +257,40 @@ def plan(
             and (latency_ms is None or c.latency_ms <= latency_ms)
         )
 
-    options = tuple(
-        (s, c, float(fit.predict(c.params)), fits_budget(c))
-        for s, fit in fits.items()
-        for c in candidates
-    )
-    feasible = [o for o in options if o[3]]
+    if laws.fits:
+        basis = "law"
+        options = tuple(
+            Option(
+                s,
+                c,
+                float(fit.predict(c.params)),
+                fit.predict_interval(c.params),
+                fits_budget(c),
+            )
+            for s, fit in laws.fits.items()
+            for c in candidates
+        )
+    else:
+        basis = "measured"
+        options = tuple(
+            Option(
+                row["strategy"],
+                c,
+                float(row["mean"]),
+                _mean_interval(row),
+                fits_budget(c),
+            )
+            for row in laws.measured
+            for c in candidates
+            if int(row["params"]) == c.params
+        )
+        if not options:
+            raise ValueError(
+                f"No law in {laws.source!r} is identified "
+                f"({laws.unidentified}) and none of the candidates "
+                f"{[c.size for c in candidates]} was measured there."
+            )
+    feasible = [o for o in options if o.fits_budget]
     if not feasible:
         small = min(candidates, key=lambda c: c.params)
         raise ValueError(
@@ -183,7 +299,22 @@ def plan(
             f"needs {small.flash_kb:.1f} KB flash, {small.ram_kb:.1f} KB RAM "
             f"and {small.latency_ms:.3f} ms; relax the budget."
         )
-    strategy, candidate, mae, _ = min(
-        feasible, key=lambda o: (o[2], o[1].params)
+    best = min(feasible, key=lambda o: (o.mae, o.candidate.params))
+    return Plan(
+        best.strategy,
+        best.candidate,
+        best.mae,
+        best.interval,
+        basis,
+        options,
+        laws.source,
     )
-    return Plan(strategy, candidate, mae, options)
+
+
+def _mean_interval(row):
+    """95 % interval of a measured mean (t-free, NaN for one run)."""
+    count = int(row["count"])
+    if count < 2:
+        return (float("nan"), float("nan"))
+    half = 1.96 * float(row["std"]) / np.sqrt(count)
+    return (float(row["mean"]) - half, float(row["mean"]) + half)

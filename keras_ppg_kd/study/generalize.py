@@ -33,7 +33,7 @@ from keras_ppg_kd import models
 from keras_ppg_kd import pretrained as shipped
 from keras_ppg_kd.baselines import spectral_peak_bpm
 from keras_ppg_kd.data.augment import Augmentation, augmented_dataset
-from keras_ppg_kd.data.splits import participant_keys
+from keras_ppg_kd.data.splits import participant_keys, recording_keys
 from keras_ppg_kd.data.synthetic import SyntheticConfig, generate_recording
 from keras_ppg_kd.data.transforms import (
     WindowConfig,
@@ -83,6 +83,12 @@ class GeneralizingRecipe:
         student_learning_rate: Adam learning rate for distillation.
         validation_participants: Training participants held out for model
             selection and calibration (0: last epoch, no calibration).
+        finetune_weight: Weight of the fine-tuned weights against the
+            pre-trained ones they started from, ``w * fine_tuned + (1 - w)
+            * pre_trained``, for the teacher and the student (weight-space
+            ensembling, WiSE-FT: Wortsman et al., CVPR 2022). Below 1 it
+            keeps part of what synthetic pre-training gives on other
+            devices; 1 keeps the fine-tuned weights.
         accelerometer: Train on PPG + 3-axis accelerometer windows
             (``WindowConfig(accelerometer=True)``, e.g. the builders'
             ``ppg_acc`` config). Shipped PPG-only weights start the models
@@ -108,7 +114,15 @@ class GeneralizingRecipe:
     learning_rate: float = 3e-4
     student_learning_rate: float = 5e-4
     validation_participants: int = 2
+    finetune_weight: float = 1.0
     accelerometer: bool = False
+
+    def __post_init__(self):
+        if not 0.0 <= self.finetune_weight <= 1.0:
+            raise ValueError(
+                "`finetune_weight` must be in [0, 1]. Received: "
+                f"finetune_weight={self.finetune_weight}"
+            )
 
     @property
     def window(self):
@@ -296,6 +310,25 @@ def _student(recipe):
     return student
 
 
+def interpolate_weights(model, start, weight):
+    """Set ``model`` to ``weight * its weights + (1 - weight) * start``.
+
+    Float weights only (BatchNorm statistics included); integer state
+    such as seed generators keeps the model's own value.
+    """
+    if weight == 1.0 or start is None:
+        return model
+    model.set_weights(
+        [
+            weight * new + (1.0 - weight) * old
+            if np.issubdtype(new.dtype, np.floating)
+            else new
+            for new, old in zip(model.get_weights(), start, strict=True)
+        ]
+    )
+    return model
+
+
 def split_validation(windows, count, seed=0):
     """``(train, validation)``: ``count`` whole participants held out."""
     keys = participant_keys(windows)
@@ -387,11 +420,13 @@ def train_and_distill(
         callbacks=selector,
         verbose=verbose,
     )
+    interpolate_weights(teacher, pretrained, recipe.finetune_weight)
     log["teacher_epoch"] = selector[0].best_epoch if selector else None
     log["teacher_s"] = time.perf_counter() - start
 
     keras.utils.set_random_seed(seed)
     student = _student(recipe)
+    student_start = student.get_weights()
     distiller = Distiller(
         teacher,
         student,
@@ -407,6 +442,7 @@ def train_and_distill(
         verbose=verbose,
     )
     teacher.trainable = True  # the Distiller froze it
+    interpolate_weights(student, student_start, recipe.finetune_weight)
     log["student_epoch"] = selector[0].best_epoch if selector else None
     log["student_s"] = time.perf_counter() - start
 
@@ -437,7 +473,9 @@ def score(test, trained=None, int8=None, extra=None):
         extra: ``{column: bpm per window}`` to score beside them.
 
     Returns:
-        A DataFrame, one row per recording, with a ``windows`` column.
+        A DataFrame, one row per recording
+        (:func:`~keras_ppg_kd.data.splits.recording_keys`), with a
+        ``windows`` column.
     """
     bpm = {"spectral_peak": spectral_peak_bpm(test.windows)}
     if trained is not None:
@@ -455,7 +493,7 @@ def score(test, trained=None, int8=None, extra=None):
             bpm["int8+tracker"] = tracker.track(logits, keys, times)
             bpm["int8+offline"] = tracker.track(logits, keys, times, "smooth")
     bpm.update(extra or {})
-    keys = participant_keys(test)
+    keys = recording_keys(test)
     rows = []
     for key in np.unique(keys):
         mask = keys == key

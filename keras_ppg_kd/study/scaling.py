@@ -35,6 +35,8 @@ _SCALE = 1e3  # fit on thousands of parameters
 # Fewer runs than this give a percentile bootstrap too few distinct
 # resamples (3 runs: 10) to cover the truth; the covariance is used then.
 MIN_BOOTSTRAP_RUNS = 5
+# Parameter draws a fit keeps (for predict_interval; ~10 KB of JSON).
+KEPT_DRAWS = 200
 
 
 def law_value(law, n, params):
@@ -83,6 +85,9 @@ class ScalingFit:
         identifiable: Whether the data pin the law down (see
             :attr:`why_not`); only then is it drawn or used to plan.
         why_not: Why it is not identifiable (empty when it is).
+        draws: Up to :data:`KEPT_DRAWS` parameter draws (bootstrap refits,
+            or samples from the fit's covariance) behind ``ci95``, as
+            ``(a, s|alpha, c)`` rows; :meth:`predict_interval` reads them.
     """
 
     law: str
@@ -94,10 +99,24 @@ class ScalingFit:
     n_points: int
     identifiable: bool = True
     why_not: str = ""
+    draws: tuple = ()
 
     def predict(self, num_params):
         """Predicted MAE (BPM) at ``num_params`` parameters."""
         return law_value(self.law, num_params, self.params)
+
+    def predict_interval(self, num_params):
+        """95 % interval of the predicted MAE at ``num_params``.
+
+        The 2.5-97.5 % range of the law over its parameter draws; NaN ends
+        when the fit kept none.
+        """
+        values = [
+            law_value(self.law, num_params, dict(zip(LAWS[self.law], row)))
+            for row in self.draws
+        ]
+        with np.errstate(invalid="ignore"):
+            return _percentile_interval(values)
 
     def invert(self, target_mae):
         """Smallest parameter count whose predicted MAE is <= the target.
@@ -134,6 +153,15 @@ class ScalingFit:
 
     def to_dict(self):
         return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data):
+        """The inverse of :meth:`to_dict` (JSON lists become tuples)."""
+        data = dict(data)
+        data["sizes"] = tuple(data["sizes"])
+        data["ci95"] = {k: tuple(v) for k, v in data["ci95"].items()}
+        data["draws"] = tuple(tuple(row) for row in data.get("draws", ()))
+        return cls(**data)
 
 
 def _bounds(law, k, y):
@@ -241,14 +269,14 @@ def fit_law(
     n_units = units[0].shape[1] if units else 0
     if max(len(runs), n_units) >= MIN_BOOTSTRAP_RUNS:
         draws = _bootstrap(law, k, y, groups, runs, units, n_boot, seed)
-        ci95 = {
-            name: _percentile_interval(column)
-            for name, column in zip(names, draws.T)
-        }
     else:
-        ci95 = _covariance_ci(
+        draws = _covariance_draws(
             law, popt, pcov, len(y) - len(popt), k0, seed, _bounds(law, k, y)
         )
+    ci95 = {
+        name: _percentile_interval(column)
+        for name, column in zip(names, draws.T)
+    }
     residual = y - _model(law, k0)(k, *popt)
     total = np.sum((y - y.mean()) ** 2)
     r2 = float(1 - np.sum(residual**2) / total) if total > 0 else math.nan
@@ -263,6 +291,11 @@ def fit_law(
         n_points=len(y),
         identifiable=not why_not,
         why_not=why_not,
+        draws=tuple(
+            tuple(float(v) for v in row)
+            for row in draws[:KEPT_DRAWS]
+            if np.isfinite(row).all()
+        ),
     )
 
 
@@ -283,30 +316,25 @@ def _percentile_interval(draws):
     return tuple(math.inf if v >= top else float(v) for v in ends)
 
 
-def _covariance_ci(law, popt, pcov, dof, k0, seed, bounds, draws=4000):
-    """95 % intervals of the law's parameters from the fit's covariance.
+def _covariance_draws(law, popt, pcov, dof, k0, seed, bounds, draws=4000):
+    """``(draws, 3)`` samples of the law's parameters from its covariance.
 
     The fitting-form parameters are drawn from a Student-t around the fit
     (their correlations kept), clipped to their physical ``bounds`` (a
     gain below 0 is no law) and mapped to ``a, s|alpha, c``; NaN when no
     degrees of freedom are left.
     """
-    names = LAWS[law]
     if dof <= 0 or not np.isfinite(pcov).all():
-        return {name: (math.nan, math.nan) for name in names}
+        return np.full((1, 3), math.nan)
     rng = np.random.default_rng(seed)
     cov = (pcov + pcov.T) / 2 + 1e-15 * np.eye(len(popt))
     normal = rng.multivariate_normal(np.zeros(len(popt)), cov, draws)
     scale = np.sqrt(dof / rng.chisquare(dof, draws))[:, None]
     samples = np.clip(np.asarray(popt) + normal * scale, *bounds)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        mapped = np.array(
+        return np.array(
             [list(_to_params(law, row, k0).values()) for row in samples]
         )
-    return {
-        name: _percentile_interval(column)
-        for name, column in zip(names, mapped.T)
-    }
 
 
 def _bootstrap(law, k, y, groups, runs, units, n_boot, seed):

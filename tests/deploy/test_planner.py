@@ -33,7 +33,10 @@ def test_plan_picks_lowest_predicted_mae_within_budget():
     assert result.predicted_mae == pytest.approx(
         float(fits["dkd"].predict(27_060))
     )
-    assert "2-block" in result.summary()
+    assert result.basis == "law"
+    low, high = result.interval
+    assert low <= result.predicted_mae <= high
+    assert "2-block" in result.summary() and "95 %" in result.summary()
     unlimited = plan(fits, CANDIDATES)
     assert unlimited.candidate.size == 6
     with pytest.raises(ValueError, match="relax the budget"):
@@ -44,10 +47,54 @@ def test_fits_json_from_report_round_trips(tmp_path):
     from tests.study.test_report import results_table
 
     report.report(results_table(), str(tmp_path))
-    fits = load_fits(tmp_path / "fits.json")
+    laws = load_fits(tmp_path / "fits.json")
     saved = json.loads((tmp_path / "fits.json").read_text())
-    assert set(fits) == set(saved)
-    assert all(f.law == saved[s]["best"] for s, f in fits.items())
-    assert plan(fits, CANDIDATES, ram_kb=20).candidate.size in (1, 2)
+    assert set(laws.fits) | set(laws.unidentified) == set(saved)
+    assert all(f.law == saved[s]["best"] for s, f in laws.fits.items())
+    assert plan(laws, CANDIDATES, ram_kb=20).candidate.size in (1, 2)
     with pytest.raises(ValueError, match="Cannot read fitted scaling laws"):
         load_fits(tmp_path / "nope.json")
+
+
+def test_intervals_widen_away_from_the_measured_sizes():
+    """The prediction interval comes from the fit's parameter draws."""
+    rng = np.random.default_rng(0)
+    sizes = np.repeat([16_628, 27_060, 60_000, 126_132], 6)
+    mae = scaling.law_value(
+        "exponential", sizes, {"a": 10.0, "s": 30_000.0, "c": 5.0}
+    ) + rng.normal(0, 0.3, len(sizes))
+    runs = np.tile(np.arange(6), 4)
+    fit = scaling.fit_law("exponential", sizes, mae, runs)
+    assert 0 < len(fit.draws) <= scaling.KEPT_DRAWS
+    inside = np.diff(fit.predict_interval(60_000))[0]
+    outside = np.diff(fit.predict_interval(5_000))[0]
+    assert 0 < inside < outside
+    again = scaling.ScalingFit.from_dict(json.loads(json.dumps(fit.to_dict())))
+    assert again.predict_interval(60_000) == fit.predict_interval(60_000)
+
+
+def test_without_a_law_plan_falls_back_to_measured_sizes(tmp_path):
+    """No identified law: the best measured size that fits, said so."""
+    sizes = np.array([16_628, 27_060, 126_132])
+    fit = scaling.fit_law("exponential", sizes, [6.0, 6.1, 5.9])
+    assert not fit.identifiable
+    (tmp_path / "fits.json").write_text(
+        json.dumps({"dkd": {"exponential": fit.to_dict(), "best": fit.law}})
+    )
+    (tmp_path / "table2.csv").write_text(
+        "size,params,strategy,mean,std,count\n"
+        "1,16628,dkd,7.5,0.2,3\n2,27060,dkd,6.5,0.3,3\n"
+        "6,126132,dkd,6.0,0.1,3\n1,16628,scratch,8.0,0.2,3\n"
+    )
+    laws = load_fits(tmp_path / "fits.json")
+    assert not laws.fits and "dkd" in laws.unidentified
+    result = plan(laws, CANDIDATES, flash_kb=64)
+    assert result.basis == "measured"
+    assert (result.strategy, result.candidate.size) == ("dkd", 2)
+    assert result.predicted_mae == 6.5
+    low, high = result.interval
+    assert low < 6.5 < high
+    assert "no law identified" in result.summary()
+    (tmp_path / "table2.csv").unlink()
+    with pytest.raises(ValueError, match="no measured sizes"):
+        load_fits(tmp_path / "fits.json")

@@ -1,0 +1,213 @@
+"""Cross-dataset evaluation: train on one real wrist dataset, test on another.
+
+The recipe's acceptance figure beside leave-one-participant-out. For each
+direction (``spc_to_wrist``: IEEE SPC 2015 -> PhysioNet wrist, and
+``wrist_to_spc``), :func:`~keras_ppg_kd.study.generalize.train_and_distill`
+trains the teacher, the student and the tracker on the source dataset (plus
+the recipe's synthetic windows), exports the student to int8 LiteRT, and
+scores every recording of the target dataset, which no model saw:
+
+- ``spectral_peak``: the classical estimator, no training;
+- ``synthetic_resnet6``, ``synthetic_tcn5`` (``+tracker``): the shipped
+  synthetic-only teacher and TCN(5) student, zero-shot (the student also
+  through the trained bundle's tracker);
+- ``teacher``, ``student``, ``int8``, ``int8+tracker`` (causal) and
+  ``int8+offline`` (smoothed): the recipe's models.
+
+Writes ``<out>/<variant>/<direction>.csv`` (one row per recording, then the
+mean and median) and ``<out>/<variant>/<direction>.json`` (recipe, times,
+package versions). A direction already written is skipped, so a killed run
+resumes; ``--overwrite`` redoes it.
+
+Usage:
+    python examples/cross_dataset.py            # both directions
+    python examples/cross_dataset.py --variant=no_mix --set mix_fraction=0
+"""
+
+import json
+import pathlib
+import platform
+import tempfile
+import time
+
+import numpy as np
+from absl import app, flags
+
+FLAGS = flags.FLAGS
+_SHARED = pathlib.Path(__file__).resolve().parents[1] / ".." / "shared"
+DATASETS = {
+    "spc": ("ieee_spc2015", _SHARED / "data" / "ieee_spc2015"),
+    "wrist": ("physionet_wrist", _SHARED / "data" / "physionet_wrist"),
+}
+flags.DEFINE_list(
+    "directions", ["spc_to_wrist", "wrist_to_spc"], "SOURCE_to_TARGET, ..."
+)
+flags.DEFINE_string("spc_dir", str(DATASETS["spc"][1]), "SPC 2015 folder.")
+flags.DEFINE_string("wrist_dir", str(DATASETS["wrist"][1]), "Wrist folder.")
+flags.DEFINE_string("data_dir", None, "tfds data directory.")
+flags.DEFINE_string("out", "docs/results/cross_dataset", "Output folder.")
+flags.DEFINE_string("variant", "recipe", "Name of this recipe variant.")
+flags.DEFINE_integer("seed", 0, "Seed.")
+flags.DEFINE_bool("overwrite", False, "Redo directions already written.")
+flags.DEFINE_bool(
+    "summary",
+    False,
+    "Only write <out>/summary.md: the mean per recording of every variant "
+    "and direction written so far.",
+)
+flags.DEFINE_multi_string(
+    "set", [], "Recipe overrides, field=value (e.g. mix_fraction=2)."
+)
+
+SHIPPED = "synthetic_tcn5"
+
+
+def _windows(name, config):
+    from keras_ppg_kd.datasets import load_windows
+
+    dataset, _ = DATASETS[name]
+    folder = FLAGS.spc_dir if name == "spc" else FLAGS.wrist_dir
+    return load_windows(
+        dataset, data_dir=FLAGS.data_dir, manual_dir=folder, config=config
+    )
+
+
+def evaluate(direction, recipe, seed):
+    """The per-recording table and a log of one direction."""
+    from keras_ppg_kd import pretrained
+    from keras_ppg_kd.data.splits import participant_keys
+    from keras_ppg_kd.deploy import LiteRTModel, export_tflite
+    from keras_ppg_kd.heart_rate import logits_to_bpm
+    from keras_ppg_kd.study.generalize import score, train_and_distill
+
+    source, _, target = direction.partition("_to_")
+    if source not in DATASETS or target not in DATASETS or source == target:
+        raise app.UsageError(
+            f"Unknown direction {direction!r}; use SOURCE_to_TARGET with two "
+            f"of {sorted(DATASETS)}."
+        )
+    config = "ppg_acc" if recipe.accelerometer else None
+    train, test = _windows(source, config), _windows(target, config)
+    people = len(np.unique(participant_keys(train)))
+    if recipe.validation_participants >= people:
+        recipe = recipe.replace(validation_participants=people - 1)
+        print(
+            f"{source} has {people} participants: holding out "
+            f"{people - 1} for selection and calibration"
+        )
+    start = time.perf_counter()
+    trained = train_and_distill(train, recipe, seed=seed)
+    with tempfile.TemporaryDirectory() as folder:
+        tflite = export_tflite(
+            trained.student,
+            f"{folder}/student_int8.tflite",
+            "int8",
+            representative_data=train.windows,
+            protocol=train.config,
+        )
+        int8 = LiteRTModel(tflite)
+        keys, times = participant_keys(test), test.start_times
+        extra = {}
+        for name in (pretrained.TEACHER_NAME, SHIPPED):
+            logits = pretrained.load(name).predict(
+                test.windows[..., :1], batch_size=512, verbose=0
+            )
+            extra[name] = np.asarray(logits_to_bpm(logits))
+        extra[f"{SHIPPED}+tracker"] = trained.tracker.track(logits, keys, times)
+        table = score(test, trained, int8, extra=extra)
+    log = {
+        "direction": direction,
+        "train_windows": len(train),
+        "test_windows": len(test),
+        "train_dropped": dict(train.dropped),
+        "test_dropped": dict(test.dropped),
+        "seconds": round(time.perf_counter() - start, 1),
+        **{k: v for k, v in trained.log.items() if k.endswith("epoch")},
+    }
+    return table, log
+
+
+def summarise(table):
+    """The table with a mean and a median row over recordings."""
+    numbers = table.drop(columns=["recording", "windows"])
+    rows = [
+        {"recording": "mean", "windows": int(table.windows.sum())}
+        | numbers.mean().to_dict(),
+        {"recording": "median", "windows": int(table.windows.sum())}
+        | numbers.median().to_dict(),
+    ]
+    import pandas as pd
+
+    return pd.concat([table, pd.DataFrame(rows)], ignore_index=True)
+
+
+def write_summary(out):
+    """``<out>/summary.md``: one row per variant and direction."""
+    import pandas as pd
+
+    rows = []
+    for csv in sorted(out.glob("*/*.csv")):
+        table = pd.read_csv(csv).set_index("recording")
+        row = {"variant": csv.parent.name, "direction": csv.stem}
+        rows.append(row | table.loc["mean"].drop("windows").to_dict())
+    if not rows:
+        raise app.UsageError(f"No results under {out}.")
+    frame = pd.DataFrame(rows).sort_values(["direction", "variant"])
+    lines = [
+        "| " + " | ".join(frame.columns) + " |",
+        "|" + "---|" * len(frame.columns),
+    ]
+    for row in frame.itertuples(index=False):
+        cells = [f"{v:.2f}" if isinstance(v, float) else str(v) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    text = (
+        "Mean MAE per recording (BPM), written by "
+        "`python examples/cross_dataset.py --summary` from the CSV files "
+        "beside it.\n\n" + "\n".join(lines)
+    )
+    (out / "summary.md").write_text(text + "\n")
+    print(text)
+
+
+def main(_):
+    import dataclasses
+
+    import keras
+
+    from keras_ppg_kd import version
+    from keras_ppg_kd.study.generalize import GeneralizingRecipe
+
+    if FLAGS.summary:
+        return write_summary(pathlib.Path(FLAGS.out))
+    recipe = GeneralizingRecipe().override(FLAGS.set)
+    out = pathlib.Path(FLAGS.out) / FLAGS.variant
+    out.mkdir(parents=True, exist_ok=True)
+    for direction in FLAGS.directions:
+        csv = out / f"{direction}.csv"
+        if csv.exists() and not FLAGS.overwrite:
+            print(f"{csv} exists; skipped (--overwrite to redo)")
+            continue
+        table, log = evaluate(direction, recipe, FLAGS.seed)
+        table = summarise(table)
+        print(f"{direction} ({log['seconds']:.0f} s), MAE per recording (BPM):")
+        print(table.to_string(index=False, float_format="%.2f"))
+        log.update(
+            variant=FLAGS.variant,
+            overrides=FLAGS.set,
+            seed=FLAGS.seed,
+            recipe=json.loads(json.dumps(dataclasses.asdict(recipe))),
+            machine=f"{platform.machine()} {platform.processor()}".strip(),
+            versions={
+                "keras_ppg_kd": version.__version__,
+                "keras": keras.__version__,
+            },
+            date=time.strftime("%Y-%m-%d"),
+        )
+        tmp = csv.with_suffix(".tmp")
+        table.to_csv(tmp, index=False, float_format="%.3f")
+        csv.with_suffix(".json").write_text(json.dumps(log, indent=1) + "\n")
+        tmp.replace(csv)  # the CSV last: a direction counts once it exists
+
+
+if __name__ == "__main__":
+    app.run(main)
