@@ -113,7 +113,9 @@ def evaluate(direction, recipe, seed):
                 test.windows[..., :1], batch_size=512, verbose=0
             )
             extra[name] = np.asarray(logits_to_bpm(logits))
-        extra[f"{SHIPPED}+tracker"] = trained.tracker.track(logits, keys, times)
+        extra[f"{SHIPPED}+tracker"] = trained.tracker.track(
+            trained.tracker_input(test.windows, logits), keys, times
+        )
         table = score(test, trained, int8, extra=extra)
     log = {
         "direction": direction,

@@ -52,6 +52,12 @@ def main(_):
     out = pathlib.Path(FLAGS.out)
     out.mkdir(parents=True, exist_ok=True)
     recipe = GeneralizingRecipe().override(FLAGS.set)
+    if recipe.spectral_fusion:
+        raise app.UsageError(
+            "spectral_fusion is not exported to the watch bundle yet (the "
+            "plain-C tracker takes the student's logits); evaluate it with "
+            "examples/cross_dataset.py."
+        )
     windows = load_windows(
         FLAGS.datasets,
         data_dir=FLAGS.data_dir,

@@ -46,7 +46,7 @@ from keras_ppg_kd.losses import HeartRateCrossEntropy
 from keras_ppg_kd.losses import get as get_loss
 from keras_ppg_kd.models import ResNet1D
 from keras_ppg_kd.study.recipes import SelectOnValidation
-from keras_ppg_kd.tracking import HRTracker
+from keras_ppg_kd.tracking import HRTracker, SpectralFusion
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +89,11 @@ class GeneralizingRecipe:
             ensembling, WiSE-FT: Wortsman et al., CVPR 2022). Below 1 it
             keeps part of what synthetic pre-training gives on other
             devices; 1 keeps the fine-tuned weights.
+        spectral_fusion: Feed the tracker the student's posterior fused
+            with each window's spectrum (:class:`SpectralFusion`, fitted on
+            the validation participants; with ``accelerometer`` it also
+            suppresses the motion's cadence). Needs validation
+            participants.
         accelerometer: Train on PPG + 3-axis accelerometer windows
             (``WindowConfig(accelerometer=True)``, e.g. the builders'
             ``ppg_acc`` config). Shipped PPG-only weights start the models
@@ -115,6 +120,7 @@ class GeneralizingRecipe:
     student_learning_rate: float = 5e-4
     validation_participants: int = 2
     finetune_weight: float = 1.0
+    spectral_fusion: bool = False
     accelerometer: bool = False
 
     def __post_init__(self):
@@ -178,6 +184,8 @@ class Trained:
         teacher: The teacher model.
         student: The distilled student model.
         tracker: The calibrated :class:`HRTracker`.
+        fusion: The fitted :class:`SpectralFusion` whose fused logits the
+            tracker takes, or None (the tracker takes the logits).
         validation: The held-out training participants (may be empty).
         log: Timings and selected epochs.
     """
@@ -185,8 +193,15 @@ class Trained:
     teacher: keras.Model
     student: keras.Model
     tracker: HRTracker
+    fusion: SpectralFusion | None
     validation: WindowSet
     log: dict
+
+    def tracker_input(self, windows, logits):
+        """What the tracker takes for these windows' student logits."""
+        if self.fusion is None:
+            return logits
+        return self.fusion.fuse(windows, logits)
 
 
 def synthetic_windows(recipe, exclude_activities=()):
@@ -449,16 +464,31 @@ def train_and_distill(
     tracker = HRTracker.fit(
         fit_set.hr_bpm, participant_keys(fit_set), fit_set.start_times
     )
+    fusion = None
     if len(validation):
         logits = student.predict(validation.windows, verbose=0)
+        if recipe.spectral_fusion:
+            fusion = SpectralFusion.fit(
+                validation.windows,
+                logits,
+                validation.hr_bpm,
+                recipe.window.target_rate,
+                recipe.window.classes,
+            )
+            logits = fusion.fuse(validation.windows, logits)
         tracker = tracker.calibrate(
             logits,
             validation.hr_bpm,
             participant_keys(validation),
             validation.start_times,
         )
+    elif recipe.spectral_fusion:
+        raise ValueError(
+            "spectral_fusion needs validation participants to fit it on; "
+            "set validation_participants >= 1."
+        )
     log["wall_s"] = time.perf_counter() - start
-    return Trained(teacher, student, tracker, validation, log)
+    return Trained(teacher, student, tracker, fusion, validation, log)
 
 
 def score(test, trained=None, int8=None, extra=None):
@@ -490,6 +520,7 @@ def score(test, trained=None, int8=None, extra=None):
         if trained is not None:
             keys, times = participant_keys(test), test.start_times
             tracker = trained.tracker
+            logits = trained.tracker_input(test.windows, logits)
             bpm["int8+tracker"] = tracker.track(logits, keys, times)
             bpm["int8+offline"] = tracker.track(logits, keys, times, "smooth")
     bpm.update(extra or {})
