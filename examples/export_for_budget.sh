@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Export a distilled student to int8 LiteRT (checked against Keras), then
 # ask the planner which student and strategy fit a device budget, using the
-# scaling laws that the main job (or any sweep report) fitted.
+# scaling laws that ship with the package (keras_ppg_kd/pretrained/laws;
+# pass --fits=<report>/fits.json to plan from your own sweep's laws).
+# The student is the main job's 1-block DKD student when RUN holds a main
+# job's output, else the shipped synthetic-only 1-block student.
 set -euo pipefail
 RUN=${1:-main_job_output}
-MODEL=$(ls "$RUN"/sweep/models/*-resnet1-dkd.keras | head -n 1)
+MODEL=$(ls "$RUN"/sweep/models/*-resnet1-dkd.keras 2>/dev/null | head -n 1 \
+  || true)
+MODEL=${MODEL:-keras_ppg_kd/pretrained/synthetic_resnet1.keras}
 
 keras-ppg-kd export --model="$MODEL" --quantization=int8 \
   --out="$RUN/export"
-keras-ppg-kd plan --fits="$RUN/report/fits.json" --sizes=1,2,3,6 \
-  --flash_kb=64 --ram_kb=32 --latency_ms=0.2
+keras-ppg-kd plan --sizes=1,2,4,6 --flash_kb=64 --ram_kb=32 --latency_ms=0.2
 python benchmarks/bench_edge.py --out="$RUN/bench_edge"

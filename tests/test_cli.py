@@ -116,12 +116,19 @@ def test_own_folder_trains_distils_and_exports_through_the_cli(tmp_path):
 
 
 def test_plan_validates_its_fits_before_measuring_anything(tmp_path):
-    done = cli("plan", "--flash_kb=32")
-    assert done.returncode == 2 and "--fits is required" in done.stderr
     bad = tmp_path / "fits.json"
     bad.write_text("{not json")
     done = cli("plan", f"--fits={bad}", "--flash_kb=32")
     assert done.returncode != 0 and "fits.json" in done.stderr
+
+
+def test_plan_works_out_of_the_box_with_the_shipped_laws():
+    done = cli(
+        "plan", "--sizes=1,2", "--flash_kb=32", "--ram_kb=64", "--latency_ms=5"
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "recommended:" in done.stdout and "95 %" in done.stdout
+    assert "synthetic_crowd.json" in done.stdout
 
 
 def test_sweep_config_overrides_and_verbosity(tmp_path):

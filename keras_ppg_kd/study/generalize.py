@@ -89,6 +89,12 @@ class GeneralizingRecipe:
             ensembling, WiSE-FT: Wortsman et al., CVPR 2022). Below 1 it
             keeps part of what synthetic pre-training gives on other
             devices; 1 keeps the fine-tuned weights.
+        temperature_scale: The tracker's emission temperature, calibrated
+            on the validation participants, is multiplied by this. Those
+            participants share the training data's device and protocol, so
+            the student is more confident there than it should be on
+            another device; above 1 the tracker trusts each window less
+            and the transition more.
         spectral_fusion: Feed the tracker the student's posterior fused
             with each window's spectrum (:class:`SpectralFusion`, fitted on
             the validation participants; with ``accelerometer`` it also
@@ -120,6 +126,7 @@ class GeneralizingRecipe:
     student_learning_rate: float = 5e-4
     validation_participants: int = 2
     finetune_weight: float = 1.0
+    temperature_scale: float = 1.0
     spectral_fusion: bool = False
     accelerometer: bool = False
 
@@ -128,6 +135,11 @@ class GeneralizingRecipe:
             raise ValueError(
                 "`finetune_weight` must be in [0, 1]. Received: "
                 f"finetune_weight={self.finetune_weight}"
+            )
+        if not 0.0 < self.temperature_scale < float("inf"):
+            raise ValueError(
+                "`temperature_scale` must be positive and finite. Received: "
+                f"temperature_scale={self.temperature_scale}"
             )
 
     @property
@@ -476,11 +488,15 @@ def train_and_distill(
                 recipe.window.classes,
             )
             logits = fusion.fuse(validation.windows, logits)
-        tracker = tracker.calibrate(
+        calibrated = tracker.calibrate(logits, validation.hr_bpm)
+        tracker = tracker.replace(
+            temperature=calibrated.temperature * recipe.temperature_scale
+        ).calibrate(
             logits,
             validation.hr_bpm,
             participant_keys(validation),
             validation.start_times,
+            temperature=False,
         )
     elif recipe.spectral_fusion:
         raise ValueError(

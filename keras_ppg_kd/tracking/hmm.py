@@ -167,11 +167,13 @@ class HRTracker:
         start_times=None,
         scale_factors=(1.0, 2.0, 4.0),
         jump_probabilities=(1e-3, 1e-2, 5e-2),
+        temperature=True,
     ):
         """A copy calibrated on validation windows (this one is unchanged).
 
         The emission temperature minimises the NLL of the true classes
-        (against a 2-BPM Gaussian target, so near misses count as near).
+        (against a 2-BPM Gaussian target, so near misses count as near);
+        ``temperature=False`` keeps this tracker's.
         Given the windows' ``recording`` and ``start_times`` too, the
         transition scale (times each of ``scale_factors``) and the jump
         probability are then chosen on a small grid for the lowest causal
@@ -185,6 +187,7 @@ class HRTracker:
             start_times: Window start times in seconds.
             scale_factors: Multipliers of ``transition_scale`` to try.
             jump_probabilities: Jump probabilities to try.
+            temperature: Fit the temperature (else keep this one's).
 
         Returns:
             A new :class:`HRTracker`.
@@ -202,8 +205,12 @@ class HRTracker:
             log_p = special.log_softmax(logits / np.exp(log_t), axis=1)
             return -np.mean(np.sum(target * log_p, axis=1))
 
-        found = optimize.minimize_scalar(nll, bounds=(-3, 4), method="bounded")
-        best = self.replace(temperature=float(np.exp(found.x)))
+        best = self
+        if temperature:
+            found = optimize.minimize_scalar(
+                nll, bounds=(-3, 4), method="bounded"
+            )
+            best = self.replace(temperature=float(np.exp(found.x)))
         if recording is None:
             return best
         best_mae = np.inf

@@ -98,3 +98,19 @@ def test_without_a_law_plan_falls_back_to_measured_sizes(tmp_path):
     (tmp_path / "table2.csv").unlink()
     with pytest.raises(ValueError, match="no measured sizes"):
         load_fits(tmp_path / "fits.json")
+
+
+def test_the_shipped_laws_have_a_card_and_plan_by_default():
+    from keras_ppg_kd.pretrained import laws
+
+    card = laws.card()
+    for key in ("data", "protocol", "command", "machine", "date", "study"):
+        assert card[key], key
+    assert card["study"]["teachers"] and len(card["study"]["seeds"]) >= 3
+    shipped = load_fits()
+    assert shipped.source.endswith(f"{laws.DEFAULT}.json")
+    assert shipped.fits or shipped.measured
+    result = plan(None, CANDIDATES)
+    low, high = result.interval
+    assert result.basis in ("law", "measured")
+    assert low <= result.predicted_mae <= high
