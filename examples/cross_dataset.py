@@ -143,15 +143,33 @@ def summarise(table):
     return pd.concat([table, pd.DataFrame(rows)], ignore_index=True)
 
 
+SUMMARY_COLUMNS = (
+    "spectral_peak",
+    f"{SHIPPED}+tracker",
+    "teacher",
+    "int8",
+    "int8+tracker",
+    "int8+offline",
+)
+
+
 def write_summary(out):
     """``<out>/summary.md``: one row per variant and direction."""
     import pandas as pd
 
     rows = []
     for csv in sorted(out.glob("*/*.csv")):
-        table = pd.read_csv(csv).set_index("recording")
-        row = {"variant": csv.parent.name, "direction": csv.stem}
-        rows.append(row | table.loc["mean"].drop("windows").to_dict())
+        mean = pd.read_csv(csv).set_index("recording").loc["mean"]
+        log = json.loads(csv.with_suffix(".json").read_text())
+        rows.append(
+            {
+                "direction": csv.stem,
+                "variant": csv.parent.name,
+                "overrides": " ".join(log["overrides"]) or "(the default)",
+                **{c: f"{mean[c]:.2f}" for c in SUMMARY_COLUMNS},
+                "minutes": f"{log['seconds'] / 60:.1f}",
+            }
+        )
     if not rows:
         raise app.UsageError(f"No results under {out}.")
     frame = pd.DataFrame(rows).sort_values(["direction", "variant"])
@@ -159,12 +177,10 @@ def write_summary(out):
         "| " + " | ".join(frame.columns) + " |",
         "|" + "---|" * len(frame.columns),
     ]
-    for row in frame.itertuples(index=False):
-        cells = [f"{v:.2f}" if isinstance(v, float) else str(v) for v in row]
-        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["| " + " | ".join(row) + " |" for row in frame.to_numpy()]
     text = (
-        "Mean MAE per recording (BPM), written by "
-        "`python examples/cross_dataset.py --summary` from the CSV files "
+        "Mean MAE per recording (BPM) of each variant, written by "
+        "`python examples/cross_dataset.py --summary` from the files "
         "beside it.\n\n" + "\n".join(lines)
     )
     (out / "summary.md").write_text(text + "\n")

@@ -13,6 +13,7 @@ from keras_ppg_kd.data import (
 from keras_ppg_kd.models import ResNet1D
 from keras_ppg_kd.study.generalize import (
     GeneralizingRecipe,
+    interpolate_weights,
     load_weights_expanding_inputs,
     pretrain_teacher,
     score,
@@ -98,3 +99,23 @@ def test_accelerometer_recipe_starts_from_the_ppg_only_weights():
     )
     with pytest.raises(ValueError, match="train windows have 1 channel"):
         train_and_distill(ppg_only, recipe)
+
+
+def test_finetuned_weights_are_averaged_back_toward_the_start():
+    """WiSE-FT: float weights (BatchNorm statistics too) move a fraction
+    of the way from the start; 1 keeps the fine-tuned ones."""
+    model = ResNet1D(1)
+    start = [w + 1.0 for w in model.get_weights()]
+    tuned = model.get_weights()
+    interpolate_weights(model, start, 0.25)
+    for now, a, b in zip(model.get_weights(), start, tuned, strict=True):
+        np.testing.assert_allclose(now, 0.25 * b + 0.75 * a, rtol=1e-6)
+    before = model.get_weights()
+    interpolate_weights(model, start, 1.0)
+    interpolate_weights(model, None, 0.5)  # started from scratch
+    for now, then in zip(model.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(now, then)
+    with pytest.raises(ValueError, match="finetune_weight"):
+        GeneralizingRecipe(finetune_weight=1.5)
+    with pytest.raises(ValueError, match="temperature_scale"):
+        GeneralizingRecipe(temperature_scale=0.0)
