@@ -35,7 +35,13 @@ import tensorflow as tf
 from absl import app, flags, logging
 
 from keras_ppg_kd.data.splits import participant_keys
-from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
+from keras_ppg_kd.deploy import (
+    LiteRTModel,
+    export_tflite,
+    inspect_tflite,
+    load_fits,
+)
+from keras_ppg_kd.deploy.planner import measured_interval
 from keras_ppg_kd.heart_rate import logits_to_bpm
 from keras_ppg_kd.study import PRESETS, report, run_sweep
 from keras_ppg_kd.study.plan import fold_masks, load_study_windows
@@ -49,6 +55,38 @@ flags.DEFINE_bool(
     "Train the teacher here (20 epochs) instead of loading the shipped one.",
 )
 FLAGS = flags.FLAGS
+
+
+def check_shipped_laws(numbers):
+    """Each measured (strategy, size) beside the shipped law's prediction.
+
+    The shipped laws come from the reference scaling study
+    (docs/results/scaling); where a strategy has no identified law, the
+    study's measured mean at that size (and its 95 % interval) stands in.
+    """
+    laws = load_fits()
+    print(f"\n== 2b. this run beside the shipped laws ({laws.source})")
+    measured = {(r["strategy"], int(r["params"])): r for r in laws.measured}
+    for row in numbers.itertuples():
+        fit = laws.fits.get(row.strategy)
+        if fit is not None:
+            expected, (low, high) = (
+                fit.predict(row.params),
+                (fit.predict_interval(row.params)),
+            )
+            how = "law"
+        elif (row.strategy, row.params) in measured:
+            study = measured[row.strategy, row.params]
+            expected, (low, high) = study["mean"], measured_interval(study)
+            how = "study's mean"
+        else:
+            continue
+        inside = "inside" if low <= row.mean <= high else "OUTSIDE"
+        print(
+            f"  {row.strategy:8s} {row.size} block(s): measured "
+            f"{row.mean:5.2f}, {how} {expected:5.2f} (95 % {low:.2f}-"
+            f"{high:.2f}) {inside}"
+        )
 
 
 def main(_):
@@ -88,6 +126,7 @@ def main(_):
         f"teacher: {teacher['size']}-block ResNet1D, MAE "
         f"{teacher['mae']:.2f} BPM"
     )
+    check_shipped_laws(numbers)
 
     print("\n== 3. best 1-block student -> int8 LiteRT")
     small = table[(table["role"] == "student") & (table["model"] == "resnet")]

@@ -277,7 +277,7 @@ def plan(
                 row["strategy"],
                 c,
                 float(row["mean"]),
-                _mean_interval(row),
+                measured_interval(row),
                 fits_budget(c),
             )
             for row in laws.measured
@@ -311,8 +311,9 @@ def plan(
     )
 
 
-def _mean_interval(row):
-    """95 % interval of a measured mean (t-free, NaN for one run)."""
+def measured_interval(row):
+    """95 % interval of a measured mean: ``mean ± 1.96 std / sqrt(count)``
+    of a ``measured`` row of :class:`Laws` (NaN ends for one run)."""
     count = int(row["count"])
     if count < 2:
         return (float("nan"), float("nan"))
