@@ -49,6 +49,6 @@ def test_wrist_to_spc_writes_its_table_and_resumes(
     summary = _run("cross_dataset.py", f"--out={tmp_path / 'out'}", "--summary")
     assert summary.returncode == 0
     assert (
-        "| tiny | wrist_to_spc |"
+        "| wrist_to_spc | tiny |"
         in (tmp_path / "out" / "summary.md").read_text()
     )
