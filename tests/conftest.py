@@ -10,34 +10,36 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras_ppg_kd  # noqa: E402,F401
 
-_ROOT = pathlib.Path(__file__).resolve().parents[1]
-SHARED_DATA = (_ROOT / ".." / "shared" / "data").resolve()
-SPC_DIR = SHARED_DATA / "ieee_spc2015"
-WRIST_DIR = SHARED_DATA / "physionet_wrist"
+_SHARED_DATA = (
+    pathlib.Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+).resolve()
+
+
+def _shared(name, variable, inside, what):
+    """``../shared/data/<name>`` (or ``$variable``); skip when absent."""
+    path = pathlib.Path(os.environ.get(variable, _SHARED_DATA / name))
+    if not (path / inside).is_dir():
+        pytest.skip(
+            f"{what} not found at {path} (set {variable}); CI has it at "
+            f"../shared/data/{name}."
+        )
+    return path
 
 
 @pytest.fixture(scope="session")
 def spc_dir():
     """The real IEEE SPC 2015 recordings; skip with a reason when absent."""
-    path = pathlib.Path(os.environ.get("PPG_SPC2015_DIR", SPC_DIR))
-    if not (path / "Training_data").is_dir():
-        pytest.skip(
-            f"IEEE SPC 2015 data not found at {path} (set PPG_SPC2015_DIR); "
-            "CI has it at ../shared/data/ieee_spc2015."
-        )
-    return path
+    return _shared(
+        "ieee_spc2015", "PPG_SPC2015_DIR", "Training_data", "IEEE SPC 2015 data"
+    )
 
 
 @pytest.fixture(scope="session")
 def wrist_dir():
     """The real PhysioNet wrist recordings; skip with a reason when absent."""
-    path = pathlib.Path(os.environ.get("PPG_WRIST_DIR", WRIST_DIR))
-    if not (path / "edf").is_dir():
-        pytest.skip(
-            f"PhysioNet wrist data not found at {path} (set PPG_WRIST_DIR); "
-            "CI has it at ../shared/data/physionet_wrist."
-        )
-    return path
+    return _shared(
+        "physionet_wrist", "PPG_WRIST_DIR", "edf", "PhysioNet wrist data"
+    )
 
 
 def pytest_collection_modifyitems(config, items):
