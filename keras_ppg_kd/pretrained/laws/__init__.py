@@ -12,7 +12,6 @@ the default one from a study's report folder, its sweep folder and a card.
 
 import json
 import pathlib
-import sys
 
 DEFAULT = "synthetic_crowd"
 _HERE = pathlib.Path(__file__).parent
@@ -50,14 +49,3 @@ def build(report_dir, study_dir, card):
         "fits": json.loads((report_dir / "fits.json").read_text()),
         "measured": pd.read_csv(report_dir / "table2.csv").to_dict("records"),
     }
-
-
-if __name__ == "__main__":
-    if len(sys.argv) != 4:
-        sys.exit(f"usage: python -m {__name__} REPORT STUDY CARD.json")
-    report, study, card_file = sys.argv[1:]
-    given = json.loads(pathlib.Path(card_file).read_text())
-    laws = build(report, study, given)
-    out = _HERE / f"{DEFAULT}.json"
-    out.write_text(json.dumps(laws, indent=1) + "\n")
-    print(f"wrote {out}")
