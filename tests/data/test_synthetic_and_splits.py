@@ -12,7 +12,7 @@ from keras_ppg_kd.data import (
     train_test_split,
     windows_from_recording,
 )
-from keras_ppg_kd.data.splits import participant_keys
+from keras_ppg_kd.data.splits import participant_keys, recording_keys
 from keras_ppg_kd.datasets import to_dataset
 
 CONFIG = SyntheticConfig(num_participants=6, minutes=6, seed=3)
@@ -104,3 +104,21 @@ def test_to_dataset_can_leave_out_the_partial_batch(synthetic):
     assert all(len(seen) == len(synthetic) // batch * batch for seen in epochs)
     # Reshuffled each epoch: not always the same windows sit out.
     assert not np.array_equal(np.sort(epochs[0]), np.sort(epochs[1]))
+
+
+def test_recording_keys_split_a_participant_at_long_gaps(synthetic):
+    """One recording per participant keeps the participant key; joined
+    recordings (a gap over 30 s) are named by their activity, or numbered
+    when their activity changes."""
+    keys = recording_keys(synthetic)
+    assert np.array_equal(keys, participant_keys(synthetic))
+    one = synthetic.subset(synthetic.participant == synthetic.participant[0])
+    n = len(one)
+    joined = WindowSet.concatenate([one, one])
+    joined.start_times[n:] += one.start_times[-1] + 68.0
+    joined.activity[:n] = "walk"
+    keys = recording_keys(joined)
+    base = participant_keys(joined)[0]
+    assert set(keys[:n]) == {f"{base}/walk"}
+    assert len(set(one.activity)) > 1  # the synthetic schedule changes
+    assert set(keys[n:]) == {f"{base}#1"}
