@@ -10,6 +10,7 @@ recordings.
 
 import pathlib
 
+import edfio
 import numpy as np
 
 from keras_ppg_kd.data.transforms import Recording
@@ -23,8 +24,6 @@ ACC_LABEL = "wrist_low_noise_"
 
 def read_edf_signals(path):
     """``(ppg, acc (n, 3), fs)`` of one recording's EDF file."""
-    import edfio
-
     try:
         edf = edfio.read_edf(path)
     except Exception as error:
