@@ -134,7 +134,10 @@ class SpectralFusion:
 
     def weights(self, windows, logits):
         """The spectrum's weight per window."""
-        return np.logaddexp(0.0, self.features(windows, logits) @ self.gate)
+        return self._weight(self.features(windows, logits))
+
+    def _weight(self, features):
+        return np.logaddexp(0.0, features @ np.asarray(self.gate))
 
     def fuse(self, windows, logits):
         """Fused logits: ``log_softmax(logits) + weight * log spectrum``."""
@@ -142,8 +145,7 @@ class SpectralFusion:
         return self._fuse(log_spectrum, motion, logits)
 
     def _fuse(self, log_spectrum, motion, logits):
-        features = self._features(log_spectrum, motion, logits)
-        weight = np.logaddexp(0.0, features @ np.asarray(self.gate))
+        weight = self._weight(self._features(log_spectrum, motion, logits))
         log_p = special.log_softmax(np.asarray(logits, "float64"), axis=-1)
         return (log_p + weight[:, None] * log_spectrum).astype("float32")
 
