@@ -186,7 +186,9 @@ def logits_to_bpm(
             but pulled toward the middle by flat distributions).
 
     Returns:
-        float32 tensor of shape ``logits.shape[:-1]``.
+        float32 tensor of shape ``logits.shape[:-1]``; NaN where a window's
+        logits are not all finite (a diverged model must not read as a
+        slow heart).
     """
     if method not in _DECODERS:
         raise ValueError(
@@ -199,6 +201,10 @@ def logits_to_bpm(
             f"axis. Received: shape={tuple(logits.shape)}"
         )
     if method == "argmax":
-        return class_to_bpm(median_argmax(logits), classes)
-    probabilities = ops.softmax(logits, axis=-1)
-    return ops.sum(probabilities * ops.convert_to_tensor(classes.centers), -1)
+        bpm = class_to_bpm(median_argmax(logits), classes)
+    else:
+        probabilities = ops.softmax(logits, axis=-1)
+        centers = ops.convert_to_tensor(classes.centers)
+        bpm = ops.sum(probabilities * centers, axis=-1)
+    finite = ops.all(ops.isfinite(logits), axis=-1)
+    return ops.where(finite, bpm, ops.full_like(bpm, float("nan")))

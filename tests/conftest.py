@@ -4,11 +4,29 @@ import os
 import pathlib
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras_ppg_kd  # noqa: E402,F401
+
+# Property-based tests: a fast profile in CI, a long one for
+# benchmarks/fuzz.py (HYPOTHESIS_PROFILE=long).
+settings.register_profile(
+    "ci",
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "long",
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 _SHARED_DATA = (
     pathlib.Path(__file__).resolve().parents[1] / ".." / "shared" / "data"

@@ -73,3 +73,14 @@ def test_ties_of_quantized_logits_decode_to_their_median():
         np.asarray(median_argmax(levels)), [51.0, 51.5, 60.0, 90.0]
     )
     np.testing.assert_allclose(logits_to_bpm(levels), [81.0, 81.5, 90.0, 120.0])
+
+
+@pytest.mark.parametrize("method", ["argmax", "expectation"])
+def test_non_finite_logits_decode_to_nan_not_30_bpm(method):
+    logits = np.zeros((3, 180), "float32")
+    logits[0, 40] = 5.0
+    logits[1, 7] = np.nan
+    logits[2, 0] = np.inf
+    bpm = np.asarray(logits_to_bpm(logits, method=method))
+    assert np.isnan(bpm[1:]).all()
+    assert bpm[0] == pytest.approx(70.0, abs=1 if method == "argmax" else 60)

@@ -17,8 +17,11 @@ temperature.
   offline, using the whole recording.
 
 Gaps: consecutive windows ``k`` strides apart apply the transition ``k``
-times; a gap longer than ``max_gap_seconds`` resets the belief to uniform;
-window times that do not increase raise.
+times (at most ``MAX_STEPS``); a gap longer than ``max_gap_seconds``
+resets the belief to uniform; window times that do not increase raise.
+Settings outside ``RANGES`` raise, and a belief the window contradicts
+beyond float32's range restarts from that window: the output is always a
+class of the range, never NaN.
 
 Reference:
     Bieri et al., "BeliefPPG: Uncertainty-aware Heart Rate Estimation from
@@ -28,6 +31,7 @@ Reference:
 
 import json
 import pathlib
+import warnings
 
 import numpy as np
 from scipy import optimize, signal, special
@@ -35,11 +39,47 @@ from scipy import optimize, signal, special
 from keras_ppg_kd.heart_rate import DEFAULT_CLASSES, HRClasses
 
 _FORMAT = "keras_ppg_kd.HRTracker/1"
+# Accepted settings: (low, high, low end included). Outside them the
+# arithmetic leaves float32 (a temperature of 1e-310 or inf) or a gap would
+# apply thousands of transitions; the jump probability may be 0.
+RANGES = {
+    "transition_scale": (0.01, 1000.0, False),
+    "jump_probability": (0.0, 1.0, True),
+    "temperature": (0.01, 100.0, False),
+    "stride_seconds": (0.0, 3600.0, False),
+    "max_gap_seconds": (0.0, 3600.0, False),
+}
+# A gap applies at most this many transitions (then the belief has spread
+# over the classes anyway); the C tracker caps them the same.
+MAX_STEPS = 1000
+# A posterior whose sum falls below this (the prior and the window
+# disagree beyond float32's range) restarts from the window alone, in
+# NumPy and in C alike.
+_RESTART_BELOW = 1e-30
 
 
 def _c_float(value):
     """A float literal C reads back exactly (``0.5f``, ``1e-05f``)."""
     return f"{float(value)!r}f"
+
+
+def _recording_codes(recording):
+    """Recording ids as integer codes; ``None`` raises naming the window."""
+    ids = np.asarray(recording, dtype=object).reshape(-1)
+    codes = {}
+    try:
+        for i, key in enumerate(ids):
+            if key is None:
+                raise ValueError(
+                    f"recording id of window {i} is None; give every window "
+                    "a recording (or participant) id."
+                )
+            codes.setdefault(key, len(codes))
+    except TypeError as error:
+        raise ValueError(
+            f"recording ids must be hashable; window {i} has {key!r}"
+        ) from error
+    return np.array([codes[key] for key in ids], "int64")
 
 
 class HRTracker:
@@ -54,6 +94,7 @@ class HRTracker:
             ``softmax(logits / temperature)``.
         stride_seconds: Time between consecutive windows.
         max_gap_seconds: A longer gap between windows resets the belief.
+            Each setting must lie in its ``RANGES`` interval.
         classes: The :class:`~keras_ppg_kd.HRClasses` of the logits.
 
     Example:
@@ -72,21 +113,31 @@ class HRTracker:
         max_gap_seconds=30.0,
         classes=DEFAULT_CLASSES,
     ):
-        checks = {
-            "transition_scale": transition_scale > 0,
-            "jump_probability": 0 <= jump_probability < 1,
-            "temperature": temperature > 0,
-            "stride_seconds": stride_seconds > 0,
-            "max_gap_seconds": max_gap_seconds >= stride_seconds,
+        values = {
+            "transition_scale": transition_scale,
+            "jump_probability": jump_probability,
+            "temperature": temperature,
+            "stride_seconds": stride_seconds,
+            "max_gap_seconds": max_gap_seconds,
         }
-        for name, ok in checks.items():
+        for name, value in values.items():
+            low, high, closed = RANGES[name]
+            number = isinstance(value, (int, float, np.number))
+            ok = number and not isinstance(value, bool)
+            ok = ok and (
+                low <= value < high if closed else low < value <= high
+            )
             if not ok:
+                accepted = f"[{low}, {high})" if closed else f"({low}, {high}]"
                 raise ValueError(
-                    f"Invalid `{name}`. Received: transition_scale="
-                    f"{transition_scale}, jump_probability={jump_probability}"
-                    f", temperature={temperature}, stride_seconds="
-                    f"{stride_seconds}, max_gap_seconds={max_gap_seconds}"
+                    f"`{name}` must be in {accepted}. Received: {name}={value!r}"
                 )
+        if max_gap_seconds < stride_seconds:
+            raise ValueError(
+                "`max_gap_seconds` must be at least `stride_seconds`. "
+                f"Received: max_gap_seconds={max_gap_seconds}, "
+                f"stride_seconds={stride_seconds}"
+            )
         self.transition_scale = float(transition_scale)
         self.jump_probability = float(jump_probability)
         self.temperature = float(temperature)
@@ -193,10 +244,32 @@ class HRTracker:
             A new :class:`HRTracker`.
         """
         logits = self._check_logits(logits)
-        hr_bpm = np.asarray(hr_bpm, "float64")
-        labels = np.clip(
-            self.classes._raw_class(hr_bpm), 0, self.num_classes - 1
-        ).astype(int)
+        hr_bpm = np.asarray(hr_bpm, "float64").reshape(-1)
+        if len(hr_bpm) != len(logits):
+            raise ValueError(
+                f"hr_bpm has {len(hr_bpm)} entries for {len(logits)} windows."
+            )
+        known = np.isfinite(hr_bpm)
+        if not known.all():
+            warnings.warn(
+                f"HRTracker.calibrate: dropped {int((~known).sum())} of "
+                f"{len(hr_bpm)} windows whose label is NaN or Inf.",
+                stacklevel=2,
+            )
+            logits, hr_bpm = logits[known], hr_bpm[known]
+            if recording is not None:
+                recording = np.asarray(recording)[known]
+                start_times = np.asarray(start_times)[known]
+        outside = ~self.classes.in_range(hr_bpm)
+        if outside.any() or not len(hr_bpm):
+            raise ValueError(
+                f"{int(outside.sum())} of {len(hr_bpm)} calibration labels "
+                f"lie outside the tracker's classes ({self.classes.min_bpm:g}"
+                f"-{self.classes.max_bpm:g} BPM), e.g. "
+                f"{hr_bpm[outside][:3].tolist()}; labels are heart rates in "
+                "BPM (not Hz, not RR intervals)."
+            )
+        labels = self.classes._raw_class(hr_bpm).astype(int)
         centres = np.arange(self.num_classes)
         target = np.exp(-0.5 * ((centres - labels[:, None]) / 2.0) ** 2)
         target /= target.sum(axis=1, keepdims=True)
@@ -213,7 +286,7 @@ class HRTracker:
             best = self.replace(temperature=float(np.exp(found.x)))
         if recording is None:
             return best
-        best_mae = np.inf
+        chosen, best_mae = best, np.inf
         for factor in scale_factors:
             for jump in jump_probabilities:
                 candidate = best.replace(
@@ -245,7 +318,7 @@ class HRTracker:
                 f"Received: method={method!r}"
             )
         logits = self._check_logits(logits)
-        ids = np.asarray(recording)
+        ids = _recording_codes(recording)
         times = np.asarray(start_times, "float64")
         if not len(ids) == len(times) == len(logits):
             raise ValueError(
@@ -270,16 +343,24 @@ class HRTracker:
         return np.full(self.num_classes, 1.0 / self.num_classes, "float32")
 
     def emission(self, logits):
-        """Class probabilities at the calibrated temperature."""
-        return special.softmax(
-            np.asarray(logits, "float64") / self.temperature, axis=-1
-        )
+        """Emission weights at the calibrated temperature.
+
+        ``exp((logits - max) / temperature)``: the softmax times a
+        per-window constant (the top class weighs 1), which is what the C
+        tracker's lookup table holds.
+        """
+        logits = np.asarray(logits, "float64")
+        top = np.max(logits, axis=-1, keepdims=True)
+        return np.exp((logits - top) / self.temperature)
 
     def predict_state(self, belief, steps=1):
         """The belief ``steps`` strides later, before seeing a window.
 
         Works on ``(..., num_classes)`` arrays; rows need not sum to 1
-        (the backward pass sends messages through it).
+        (the backward pass sends messages through it). After each stride
+        the result is divided by its largest row total, a constant that
+        changes no decision but keeps mass leaking over the class range's
+        edges from underflowing over a long gap.
         """
         for _ in range(int(steps)):
             forward = signal.lfilter([1.0], [1.0, -self.rho], belief)
@@ -291,6 +372,9 @@ class HRTracker:
             belief = (1.0 - self.jump_probability) * spread + (
                 self.jump_probability * total / self.num_classes
             )
+            largest = np.max(np.sum(belief, axis=-1))
+            if largest > 0:
+                belief = belief / largest
         return belief
 
     def step(self, belief, logits, steps=1):
@@ -300,9 +384,16 @@ class HRTracker:
             belief: The previous belief (:meth:`initial_state` at first).
             logits: This window's ``(num_classes,)`` logits.
             steps: Strides since the previous window (1 without a gap).
+
+        Where the prior and the window leave no class possible in float32
+        (their product sums below 1e-30), the belief restarts from this
+        window alone, as the exported C tracker does.
         """
         logits = self._check_logits(np.asarray(logits)[None])[0]
-        posterior = self.predict_state(belief, steps) * self.emission(logits)
+        emission = self.emission(logits)
+        posterior = self.predict_state(belief, steps) * emission
+        if not posterior.sum() >= _RESTART_BELOW:
+            posterior = emission
         return (posterior / posterior.sum()).astype("float32")
 
     def filter(self, logits, start_times=None):
@@ -354,9 +445,15 @@ class HRTracker:
                 if k
                 else np.ones(self.num_classes)
             )
+            if not backward.sum() >= _RESTART_BELOW:
+                backward = np.ones(self.num_classes)  # as after a reset
             backward /= backward.sum()
             joint = forward[i] * backward
-            posterior[i] = joint / joint.sum()
+            posterior[i] = (
+                joint / joint.sum()
+                if joint.sum() >= _RESTART_BELOW
+                else forward[i]
+            )
         return self._decode(posterior)
 
     def viterbi(self, logits, start_times=None):
@@ -426,7 +523,7 @@ class HRTracker:
                 "start_times must be finite and strictly increasing; "
                 f"window {where} starts at {times[where]} s."
             )
-        steps = np.maximum(np.round(gaps / self.stride_seconds), 1)
+        steps = np.clip(np.round(gaps / self.stride_seconds), 1, MAX_STEPS)
         steps[gaps > self.max_gap_seconds] = 0
         return np.concatenate([[0], steps]).astype("int64")
 
@@ -487,6 +584,8 @@ class HRTracker:
             f"#define HRT_RHO {_c_float(self.rho)}\n"
             f"#define HRT_KERNEL_NORM {_c_float(self.kernel_norm)}\n"
             f"#define HRT_JUMP {_c_float(self.jump_probability)}\n"
+            f"#define HRT_MAX_STEPS {MAX_STEPS}\n"
+            f"#define HRT_RESTART_BELOW {_c_float(_RESTART_BELOW)}\n"
             f"#define HRT_MIN_BPM {_c_float(self.classes.min_bpm)}\n"
             f"#define HRT_RESOLUTION {_c_float(self.classes.resolution)}\n"
             "static const float hrt_exp_lut[256] = "
@@ -501,12 +600,13 @@ class HRTracker:
 
         Returns:
             ``{"macs", "state_bytes", "constant_bytes"}``: multiply-adds
-            (two recursions, the mix with the jump floor, the emission
-            product and the normalisation: 5 per class), the per-stream
+            (two recursions, the mix with the jump floor, the prior's
+            normalisation, the emission product and the posterior's
+            normalisation: 6 per class), the per-stream
             state (belief and scratch, float32) and the lookup table.
         """
         c = self.num_classes
-        return {"macs": 5 * c, "state_bytes": 2 * c * 4, "constant_bytes": 1024}
+        return {"macs": 6 * c, "state_bytes": 2 * c * 4, "constant_bytes": 1024}
 
     # === Config, save and load ===
 

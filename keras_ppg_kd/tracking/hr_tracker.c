@@ -9,7 +9,8 @@ void hrt_reset(float *belief) {
 
 /* belief <- (1 - jump) * (laplace * belief) + jump * sum(belief) / C,
  * with laplace[d] = norm * rho^|d|: a forward and a backward first-order
- * recursion, O(C) whatever the scale. */
+ * recursion, O(C) whatever the scale; then divided by its sum, so that mass
+ * leaking over the range's edges cannot underflow over a long gap. */
 static void hrt_predict(float *belief, float *scratch) {
   float total = 0.0f;
   float acc = 0.0f;
@@ -21,9 +22,15 @@ static void hrt_predict(float *belief, float *scratch) {
   const float floor = HRT_JUMP * total / HRT_NUM_CLASSES;
   const float keep = (1.0f - HRT_JUMP) * HRT_KERNEL_NORM;
   acc = 0.0f;
+  float after = 0.0f;
   for (int c = HRT_NUM_CLASSES - 1; c >= 0; --c) {
     acc = belief[c] + HRT_RHO * acc;
     belief[c] = keep * (scratch[c] + acc - belief[c]) + floor;
+    after += belief[c];
+  }
+  if (after > 0.0f) {
+    const float inverse = 1.0f / after;
+    for (int c = 0; c < HRT_NUM_CLASSES; ++c) belief[c] *= inverse;
   }
 }
 
@@ -33,6 +40,7 @@ int hrt_step_int8(const int8_t *logits, int steps, float *belief,
     hrt_reset(belief);
     steps = 1;
   }
+  if (steps > HRT_MAX_STEPS) steps = HRT_MAX_STEPS;
   for (int s = 0; s < steps; ++s) {
     hrt_predict(belief, scratch);
   }
@@ -45,6 +53,15 @@ int hrt_step_int8(const int8_t *logits, int steps, float *belief,
   for (int c = 0; c < HRT_NUM_CLASSES; ++c) {
     belief[c] *= hrt_exp_lut[top - logits[c]];
     sum += belief[c];
+  }
+  if (!(sum >= HRT_RESTART_BELOW)) {
+    /* The prior and this window disagree beyond float range (or the state
+     * was corrupted): restart from the window alone, as HRTracker.step. */
+    sum = 0.0f;
+    for (int c = 0; c < HRT_NUM_CLASSES; ++c) {
+      belief[c] = hrt_exp_lut[top - logits[c]];
+      sum += belief[c];
+    }
   }
   const float inverse = 1.0f / sum;
   int best = 0;

@@ -6,6 +6,8 @@ import subprocess
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import special
 
 from keras_ppg_kd.heart_rate import bpm_to_class
@@ -110,45 +112,175 @@ def test_save_load_round_trip(tmp_path):
         HRTracker.load(tmp_path / "bad.json")
 
 
-@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+def _c_tracker(tracker, scale, folder):
+    """The exported C tracker, compiled: ``run(int8 logits, steps)``."""
+    if shutil.which("gcc") is None:
+        pytest.skip("needs gcc to compile the exported C tracker")
+    tracker.export_c(folder, scale)
+    library = folder / "libhrt.so"
+    subprocess.run(
+        ["gcc", "-O2", "-shared", "-fPIC", "-o", str(library)]
+        + [str(folder / "hr_tracker.c")],
+        check=True,
+    )
+    lib = ctypes.CDLL(str(library))
+    floats = ctypes.POINTER(ctypes.c_float)
+
+    def run(q, steps):
+        belief = np.zeros(tracker.num_classes, "float32")
+        scratch = np.zeros(tracker.num_classes, "float32")
+        lib.hrt_reset(belief.ctypes.data_as(floats))
+        classes, beliefs = [], []
+        for row, k in zip(q, steps):
+            row = np.ascontiguousarray(row, "int8")
+            classes.append(
+                lib.hrt_step_int8(
+                    row.ctypes.data_as(ctypes.POINTER(ctypes.c_int8)),
+                    int(k),
+                    belief.ctypes.data_as(floats),
+                    scratch.ctypes.data_as(floats),
+                )
+            )
+            beliefs.append(belief.copy())
+        return np.array(classes), np.array(beliefs)
+
+    return run
+
+
 def test_exported_c_matches_numpy_on_int8_logits(tmp_path):
     tracker = HRTracker(transition_scale=2.0, temperature=1.3)
     scale, zero_point = 0.11, -7
     rng = np.random.default_rng(4)
     true = _logits(_truth(40), rng) * 4
     q = np.clip(np.round(true / scale) + zero_point, -128, 127).astype("int8")
-    tracker.export_c(tmp_path, scale)
-    library = tmp_path / "libhrt.so"
-    subprocess.run(
-        [
-            "gcc",
-            "-O2",
-            "-shared",
-            "-fPIC",
-            "-o",
-            str(library),
-            str(tmp_path / "hr_tracker.c"),
-        ],
-        check=True,
-    )
-    lib = ctypes.CDLL(str(library))
-    belief = np.zeros(180, "float32")
-    scratch = np.zeros(180, "float32")
-    pointer = ctypes.POINTER(ctypes.c_float)
-    lib.hrt_reset(belief.ctypes.data_as(pointer))
+    run = _c_tracker(tracker, scale, tmp_path)
+    classes, beliefs = run(q, np.ones(len(q)))
     expected = tracker.filter_beliefs(
         (q.astype("float64") - zero_point) * scale
     )
-    for i in range(len(q)):
-        row = np.ascontiguousarray(q[i])
-        cls = lib.hrt_step_int8(
-            row.ctypes.data_as(ctypes.POINTER(ctypes.c_int8)),
-            1,
-            belief.ctypes.data_as(pointer),
-            scratch.ctypes.data_as(pointer),
-        )
-        np.testing.assert_allclose(belief, expected[i], rtol=1e-3, atol=1e-6)
-        assert cls == np.argmax(expected[i])
+    np.testing.assert_allclose(beliefs, expected, rtol=1e-3, atol=1e-6)
+    np.testing.assert_array_equal(classes, np.argmax(expected, axis=1))
+
+
+def test_extreme_settings_stay_finite_in_c_and_numpy(tmp_path):
+    """Jump 0, scale 0.05, temperature 0.05: C went NaN (30 BPM) before."""
+    tracker = HRTracker(
+        transition_scale=0.05, jump_probability=0.0, temperature=0.05
+    )
+    scale = 0.1
+    rng = np.random.default_rng(0)
+    centres = rng.integers(0, 180, 300)  # the model jumps about
+    q = np.full((300, 180), -128, "int8")
+    q[np.arange(300), centres] = 127
+    run = _c_tracker(tracker, scale, tmp_path)
+    classes, beliefs = run(q, np.ones(300))
+    expected = tracker.filter_beliefs((q.astype("float64") + 128) * scale)
+    assert np.isfinite(beliefs).all()
+    np.testing.assert_array_equal(classes, np.argmax(expected, axis=1))
+    # each window contradicts the last beyond float range: a restart
+    np.testing.assert_array_equal(classes, centres)
+
+
+def test_a_long_gap_with_a_huge_max_gap_stays_finite():
+    tracker = HRTracker(max_gap_seconds=3600, jump_probability=0.0)
+    logits = np.zeros((2, 180))
+    logits[:, 0] = 50.0  # all mass on the lowest class, leaking out
+    bpm = tracker.filter(logits, [0.0, 3598.0])
+    assert np.isfinite(tracker.filter_beliefs(logits, [0.0, 3598.0])).all()
+    assert (bpm == 30.0).all()
+    assert list(tracker._steps(2, [0.0, 3598.0])) == [0, 1000]  # capped
+    assert np.isfinite(tracker.smooth(logits, [0.0, 3598.0])).all()
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("temperature", float("inf")),
+        ("temperature", 1e-310),
+        ("temperature", float("nan")),
+        ("transition_scale", 0.0),
+        ("jump_probability", 1.0),
+        ("max_gap_seconds", 1e9),
+        ("stride_seconds", "2"),
+    ],
+)
+def test_settings_out_of_range_raise_naming_the_value(name, value):
+    with pytest.raises(ValueError, match=f"`{name}` must be in .*{name}="):
+        HRTracker(**{name: value})
+
+
+def test_calibrate_drops_nan_labels_and_refuses_other_units():
+    rng = np.random.default_rng(1)
+    hr = 90 + 10 * np.sin(np.arange(120) / 10)
+    logits = _logits(hr, rng)
+    ids, times = np.zeros(120), 2.0 * np.arange(120)
+    with_nan = hr.copy()
+    with_nan[::10] = np.nan
+    with pytest.warns(UserWarning, match="dropped 12 of 120 windows"):
+        fitted = HRTracker().calibrate(logits, with_nan, ids, times)
+    known = np.isfinite(with_nan)
+    clean = HRTracker().calibrate(logits[known], hr[known])
+    assert fitted.temperature == pytest.approx(clean.temperature)
+    assert 0.1 < fitted.temperature < 10
+    with pytest.raises(ValueError, match="120 of 120 calibration labels"):
+        HRTracker().calibrate(logits, hr / 60)  # Hz
+    with pytest.raises(ValueError, match="not Hz, not RR"):
+        HRTracker().calibrate(logits, 60000 / hr)  # RR in ms
+
+
+def test_track_refuses_missing_recording_ids_and_mixes_types():
+    logits = np.zeros((3, 180))
+    with pytest.raises(ValueError, match="window 1 is None"):
+        HRTracker().track(logits, ["a", None, "a"], [0, 2, 4])
+    bpm = HRTracker().track(logits, ["a", 1, "a"], [0, 2, 4])
+    assert bpm.shape == (3,)
+
+
+@given(
+    scale=st.floats(0.05, 50),
+    jump=st.sampled_from([0.0, 1e-4, 1e-2, 0.3]),
+    temperature=st.floats(0.05, 20),
+    max_gap=st.floats(2.0, 3600),
+    quant_scale=st.floats(0.01, 1.0),
+    seed=st.integers(0, 2**16),
+    n=st.integers(1, 40),
+)
+def test_property_tracker_output_is_a_class_and_c_equals_numpy(
+    tmp_path_factory, scale, jump, temperature, max_gap, quant_scale, seed, n
+):
+    """Random legal settings, int8 logits, start times and gaps."""
+    tracker = HRTracker(
+        transition_scale=scale,
+        jump_probability=jump,
+        temperature=temperature,
+        max_gap_seconds=max_gap,
+    )
+    rng = np.random.default_rng(seed)
+    kind = rng.integers(3)
+    if kind == 0:  # random
+        q = rng.integers(-128, 128, (n, 180))
+    elif kind == 1:  # one sharp class, jumping about
+        q = np.full((n, 180), -128)
+        q[np.arange(n), rng.integers(0, 180, n)] = 127
+    else:  # constant: every class tied
+        q = np.full((n, 180), int(rng.integers(-128, 128)))
+    q = q.astype("int8")
+    gaps = rng.choice([2.0, 2.0, 4.0, 30.0, 600.0, 5000.0], n)
+    times = float(rng.uniform(0, 100)) + np.cumsum(gaps)
+    logits = (q.astype("float64") + 3) * quant_scale
+    for method in ("filter", "smooth", "viterbi"):
+        bpm = getattr(tracker, method)(logits, times)
+        assert np.isfinite(bpm).all()
+        assert ((bpm >= 30) & (bpm <= 209)).all()
+    run = _c_tracker(tracker, quant_scale, tmp_path_factory.mktemp("c"))
+    classes, beliefs = run(q, tracker._steps(n, times))
+    expected = tracker.filter_beliefs(logits, times)
+    assert np.isfinite(beliefs).all()
+    # C (float32) and NumPy (float64) agree on the belief; the class may
+    # differ only where two classes are within float32 rounding.
+    np.testing.assert_allclose(beliefs, expected, atol=2e-3)
+    top = expected[np.arange(n), classes]
+    np.testing.assert_allclose(top, expected.max(axis=1), atol=2e-3)
 
 
 def test_track_groups_recordings_and_calibrate_picks_the_grid_best():
