@@ -124,13 +124,12 @@ class HRTracker:
             low, high, closed = RANGES[name]
             number = isinstance(value, (int, float, np.number))
             ok = number and not isinstance(value, bool)
-            ok = ok and (
-                low <= value < high if closed else low < value <= high
-            )
+            ok = ok and (low <= value < high if closed else low < value <= high)
             if not ok:
                 accepted = f"[{low}, {high})" if closed else f"({low}, {high}]"
                 raise ValueError(
-                    f"`{name}` must be in {accepted}. Received: {name}={value!r}"
+                    f"`{name}` must be in {accepted}. Received: "
+                    f"{name}={value!r}"
                 )
         if max_gap_seconds < stride_seconds:
             raise ValueError(
