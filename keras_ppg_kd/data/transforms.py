@@ -21,6 +21,12 @@ CLIPPED = "clipped"
 MISSING_LABEL = "missing_label"
 HR_OUT_OF_RANGE = "hr_out_of_range"
 PAST_LAST_LABEL = "past_last_label"
+IRREGULAR_REFERENCE = "irregular_reference"
+# Windows whose detected RR intervals vary more than this (coefficient of
+# variation) are dropped as IRREGULAR_REFERENCE: the R-peak detector was
+# lost in noise (a clean ECG, exercise included, gives a few percent).
+# Annotated beats (beat_correction=False) are trusted as given.
+MAX_RR_VARIATION = 0.2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -291,7 +297,22 @@ def standardize(windows, axis=-2, eps=1e-8):
     return (windows - mean) / (std + eps)
 
 
-def hr_from_beats(beat_times, window_starts, window_seconds, correct=False):
+def _corrected_beats(beats, correct):
+    """Beats and the beat count each interval stands for (see below)."""
+    counts = np.ones(max(len(beats) - 1, 0))
+    if correct and len(beats) > 3:
+        rr = np.diff(beats)
+        local = ndimage.median_filter(rr, size=21, mode="nearest")
+        beats = beats[np.concatenate([[True], rr >= 0.5 * local])]
+        rr = np.diff(beats)
+        local = ndimage.median_filter(rr, size=21, mode="nearest")
+        counts = np.maximum(1.0, np.round(rr / local))
+    return beats, counts
+
+
+def hr_from_beats(
+    beat_times, window_starts, window_seconds, correct=False, variation=False
+):
     """Heart rate per window: 60 / mean RR of the beats inside it.
 
     Args:
@@ -302,19 +323,17 @@ def hr_from_beats(beat_times, window_starts, window_seconds, correct=False):
             beat closer than half the local median RR to its predecessor is
             dropped as an extra detection, and an interval of about k local
             median RRs counts as k intervals (k - 1 missed beats).
+        variation: Also return each window's RR variation: the coefficient
+            of variation of the RR intervals inside it, as given (before
+            any correction). A clean ECG, exercise included, gives a few
+            percent; an R-peak detector lost in noise, tens.
 
     Returns:
-        BPM per window; NaN where fewer than two beats fall inside.
+        BPM per window; NaN where fewer than two beats fall inside. With
+        ``variation``, ``(bpm, variation)`` (NaN below two intervals).
     """
-    beats = np.asarray(beat_times, dtype="float64")
-    counts = np.ones(max(len(beats) - 1, 0))
-    if correct and len(beats) > 3:
-        rr = np.diff(beats)
-        local = ndimage.median_filter(rr, size=21, mode="nearest")
-        beats = beats[np.concatenate([[True], rr >= 0.5 * local])]
-        rr = np.diff(beats)
-        local = ndimage.median_filter(rr, size=21, mode="nearest")
-        counts = np.maximum(1.0, np.round(rr / local))
+    given = np.asarray(beat_times, dtype="float64")
+    beats, counts = _corrected_beats(given, correct)
     starts = np.asarray(window_starts, dtype="float64")
     first = np.searchsorted(beats, starts, side="left")
     last = np.searchsorted(beats, starts + window_seconds, side="left") - 1
@@ -324,7 +343,16 @@ def hr_from_beats(beat_times, window_starts, window_seconds, correct=False):
     cumulative = np.concatenate([[0.0], np.cumsum(counts)])
     intervals = cumulative[last[ok]] - cumulative[first[ok]]
     hr[ok] = 60.0 * intervals / (beats[last[ok]] - beats[first[ok]])
-    return hr
+    if not variation:
+        return hr
+    first = np.searchsorted(given, starts, side="left")
+    last = np.searchsorted(given, starts + window_seconds, side="left") - 1
+    rr = np.diff(given)
+    spread = np.full(len(starts), np.nan)
+    for i in np.flatnonzero(last - first >= 2):
+        inside = rr[first[i] : last[i]]
+        spread[i] = np.std(inside) / np.mean(inside)
+    return hr, spread
 
 
 def _window_sums(values, starts_idx, length, dtype="int64"):
@@ -352,7 +380,9 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
     Resamples to ``config.target_rate``, band-passes, frames into windows,
     labels each one (dataset HR or HR from beat times) and drops, with a
     count per reason, windows that touch non-finite or dataset-flagged
-    samples, are flat or clipped, or whose label is missing or out of range.
+    samples, are flat or clipped, or whose label is missing or out of range,
+    or (beats detected in an ECG) whose RR intervals vary more than
+    ``MAX_RR_VARIATION`` (``irregular_reference``).
 
     Args:
         recording: A :class:`Recording`.
@@ -460,12 +490,16 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
         )
         hr = given[:n]
     elif recording.beat_times is not None:
-        hr = hr_from_beats(
+        hr, spread = hr_from_beats(
             recording.beat_times,
             starts_s,
             config.window_seconds,
             correct=recording.beat_correction,
+            variation=True,
         )
+        if recording.beat_correction:  # beats detected, not annotated
+            irregular = spread > MAX_RR_VARIATION
+            reasons[(reasons == "") & irregular] = IRREGULAR_REFERENCE
     elif labelled:
         raise ValueError(
             f"{where}: recording has neither per-window HR nor beat times."

@@ -4,10 +4,19 @@ A dataset's builder only finds its raw sources and reads each into a
 :class:`~keras_ppg_kd.data.transforms.Recording`; windowing, labelling and
 dropping are the pure transforms'. Windows dropped while preparing are
 counted per reason in ``builder.info.metadata["dropped_windows"]``.
+
+Prepared data records what it was made from (``metadata["source"]``: the
+manual folder and a digest of its files' paths, sizes and modification
+times). Preparing again from a folder that differs (edited files, or
+another folder) rebuilds the data and says so, instead of returning the
+old windows.
 """
 
 import collections
 import dataclasses
+import hashlib
+import os
+import pathlib
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -91,7 +100,35 @@ class WindowedPPGBuilder(
             metadata=tfds.core.MetadataDict(),
         )
 
+    def download_and_prepare(self, *, download_config=None, **kwargs):
+        """As tfds's; rebuilds data prepared from other manual files."""
+        download_config = download_config or tfds.download.DownloadConfig()
+        manual = download_config.manual_dir
+        if manual and self.MANUAL_DOWNLOAD_INSTRUCTIONS and self.is_prepared():
+            before = self.info.metadata.get("source") or {}
+            now = source_fingerprint(manual)
+            if before.get("digest") != now["digest"]:
+                logging.warning(
+                    "%s: the prepared data (%s) was made from %s (%s files); "
+                    "%s now holds %s files that differ: preparing again.",
+                    self.name,
+                    self.data_dir,
+                    before.get("folder", "an unrecorded folder"),
+                    before.get("files", "?"),
+                    now["folder"],
+                    now["files"],
+                )
+                download_config = dataclasses.replace(
+                    download_config,
+                    download_mode=tfds.download.GenerateMode.REUSE_CACHE_IF_EXISTS,
+                )
+        super().download_and_prepare(download_config=download_config, **kwargs)
+
     def _split_generators(self, dl_manager):
+        if self.MANUAL_DOWNLOAD_INSTRUCTIONS:
+            self.info.metadata["source"] = source_fingerprint(
+                dl_manager.manual_dir
+            )
         return {"train": self._generate_examples(self._sources(dl_manager))}
 
     def _sources(self, dl_manager):
@@ -129,6 +166,24 @@ class WindowedPPGBuilder(
                     },
                 )
         self.info.metadata["dropped_windows"] = dict(dropped)
+
+
+def source_fingerprint(folder):
+    """``{"folder", "files", "digest"}`` of every file under ``folder``.
+
+    The digest covers each file's path relative to ``folder``, its size and
+    its modification time (not the contents: cheap for gigabytes), and
+    the folder's absolute path.
+    """
+    root = pathlib.Path(folder).resolve()
+    digest = hashlib.sha256(os.fsencode(root))
+    count = 0
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        stat = path.stat()
+        digest.update(os.fsencode(path.relative_to(root)))
+        digest.update(f"\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+        count += 1
+    return {"folder": str(root), "files": count, "digest": digest.hexdigest()}
 
 
 def require_files(root, pattern, layout, homepage):

@@ -1,3 +1,4 @@
+import os
 import pathlib
 import pickle
 
@@ -214,3 +215,89 @@ def test_own_folder_errors_rates_and_missing_accelerometer(tmp_path):
     )
     assert both.windows.shape[1:] == (200, 4)
     assert set(both.activity) <= {"rest", "walking", ""}
+
+
+def _own(folder, fs=25.0, seconds=40, hr=75.0, **extra):
+    t = np.arange(int(fs * seconds)) / fs
+    columns = {"time_s": t, "ppg": np.sin(2 * np.pi * hr / 60 * t)}
+    columns["hr_bpm"] = np.full(len(t), hr)
+    columns.update(extra)
+    return _write(folder, "r.csv", **columns)
+
+
+def test_a_changed_or_other_folder_is_prepared_again(tmp_path, caplog):
+    """The old windows never come back for another folder's data."""
+    from keras_ppg_kd.datasets import load_windows
+
+    a, b, data = tmp_path / "A", tmp_path / "B", tmp_path / "tfds"
+    _own(a / "P01", hr=75.0)
+    _own(b / "P01", hr=120.0)
+    first = load_windows("ppg_folder", data_dir=data, manual_dir=str(a))
+    assert np.allclose(first.hr_bpm, 75.0)
+    again = load_windows("ppg_folder", data_dir=data, manual_dir=str(a))
+    assert len(again) == len(first)
+    other = load_windows("ppg_folder", data_dir=data, manual_dir=str(b))
+    assert np.allclose(other.hr_bpm, 120.0)
+    assert "preparing again" in caplog.text and str(b) in caplog.text
+    _own(a / "P01", hr=90.0, seconds=30)  # edited in place
+    edited = load_windows("ppg_folder", data_dir=data, manual_dir=str(a))
+    assert np.allclose(edited.hr_bpm, 90.0) and len(edited) < len(first)
+
+
+@pytest.mark.parametrize(
+    "scale, unit",
+    [(1 / 60, "Hz"), (None, "RR intervals in ms"), (1 / 1000, "not a heart")],
+)
+def test_hr_in_another_unit_raises_naming_it(tmp_path, scale, unit):
+    t = np.arange(1000) / 25.0
+    hr = np.full(len(t), 75.0)
+    hr = 60000 / hr if scale is None else hr * scale
+    path = _write(tmp_path / "P", "r.csv", time_s=t, ppg=np.sin(t), hr_bpm=hr)
+    with pytest.raises(ValueError, match=f"hr_bpm.*{unit}") as error:
+        read_ppg_folder(tmp_path / "P")
+    assert str(path) in str(error.value)
+
+
+def test_a_glitched_timestamp_is_refused_naming_the_row(tmp_path):
+    t = np.arange(1000) / 25.0
+    t[600:] += 1e6  # one glitch: the rest follows
+    _write(tmp_path / "P", "r.csv", time_s=t, ppg=np.sin(t), hr_bpm=t * 0 + 70)
+    with pytest.raises(ValueError, match=r"jumps by 1e\+06 s at row 600"):
+        read_ppg_folder(tmp_path / "P")
+
+
+def test_a_non_utf8_participant_folder_is_named(tmp_path):
+    folder = pathlib.Path(os.fsdecode(os.fsencode(tmp_path) + b"/P\xff"))
+    try:
+        folder.mkdir()
+    except (OSError, UnicodeError):
+        pytest.skip("this file system refuses non-UTF-8 names")
+    _own(folder)
+    with pytest.raises(ValueError, match=r"P\\udcff.*not valid UTF-8"):
+        read_ppg_folder(folder)
+
+
+def test_a_noisy_ecg_reference_is_dropped_not_mislabelled(tmp_path):
+    from keras_ppg_kd.data.transforms import hr_from_beats
+    from keras_ppg_kd.datasets.dummy import dummy_participant
+
+    fs = 250.0
+    ppg, _, ecg, beats, _ = dummy_participant(0, 120, fs, fs)
+    rng = np.random.default_rng(0)
+    t = np.arange(len(ppg)) / fs
+    results = {}
+    for noise in (0.0, 3.0):
+        ecg_noisy = ecg[: len(ppg)] + noise * np.std(ecg) * rng.standard_normal(
+            len(ppg)
+        )
+        folder = tmp_path / f"noise{noise:g}"
+        _write(folder, "r.csv", time_s=t, ppg=ppg, ecg=ecg_noisy)
+        found = windows_from_recording(read_ppg_folder(folder))
+        truth = hr_from_beats(beats, found.start_times, 8.0)
+        results[noise] = (found, np.abs(found.hr_bpm - truth))
+    clean, clean_error = results[0.0]
+    assert not clean.dropped.get("irregular_reference")
+    assert clean_error.max() < 1.0
+    noisy, noisy_error = results[3.0]
+    assert noisy.dropped["irregular_reference"] > 0.8 * len(clean)
+    assert len(noisy) == 0 or noisy_error.max() < 10.0

@@ -33,16 +33,31 @@ from keras_ppg_kd.datasets.base import (
 
 SUFFIXES = (".csv", ".parquet")
 _ACC = ("acc_x", "acc_y", "acc_z")
+COLUMNS = ("time_s", "ppg", "hr_bpm", "ecg", *_ACC, "activity")
+# A longer hole in ``time_s`` is a glitched timestamp, not a pause: it would
+# make a grid of millions of samples. Split such recordings into files.
+MAX_GAP_SECONDS = 3600.0
+# Heart rates in BPM lie in this range; a median outside it is another unit.
+_PLAUSIBLE_BPM = (20.0, 300.0)
 
 
 def read_table(path):
-    """A recording file as a DataFrame (``.csv`` or ``.parquet``)."""
+    """The known columns of a recording file (``.csv`` or ``.parquet``).
+
+    Only :data:`COLUMNS` are read, by a columnar reader (pyarrow), so a
+    large file costs about its numbers' size in memory, not several times
+    the text's.
+    """
     path = pathlib.Path(path)
     if path.suffix not in SUFFIXES:
         raise fail(path, f"not a recording file; use one of {SUFFIXES}")
     try:
         if path.suffix == ".csv":
-            return pd.read_csv(path)
+            header = pd.read_csv(path, nrows=0).columns
+            wanted = [c for c in header if c in COLUMNS]
+            if not wanted:
+                return pd.DataFrame(columns=list(header))
+            return pd.read_csv(path, usecols=wanted, engine="pyarrow")
         return pd.read_parquet(path)
     except Exception as error:
         raise fail(path, "cannot read the file", error)
@@ -59,6 +74,32 @@ def _column(table, name, path):
             f"({table[name].iloc[bad[0]]!r})",
         )
     return values
+
+
+def _check_bpm(values, path):
+    """Refuse an ``hr_bpm`` column whose median is not a heart rate in BPM.
+
+    Catches another unit (Hz, RR intervals in s or ms); a scaling that stays
+    in range (a halved heart rate) cannot be told from a slow heart.
+    """
+    known = values[np.isfinite(values)]
+    if not len(known):
+        return
+    median = float(np.median(known))
+    low, high = _PLAUSIBLE_BPM
+    if low <= median <= high:
+        return
+    if 250 <= median <= 2500:
+        guess = "RR intervals in ms (60000 / RR gives BPM)"
+    elif 0.25 <= median <= 5:
+        guess = "Hz (x 60 gives BPM) or RR intervals in s (60 / RR)"
+    else:
+        guess = "not a heart rate"
+    raise fail(
+        path,
+        f"column 'hr_bpm' has median {median:.4g}, outside {low:g}-{high:g} "
+        f"BPM; it looks like {guess}",
+    )
 
 
 def read_recording(path):
@@ -89,6 +130,15 @@ def read_recording(path):
             path,
             f"column 'time_s' must be finite and increase strictly (row {row})",
         )
+    if step.max() > MAX_GAP_SECONDS:
+        row = int(np.argmax(step)) + 1
+        raise fail(
+            path,
+            f"column 'time_s' jumps by {step[row - 1]:.6g} s at row {row} "
+            f"(from {t[row - 1]:.6g} to {t[row]:.6g}); gaps over "
+            f"{MAX_GAP_SECONDS:.0f} s are refused as glitched timestamps. "
+            "Fix the row, or split the recording into two files",
+        )
     dt = float(np.median(step))
     fs = 1.0 / dt
     jitter = float(np.std(step) / dt)
@@ -118,6 +168,7 @@ def read_recording(path):
     fields = {"ppg": on_grid("ppg"), "gap": gap}
     duration = len(uniform) / fs
     if "hr_bpm" in table.columns:
+        _check_bpm(_column(table, "hr_bpm", path), path)
         hr = on_grid("hr_bpm")  # NaN where a neighbouring sample is NaN
         hr[gap] = np.nan
         fields["hr"] = hr
@@ -161,6 +212,14 @@ def read_ppg_folder(folder, grid=(8.0, 2.0)):
             sampling rates; the message names the file and the column.
     """
     folder = pathlib.Path(folder)
+    try:
+        folder.name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise fail(
+            repr(str(folder)),
+            "the folder name is not valid UTF-8 (it names the participant "
+            "in the prepared data); rename it",
+        ) from None
     files = sorted(p for p in folder.iterdir() if p.suffix in SUFFIXES)
     if not files:
         raise fail(folder, f"no recording ({', '.join(SUFFIXES)}) in it")
