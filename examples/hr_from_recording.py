@@ -11,6 +11,11 @@ clipped or non-finite signal) has an empty ``bpm`` and the count per reason
 is printed. Without ``--ppg`` a synthetic 3-minute recording (64 Hz) is
 used and its true heart rate printed beside the estimate.
 
+Checked before any estimate: the tracker's classes and stride against the
+model's protocol, and ``--fs`` against the recording (most 8 s stretches
+must peak at a pulse frequency at that rate; see
+``keras_ppg_kd.data.heart_band_fraction`` for what this catches).
+
 Usage: python examples/hr_from_recording.py \
     --model deploy_out/student_int8.tflite --tracker deploy_out/tracker.json \
     --ppg rec.npy --fs 125 --out_csv hr.csv
@@ -25,6 +30,7 @@ from keras_ppg_kd.data import (
     SyntheticConfig,
     WindowConfig,
     generate_recording,
+    heart_band_fraction,
     windows_from_recording,
 )
 from keras_ppg_kd.data.transforms import as_signal
@@ -111,6 +117,14 @@ def main(_):
         if FLAGS.fs is None:
             raise app.UsageError("--fs (Hz) is required with --ppg.")
         ppg = read_ppg(FLAGS.ppg, FLAGS.column)
+        pulse = heart_band_fraction(ppg, FLAGS.fs, config.classes)
+        if pulse < 0.5:
+            raise app.UsageError(
+                f"--fs={FLAGS.fs:g} Hz looks wrong for {FLAGS.ppg}: at that "
+                f"rate only {pulse:.0%} of its 8 s stretches peak at a "
+                "pulse frequency (a correctly stated recording gives 70% "
+                "or more). Check the sampling rate."
+            )
         recording = Recording(
             dataset="user",
             participant="user",
@@ -119,7 +133,10 @@ def main(_):
             acc=read_acc(FLAGS.acc, len(ppg)) if FLAGS.acc else None,
             source=FLAGS.ppg,
         )
-        found = windows_from_recording(recording, config, labelled=False)
+        try:
+            found = windows_from_recording(recording, config, labelled=False)
+        except ValueError as error:  # too short, bad values: one line
+            raise app.UsageError(str(error)) from None
     else:
         recording = generate_recording(0, SyntheticConfig(minutes=3))
         found = windows_from_recording(recording, config)
@@ -128,9 +145,15 @@ def main(_):
         raise app.UsageError(
             f"No usable window; dropped per reason: {dict(found.dropped)}"
         )
+    tracker = HRTracker.load(FLAGS.tracker) if FLAGS.tracker else None
+    if tracker is not None:
+        try:
+            tracker.check_protocol(config)
+        except ValueError as error:
+            raise app.UsageError(f"{FLAGS.tracker}: {error}") from None
     logits = model.predict(found)
-    if FLAGS.tracker:
-        bpm = HRTracker.load(FLAGS.tracker).filter(logits, found.start_times)
+    if tracker is not None:
+        bpm = tracker.filter(logits, found.start_times)
     else:
         bpm = np.asarray(logits_to_bpm(logits))
 

@@ -54,7 +54,9 @@ def _check_writable(path):
     return path
 
 
-def _converter_options(quantization, representative_data, calibration_steps):
+def _converter_options(
+    quantization, representative_data, calibration_steps, input_shape
+):
     builtins = [tf.lite.OpsSet.TFLITE_BUILTINS]  # no Flex (select TF) ops
     if quantization == "float32":
         return {"target_spec": {"supported_ops": builtins}}
@@ -79,9 +81,10 @@ def _converter_options(quantization, representative_data, calibration_steps):
             "calibrate the int8 ranges."
         )
     data = np.asarray(representative_data, "float32")
-    if data.ndim != 3 or len(data) == 0:
+    if data.ndim != 3 or len(data) == 0 or data.shape[1:] != input_shape:
         raise ValueError(
-            "representative_data must be (n, length, 1) windows with n > 0. "
+            f"representative_data must be (n, {input_shape[0]}, "
+            f"{input_shape[1]}) windows (n > 0), the model's input. "
             f"Received shape {data.shape}"
         )
     if len(data) > calibration_steps:
@@ -196,7 +199,10 @@ def export_tflite(
     protocol.check_model(model)
     path = _check_writable(path)
     options = _converter_options(
-        quantization, representative_data, calibration_steps
+        quantization,
+        representative_data,
+        calibration_steps,
+        tuple(model.input.shape[1:]),
     )
     spec = tf.TensorSpec(
         (batch_size, *model.input.shape[1:]), tf.float32, name="ppg"
@@ -260,16 +266,26 @@ def read_protocol(path: str | os.PathLike) -> WindowConfig | None:
     Returns:
         The protocol, or None for a file exported without one (by another
         tool or an older version of this package).
+
+    Raises:
+        ValueError: a damaged or truncated file (names it).
     """
     from tensorflow.lite.python import schema_py_generated as schema
 
     with open(path, "rb") as f:
-        model = schema.Model.GetRootAs(f.read(), 0)
-    for i in range(model.MetadataLength()):
-        entry = model.Metadata(i)
-        if entry.Name() == PROTOCOL_METADATA.encode():
-            data = model.Buffers(entry.Buffer()).DataAsNumpy().tobytes()
-            return WindowConfig.from_config(json.loads(data)["window"])
+        content = f.read()
+    try:
+        model = schema.Model.GetRootAs(content, 0)
+        for i in range(model.MetadataLength()):
+            entry = model.Metadata(i)
+            if entry.Name() == PROTOCOL_METADATA.encode():
+                data = model.Buffers(entry.Buffer()).DataAsNumpy().tobytes()
+                return WindowConfig.from_config(json.loads(data)["window"])
+    except Exception as error:  # flatbuffers raises struct/index errors
+        raise ValueError(
+            f"{path}: not a readable LiteRT file ({len(content)} bytes; "
+            f"{type(error).__name__}: {error})"
+        ) from error
     return None
 
 

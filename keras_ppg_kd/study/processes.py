@@ -7,13 +7,21 @@ ResNets (``benchmarks/bench_train_step.py``). Each worker gets a
 share of the cells balanced by their rough cost; they share the sweep
 folder through the per-cell locks, so a teacher still trains once (a
 worker that needs it while another trains it waits for it).
+
+The job (config and windows) is written into the sweep folder
+(``.jobs/job-<parent pid>.pkl``), not a system temp folder, and removed at
+the end; one left by a killed run is removed by the next. Workers watch
+their parent and exit when it is gone, so killing the sweep stops them
+(finished cells are kept; locks left behind are recovered as after any
+kill).
 """
 
 import os
+import pathlib
 import pickle
 import subprocess
 import sys
-import tempfile
+import threading
 import time
 
 import tensorflow as tf
@@ -38,8 +46,31 @@ def balance(cells, config, workers):
     return [sorted(group, key=lambda c: order[c.id]) for group in assigned]
 
 
-def _worker(job_path, index):
+def _exit_with_parent(parent, poll_s=1.0):
+    """Exit this process as soon as ``parent`` is no longer its parent."""
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        os._exit(3)  # cells in flight are abandoned, as after a kill
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _remove_stale_jobs(folder):
+    """Delete job files of sweeps whose process is gone."""
+    for path in folder.glob("job-*.pkl"):
+        try:
+            os.kill(int(path.stem.split("-")[1]), 0)
+        except ProcessLookupError:
+            path.unlink(missing_ok=True)
+        except (ValueError, PermissionError):
+            continue
+
+
+def _worker(job_path, index, parent):
     """One worker process: its group of cells, ``threads`` TF threads."""
+    _exit_with_parent(parent)
     with open(job_path, "rb") as f:
         job = pickle.load(f)
     tf.get_logger().setLevel(job["log_level"])  # as the caller's
@@ -80,14 +111,20 @@ def run_processes(context, todo, workers, progress, poll_s=0.5):
         options=options,
         log_level=tf.get_logger().level,
     )
-    handle, job_path = tempfile.mkstemp(suffix=".sweep-job.pkl")
-    with os.fdopen(handle, "wb") as f:
+    jobs = pathlib.Path(context.store.out_dir) / ".jobs"
+    jobs.mkdir(parents=True, exist_ok=True)
+    _remove_stale_jobs(jobs)
+    job_path = jobs / f"job-{os.getpid()}.pkl"
+    with open(job_path, "wb") as f:
         pickle.dump(job, f)
     # Fresh interpreters (not multiprocessing): the caller's script is not
     # re-imported, so it needs no ``if __name__ == "__main__"`` guard.
     module = "keras_ppg_kd.study.processes"
     processes = [
-        subprocess.Popen([sys.executable, "-m", module, job_path, str(i)])
+        subprocess.Popen(
+            [sys.executable, "-m", module, str(job_path), str(i)]
+            + [str(os.getpid())]
+        )
         for i in range(len(groups))
     ]
     waiting = list(todo)
@@ -119,4 +156,4 @@ def run_processes(context, todo, workers, progress, poll_s=0.5):
 
 
 if __name__ == "__main__":
-    _worker(sys.argv[1], int(sys.argv[2]))
+    _worker(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))

@@ -331,6 +331,37 @@ class HRTracker:
             bpm[index] = getattr(self, method)(logits[index], times[index])
         return bpm
 
+    def check_protocol(self, protocol):
+        """Raise unless this tracker reads a model of ``protocol``.
+
+        The tracker decodes class ``k`` as ``min_bpm + k * resolution`` and
+        counts strides of ``stride_seconds``: a tracker made for other
+        classes or another stride would shift or smear every heart rate.
+
+        Args:
+            protocol: The model's :class:`~keras_ppg_kd.data.WindowConfig`
+                (``LiteRTModel(path).protocol``, a WindowSet's ``config``).
+
+        Raises:
+            ValueError: naming both sides of each difference.
+        """
+        differences = []
+        if protocol.classes != self.classes:
+            differences.append(
+                f"classes: tracker {self.classes}, model {protocol.classes}"
+            )
+        if abs(protocol.stride_seconds - self.stride_seconds) > 1e-9:
+            differences.append(
+                f"stride: tracker {self.stride_seconds} s, model "
+                f"{protocol.stride_seconds} s"
+            )
+        if differences:
+            raise ValueError(
+                "The tracker does not match the model's protocol ("
+                + "; ".join(differences)
+                + "). Use the tracker exported with this model."
+            )
+
     def replace(self, **changes):
         """A copy with some arguments changed."""
         return HRTracker.from_config({**self.get_config(), **changes})

@@ -278,3 +278,18 @@ def test_window_sets_carry_their_protocol():
     with pytest.raises(ValueError, match="different protocols"):
         WindowSet.concatenate([a, b])
     assert WindowSet.concatenate([a, a]).config == config
+
+
+def test_heart_band_fraction_flags_a_wrong_sampling_rate():
+    from keras_ppg_kd.data import (
+        SyntheticConfig,
+        generate_recording,
+        heart_band_fraction,
+    )
+
+    recording = generate_recording(0, SyntheticConfig(minutes=3))
+    fs = recording.fs
+    assert heart_band_fraction(recording.ppg, fs) > 0.9
+    assert heart_band_fraction(recording.ppg, fs / 10) < 0.2
+    assert heart_band_fraction(recording.ppg, fs * 10) < 0.2
+    assert np.isnan(heart_band_fraction(recording.ppg[:100], fs))

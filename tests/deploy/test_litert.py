@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+import pathlib
 
 import keras
 import numpy as np
@@ -143,6 +144,8 @@ def test_bad_requests_name_the_fix(trained, tmp_path):
         (lambda x: np.zeros_like(x), "does not look like"),
         (lambda x: 300.0 + 50.0 * x, "does not look like"),
         (lambda x: x[:1], "at least 32"),
+        (lambda x: x[:, :100], r"must be \(n, 200, 1\).*\(64, 100, 1\)"),
+        (lambda x: np.repeat(x, 4, 2), r"must be \(n, 200, 1\).*200, 4\)"),
     ],
 )
 def test_bad_int8_calibration_data_is_refused(tmp_path, make, match):
@@ -232,3 +235,19 @@ def test_the_protocol_travels_in_the_file(trained, tmp_path):
     flat.metadata = None
     flatbuffer_utils.write_model(flat, tmp_path / "bare.tflite")
     assert inspect_tflite(str(tmp_path / "bare.tflite")).protocol is None
+
+
+def test_a_damaged_file_is_named_not_a_struct_error(trained, tmp_path):
+    from keras_ppg_kd.deploy import read_protocol
+
+    model, _, _ = trained
+    path = export_tflite(model, tmp_path / "m.tflite")
+    content = pathlib.Path(path).read_bytes()
+    for name, damaged in [
+        ("cut.tflite", content[:4096]),
+        ("noise.tflite", bytes(range(256)) * 8),
+        ("empty.tflite", b""),
+    ]:
+        (tmp_path / name).write_bytes(damaged)
+        with pytest.raises(ValueError, match=f"{name}: not a readable LiteRT"):
+            read_protocol(tmp_path / name)

@@ -105,3 +105,27 @@ def test_hr_from_recording_writes_one_row_per_step(deployed, tmp_path):
         "--fs=125",
     )
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_hr_from_recording_refuses_a_wrong_rate_or_tracker(deployed, tmp_path):
+    out, spc_dir = deployed
+    mat = spc_dir / "Training_data" / "DATA_01_TYPE01.mat"
+    np.save(tmp_path / "rec.npy", scipy.io.loadmat(mat)["sig"][1])  # 5 min
+    common = [f"--model={out / 'student_int8.tflite'}"]
+    common.append(f"--ppg={tmp_path / 'rec.npy'}")
+    for fs in ("12.5", "1250"):
+        done = _run("hr_from_recording.py", *common, f"--fs={fs}")
+        assert done.returncode != 0
+        assert f"--fs={fs} Hz looks wrong" in done.stderr
+    shifted = json.loads((out / "tracker.json").read_text())
+    shifted["config"]["classes"] = {"min_bpm": 40.0, "max_bpm": 220.0}
+    (tmp_path / "shifted.json").write_text(json.dumps(shifted))
+    done = _run(
+        "hr_from_recording.py",
+        *common,
+        "--fs=125",
+        f"--tracker={tmp_path / 'shifted.json'}",
+    )
+    assert done.returncode != 0
+    assert "does not match the model's protocol (classes" in done.stderr

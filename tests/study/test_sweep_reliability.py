@@ -25,8 +25,8 @@ def windows():
     return scope["WINDOWS"]
 
 
-def _script(tmp_path, out, shard=None, epochs=2):
-    script = tmp_path / f"run_{shard or 'all'}.py".replace("/", "of")
+def _script(tmp_path, out, shard=None, epochs=2, workers=1):
+    script = tmp_path / f"run_{shard or 'all'}_{workers}.py".replace("/", "of")
     script.write_text(
         TINY_DATA
         + textwrap.dedent(
@@ -34,7 +34,7 @@ def _script(tmp_path, out, shard=None, epochs=2):
             from keras_ppg_kd.study import run_sweep
             from tests.study.test_sweep import tiny_config
             run_sweep(tiny_config(epochs={epochs}), {out!r},
-                      windows=WINDOWS, shard={shard!r})
+                      windows=WINDOWS, shard={shard!r}, workers={workers})
             """
         )
     )
@@ -142,6 +142,57 @@ def test_chaos_random_kills_then_completion_loses_nothing(tmp_path):
     assert process.returncode == 0, err[-3000:]
     _check_complete(out, tiny_config(epochs=3))
     assert done >= 1
+
+
+def _children(pid):
+    """Process ids whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if entry.isdigit() and int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc (Linux)")
+def test_killing_a_parallel_sweep_stops_its_workers(tmp_path):
+    """SIGKILL the parent of workers=2: no worker runs on, no job is left."""
+    out = tmp_path / "sweep"
+    script = _script(tmp_path, str(out), epochs=3, workers=2)
+    process = _start(script)
+    deadline = time.time() + 120
+    while not glob.glob(str(out / ".jobs" / "job-*.pkl")):
+        assert process.poll() is None and time.time() < deadline
+        time.sleep(0.2)
+    workers = []
+    while len(workers) < 2 and time.time() < deadline:
+        workers = _children(process.pid)
+        time.sleep(0.2)
+    assert len(workers) == 2
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    stop = time.time() + 15
+    while any(_alive(w) for w in workers) and time.time() < stop:
+        time.sleep(0.2)
+    assert not any(_alive(w) for w in workers)
+    # the next run removes the dead run's job file and finishes
+    rerun = _start(script)
+    _, err = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, err[-3000:]
+    assert not glob.glob(str(out / ".jobs" / "job-*.pkl"))
 
 
 def test_a_diverged_model_evaluates_to_nan(windows):

@@ -309,3 +309,15 @@ def test_track_groups_recordings_and_calibrate_picks_the_grid_best():
     assert tuned.temperature == plain.temperature
     with pytest.raises(ValueError, match="method"):
         tracker.track(logits, ids, times, method="kalman")
+
+
+def test_check_protocol_names_classes_and_stride():
+    from keras_ppg_kd.data import WindowConfig
+    from keras_ppg_kd.heart_rate import HRClasses
+
+    HRTracker().check_protocol(WindowConfig())
+    shifted = HRTracker(classes=HRClasses(40.0, 220.0))
+    with pytest.raises(ValueError, match="min_bpm=40.0.*min_bpm=30.0"):
+        shifted.check_protocol(WindowConfig())
+    with pytest.raises(ValueError, match="stride: tracker 2.0 s, model 1.0 s"):
+        HRTracker().check_protocol(WindowConfig(stride_seconds=1.0))
