@@ -53,9 +53,10 @@ RANGES = {
 # over the classes anyway); the C tracker caps them the same.
 MAX_STEPS = 1000
 # A posterior whose sum falls below this (the prior and the window
-# disagree beyond float32's range) restarts from the window alone, in
-# NumPy and in C alike.
-_RESTART_BELOW = 1e-30
+# disagree almost beyond float32's range) restarts from the window alone,
+# in NumPy and in C alike: far above float32's smallest number, so that C
+# (float32) and NumPy (float64) take the same decision.
+_RESTART_BELOW = 1e-20
 
 
 def _c_float(value):
@@ -416,7 +417,7 @@ class HRTracker:
             steps: Strides since the previous window (1 without a gap).
 
         Where the prior and the window leave no class possible in float32
-        (their product sums below 1e-30), the belief restarts from this
+        (their product sums below 1e-20), the belief restarts from this
         window alone, as the exported C tracker does.
         """
         logits = self._check_logits(np.asarray(logits)[None])[0]

@@ -37,6 +37,7 @@ COLUMNS = ("time_s", "ppg", "hr_bpm", "ecg", *_ACC, "activity")
 # A longer hole in ``time_s`` is a glitched timestamp, not a pause: it would
 # make a grid of millions of samples. Split such recordings into files.
 MAX_GAP_SECONDS = 3600.0
+_CHUNK_ROWS = 500_000
 # Heart rates in BPM lie in this range; a median outside it is another unit.
 _PLAUSIBLE_BPM = (20.0, 300.0)
 
@@ -44,21 +45,21 @@ _PLAUSIBLE_BPM = (20.0, 300.0)
 def read_table(path):
     """The known columns of a recording file (``.csv`` or ``.parquet``).
 
-    Only :data:`COLUMNS` are read, by a columnar reader (pyarrow), so a
-    large file costs about its numbers' size in memory, not several times
-    the text's.
+    Only :data:`COLUMNS` are read, a CSV in chunks of ``_CHUNK_ROWS`` rows,
+    so that memory holds the numbers read, not the whole text.
     """
     path = pathlib.Path(path)
     if path.suffix not in SUFFIXES:
         raise fail(path, f"not a recording file; use one of {SUFFIXES}")
     try:
-        if path.suffix == ".csv":
-            header = pd.read_csv(path, nrows=0).columns
-            wanted = [c for c in header if c in COLUMNS]
-            if not wanted:
-                return pd.DataFrame(columns=list(header))
-            return pd.read_csv(path, usecols=wanted, engine="pyarrow")
-        return pd.read_parquet(path)
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        header = pd.read_csv(path, nrows=0).columns
+        wanted = [c for c in header if c in COLUMNS]
+        if not wanted:
+            return pd.DataFrame(columns=list(header))
+        chunks = pd.read_csv(path, usecols=wanted, chunksize=_CHUNK_ROWS)
+        return pd.concat(chunks, ignore_index=True)
     except Exception as error:
         raise fail(path, "cannot read the file", error)
 
