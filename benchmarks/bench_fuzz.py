@@ -24,7 +24,8 @@ TESTS = [
     "test_property_own_recordings_error_or_true_labels",
 ]
 _COUNTS = re.compile(
-    r"(\d+) passing, (\d+) failing, and (\d+) invalid test cases"
+    r"during (?:reuse|generate) phase.*?\n.*?\n\s*- (\d+) passing, "
+    r"(\d+) failing, and (\d+) invalid test cases"
 )
 
 
@@ -58,8 +59,9 @@ def main():
             text=True,
         )
         seconds = time.perf_counter() - start
-        generate = _COUNTS.search(done.stdout)  # the generate phase
-        passed, failed, invalid = generate.groups() if generate else "???"
+        # examples replayed from .hypothesis/ and newly generated ones
+        phases = [map(int, m) for m in _COUNTS.findall(done.stdout)]
+        passed, failed, invalid = map(sum, zip(*phases)) if phases else "???"
         result = "ok" if done.returncode == 0 else "FAILED"
         status |= done.returncode
         print(

@@ -21,24 +21,17 @@ import tensorflow as tf
 
 from keras_ppg_kd.data.transforms import WindowConfig, WindowSet
 from keras_ppg_kd.deploy import micro
+from keras_ppg_kd.deploy.arena import (
+    interpreter_class,
+    lifetime_peak,
+    op_interpreter,
+)
 from keras_ppg_kd.version import __version__
 
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
 # Constant tensors (weights, biases) and index tensors allowed beside int8
 # activations in a microcontroller-ready model.
 _INT8_READY_TYPES = {np.int8, np.int32}
-
-
-def _interpreter_class():
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:
-        raise ImportError(
-            "Running LiteRT files needs the LiteRT interpreter: "
-            "pip install ai-edge-litert (or, in the source checkout, "
-            "pip install -e '.[litert]')."
-        ) from None
-    return Interpreter
 
 
 def _check_writable(path):
@@ -305,7 +298,7 @@ class LiteRTModel:
         if not os.path.isfile(path):
             raise FileNotFoundError(f"No LiteRT file at {path}")
         self.path = path
-        self.interpreter = _interpreter_class()(
+        self.interpreter = interpreter_class()(
             model_path=path, num_threads=num_threads
         )
         self.interpreter.allocate_tensors()
@@ -476,59 +469,6 @@ class TFLiteReport:
         )
 
 
-def _op_interpreter(path):
-    """An allocated interpreter without the default (XNNPACK) delegate, so
-    the ops and tensors listed are the file's own."""
-    from ai_edge_litert.interpreter import OpResolverType
-
-    interpreter = _interpreter_class()(
-        model_path=path,
-        experimental_op_resolver_type=(
-            OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-        ),
-    )
-    interpreter.allocate_tensors()
-    return interpreter
-
-
-def _lifetime_peak(interpreter):
-    """Peak bytes of activation tensors alive at once during one invoke."""
-    ops = interpreter._get_ops_details()
-    tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
-    inputs = [d["index"] for d in interpreter.get_input_details()]
-
-    def nbytes(index):
-        t = tensors[index]
-        return int(np.prod(t["shape"])) * np.dtype(t["dtype"]).itemsize
-
-    produced = {i for op in ops for i in op["outputs"] if i >= 0}
-    activations = set(inputs) | produced
-    first, last = {i: -1 for i in inputs}, {}
-    for step, op in enumerate(ops):
-        for i in op["outputs"]:
-            first.setdefault(i, step)
-        for i in [*op["inputs"], *op["outputs"]]:
-            if i in activations:
-                last[i] = step
-    return max(
-        sum(
-            nbytes(i)
-            for i in activations
-            if first.get(i, -1) <= step <= last.get(i, step)
-        )
-        for step in range(len(ops))
-    )
-
-
-def estimate_arena_bytes(path: str | os.PathLike) -> int:
-    """Tensor-arena estimate of a file from tensor lifetimes, in bytes.
-
-    A lower bound for TFLite Micro's arena, which also holds kernel
-    scratch and the interpreter's own structures.
-    """
-    return _lifetime_peak(_op_interpreter(path))
-
-
 def inspect_tflite(path: str | os.PathLike) -> TFLiteReport:
     """Size, op list, int8 readiness and tensor arena of a file.
 
@@ -536,10 +476,10 @@ def inspect_tflite(path: str | os.PathLike) -> TFLiteReport:
     TensorFlow Lite for Microcontrollers interpreter when ``tflite-micro``
     is installed.
     """
-    interpreter = _op_interpreter(path)
+    interpreter = op_interpreter(path)
     ops = interpreter._get_ops_details()
     tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
-    peak = _lifetime_peak(interpreter)
+    peak = lifetime_peak(interpreter)
     names = tuple(op["op_name"] for op in ops)
     builtin_only = not any(
         n.startswith("Flex") or n in ("CUSTOM", "DELEGATE") for n in names

@@ -15,6 +15,7 @@ import sys
 import numpy as np
 
 from keras_ppg_kd.data.transforms import WindowSet
+from keras_ppg_kd.deploy.arena import estimate_arena_bytes
 
 _ALIGNMENT = 16  # TFLM aligns arena allocations to 16 bytes
 # The tflite-micro host binding crashes (SIGSEGV) on some too-small arenas
@@ -66,8 +67,6 @@ def micro_arena_bytes(path: str | os.PathLike, start: int | None = None) -> int:
     """
     _check_installed()  # a clear ImportError first
     if start is None:
-        from keras_ppg_kd.deploy.litert import estimate_arena_bytes
-
         start = estimate_arena_bytes(path)
     start = max(_MIN_ARENA, int(start) // _ALIGNMENT * _ALIGNMENT)
     high = start

@@ -26,6 +26,7 @@ import time
 
 import tensorflow as tf
 
+from keras_ppg_kd.study.cells import CellRunner
 from keras_ppg_kd.study.config import StudyConfig
 from keras_ppg_kd.study.progress import cell_work
 
@@ -76,9 +77,8 @@ def _worker(job_path, index, parent):
     tf.get_logger().setLevel(job["log_level"])  # as the caller's
     tf.config.threading.set_intra_op_parallelism_threads(job["threads"])
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    from keras_ppg_kd.study.sweep import _Context
 
-    context = _Context(
+    context = CellRunner(
         StudyConfig.from_json(job["config"]),
         job["out_dir"],
         job["windows"],

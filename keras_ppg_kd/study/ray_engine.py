@@ -8,13 +8,13 @@ memory growth so those cells do not each reserve the whole card.
 
 import keras
 
+from keras_ppg_kd.study.cells import CellRunner
 from keras_ppg_kd.study.config import StudyConfig
-from keras_ppg_kd.study.sweep import _Context
 
 # On a cluster with GPUs, cells share one this many at a time by default.
 DEFAULT_CELLS_PER_GPU = 4
 
-# Tasks rebuild a _Context in the worker from (config, out_dir, windows,
+# Tasks rebuild a CellRunner in the worker from (config, out_dir, windows,
 # options); the windows travel once through the object store.
 
 
@@ -31,7 +31,7 @@ def _grow_gpu_memory():
 
 def _worker_context(config_json, out_dir, windows, options):
     _grow_gpu_memory()
-    return _Context(
+    return CellRunner(
         StudyConfig.from_json(config_json), out_dir, windows, **options
     )
 
