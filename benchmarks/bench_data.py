@@ -111,13 +111,13 @@ def main(_):
         f"{pipe_rate / train_rate:.1f}x (target >= 5x)"
     )
 
-    err = np.abs(spectral_peak_bpm(syn.windows, band=None) - syn.hr_bpm)
+    err = np.abs(spectral_peak_bpm(syn.windows) - syn.hr_bpm)
     rest = syn.activity == "rest"
     print(
         f"spectral peak MAE, synthetic: rest {err[rest].mean():.2f} BPM, "
         f"motion {err[~rest].mean():.2f} BPM, all {err.mean():.2f} BPM"
     )
-    err = np.abs(spectral_peak_bpm(spc.windows, band=None) - spc.hr_bpm)
+    err = np.abs(spectral_peak_bpm(spc.windows) - spc.hr_bpm)
     per = [err[spc.participant == p].mean() for p in np.unique(spc.participant)]
     print(
         f"spectral peak MAE, SPC 2015: {np.mean(per):.2f} BPM "

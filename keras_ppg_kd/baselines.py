@@ -2,29 +2,38 @@
 
 import numpy as np
 
-from keras_ppg_kd.data.transforms import bandpass
+from keras_ppg_kd.data.transforms import WindowConfig, WindowSet, bandpass
 
 
-def spectral_peak_bpm(
-    windows, fs=25.0, band=(0.5, 4.0), bpm_range=(30, 210), nfft=4096
-):
+def spectral_peak_bpm(windows, protocol=None, band=None, nfft=4096):
     """Heart rate as the highest spectral peak of each PPG window.
 
-    Band-passes each window (zero-phase Butterworth), takes the zero-padded
-    FFT magnitude, and returns the frequency of its maximum within
-    ``bpm_range``. The classical reference point: it works at rest and
-    fails under motion, where the cadence's harmonics dominate.
+    Takes the zero-padded FFT magnitude of each window (optionally
+    band-passed again, zero-phase Butterworth) and returns the frequency
+    of its maximum within the protocol's class range. The classical
+    reference point: it works at rest and fails under motion, where the
+    cadence's harmonics dominate.
 
     Args:
-        windows: ``(n, length)`` or ``(n, length, 1)`` PPG windows.
-        fs: Sampling rate of the windows in Hz.
-        band: Band-pass edges in Hz, or ``None`` if already filtered.
-        bpm_range: Heart rates to search, in BPM.
+        windows: A :class:`~keras_ppg_kd.data.WindowSet` (its ``config``
+            is the protocol), or ``(n, length)`` / ``(n, length, channels)``
+            PPG windows (channel 0 is the PPG).
+        protocol: The windows' :class:`~keras_ppg_kd.data.WindowConfig`
+            (rate and class range); the WindowSet's, else the default.
+        band: Band-pass edges in Hz applied first; None takes the windows
+            as they are (the protocol's windows are already band-passed).
         nfft: FFT length (zero padding sets the BPM resolution).
 
     Returns:
         float32 heart rate per window, in BPM.
     """
+    if isinstance(windows, WindowSet):
+        protocol = protocol or windows.config
+        windows = windows.windows
+    protocol = protocol or WindowConfig()
+    fs = protocol.target_rate
+    classes = protocol.classes
+    bpm_range = (classes.min_bpm, classes.max_bpm)
     x = np.asarray(windows, dtype="float64")
     if x.ndim == 3:
         x = x[..., 0]

@@ -12,6 +12,7 @@ from keras_ppg_kd import losses as losses_lib
 from keras_ppg_kd.losses.base import check_non_negative, sparse_ce
 from keras_ppg_kd.losses.feature import make_adapter
 from keras_ppg_kd.metrics import HeartRateMAE
+from keras_ppg_kd.protocol import WindowConfig
 
 WINDOW_KEY = "window"
 TEACHER_PREFIX = "teacher/"
@@ -113,7 +114,8 @@ class Distiller(keras.Model):
                 f"student_loss_weight={student_loss_weight}"
             )
         check_non_negative(label_sigma=label_sigma)
-        teacher = _symbolic(teacher, (200, 1))
+        default = WindowConfig()
+        teacher = _symbolic(teacher, (default.window_length, default.channels))
         student = _symbolic(student, teacher.input.shape[1:])
         self.label_sigma = float(label_sigma)
         self._check_compatible(teacher, student)
@@ -169,7 +171,8 @@ class Distiller(keras.Model):
         self.total_tracker = keras.metrics.Mean(name="loss")
         self.ce_tracker = keras.metrics.Mean(name="ce_loss")
         self.kd_tracker = keras.metrics.Mean(name="kd_loss")
-        self.hr_mae = HeartRateMAE(name="hr_mae")
+        self.protocol = WindowConfig.for_model(student)
+        self.hr_mae = HeartRateMAE(classes=self.protocol.classes, name="hr_mae")
         # Teacher, student and adapters are built functional models.
         self.built = True
 
@@ -184,12 +187,13 @@ class Distiller(keras.Model):
             problems.append(
                 f"output (class) shapes teacher {t_out} vs student {s_out}"
             )
-        t_rate = getattr(teacher, "sampling_rate", None)
-        s_rate = getattr(student, "sampling_rate", None)
-        if t_rate and s_rate and t_rate != s_rate:
-            problems.append(
-                f"sampling rates teacher {t_rate} vs student {s_rate}"
-            )
+        t_protocol = getattr(teacher, "protocol", None)
+        s_protocol = getattr(student, "protocol", None)
+        if t_protocol and s_protocol:
+            for field in ("target_rate", "classes"):
+                a, b = getattr(t_protocol, field), getattr(s_protocol, field)
+                if a != b:
+                    problems.append(f"{field} teacher {a} vs student {b}")
         for role, model in (("teacher", teacher), ("student", student)):
             last = model.layers[-1]
             activation = getattr(last, "activation", None)

@@ -3,7 +3,12 @@
 import keras
 from keras import ops
 
-from keras_ppg_kd.heart_rate import HRClasses, class_to_bpm, logits_to_bpm
+from keras_ppg_kd.heart_rate import (
+    DEFAULT_CLASSES,
+    HRClasses,
+    class_to_bpm,
+    logits_to_bpm,
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_ppg_kd")
@@ -13,9 +18,8 @@ class HeartRateMAE(keras.metrics.Mean):
     Args:
         method: How logits become BPM: ``"argmax"`` or ``"expectation"``
             (see :func:`keras_ppg_kd.heart_rate.logits_to_bpm`).
-        min_bpm: Heart rate of class 0.
-        max_bpm: Upper edge of the class range.
-        resolution: Class width in BPM.
+        classes: The :class:`~keras_ppg_kd.HRClasses` of the logits (the
+            model's ``protocol.classes``).
         name: Metric name.
         dtype: Metric dtype.
 
@@ -27,15 +31,13 @@ class HeartRateMAE(keras.metrics.Mean):
     def __init__(
         self,
         method: str = "argmax",
-        min_bpm: float = 30.0,
-        max_bpm: float = 210.0,
-        resolution: float = 1.0,
+        classes: HRClasses = DEFAULT_CLASSES,
         name: str = "hr_mae",
         dtype: str | None = None,
     ) -> None:
         super().__init__(name=name, dtype=dtype)
         self.method = method
-        self.classes = HRClasses(min_bpm, max_bpm, resolution)
+        self.classes = classes
         logits_to_bpm(  # validates `method` now rather than mid-training
             ops.zeros((1, self.classes.num_classes)), self.classes, method
         )
@@ -55,3 +57,10 @@ class HeartRateMAE(keras.metrics.Mean):
             resolution=self.classes.resolution,
         )
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        fields = ("min_bpm", "max_bpm", "resolution")
+        found = {k: config.pop(k) for k in fields if k in config}
+        return cls(classes=HRClasses(**found), **config)

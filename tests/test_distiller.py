@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_ppg_kd import MLP, Distiller, ResNet1D
+from keras_ppg_kd import MLP, Distiller, HRClasses, ResNet1D
+from keras_ppg_kd.data import WindowConfig
 from keras_ppg_kd.losses import DKD, FeatureDistillation, SoftDistillation
 
 RNG = np.random.default_rng(0)
@@ -96,9 +97,12 @@ def test_compile_builds_the_optimizer_before_the_first_step():
 def test_incompatible_models_and_taps_raise():
     teacher, _ = _pair()
     with pytest.raises(ValueError, match=r"output \(class\) shapes"):
-        Distiller(teacher, ResNet1D(1, num_classes=90))
+        Distiller(
+            teacher,
+            ResNet1D(1, protocol=WindowConfig(classes=HRClasses(30.0, 120.0))),
+        )
     with pytest.raises(ValueError, match=r"input shapes.*\(None, 256, 1\)"):
-        Distiller(teacher, ResNet1D(1, input_length=256))
+        Distiller(teacher, ResNet1D(1, protocol=WindowConfig(target_rate=32.0)))
     with pytest.raises(ValueError, match=r"'block_7'.*Available taps"):
         Distiller(
             teacher, ResNet1D(1), loss=FeatureDistillation("block_7", "stem")

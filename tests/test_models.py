@@ -1,8 +1,11 @@
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
 
-from keras_ppg_kd import MLP, ResNet1D, mlp_for_budget
+from keras_ppg_kd import MLP, HRClasses, ResNet1D, mlp_for_budget, models
+from keras_ppg_kd.data import WindowConfig
 from keras_ppg_kd.models import STUDY_PARAMETER_COUNTS, TCN
 
 
@@ -43,10 +46,46 @@ def test_resnet_shapes_and_downsampling():
     assert big.tap_output("block_9").shape[-1] == 128
 
 
-def test_configurable_input_classes_and_rate():
-    model = ResNet1D(2, input_length=256, num_classes=90, sampling_rate=32)
-    assert model.input_length == 256 and model.num_classes == 90
-    assert model.sampling_rate == 32.0
+def test_the_model_owns_its_protocol():
+    protocol = WindowConfig(
+        target_rate=32.0, band=(0.5, 8.0), classes=HRClasses(40.0, 130.0)
+    )
+    for model in (
+        ResNet1D(2, protocol=protocol),
+        TCN(2, protocol=protocol),
+        MLP((8,), protocol=protocol),
+        models.get("mlp:1", protocol=protocol),
+    ):
+        assert model.protocol == protocol
+        assert model.input_length == 256 and model.num_classes == 90
+        assert model.sampling_rate == 32.0
+        assert model.get_config()["protocol"] == protocol.get_config()
+        assert WindowConfig.for_model(model) == protocol
+    with pytest.raises(ValueError, match="protocol=4"):
+        ResNet1D(1, protocol=4)
+    with pytest.raises(ValueError, match="class range"):
+        WindowConfig().check_model(
+            ResNet1D(
+                1,
+                protocol=dataclasses.replace(
+                    WindowConfig(), classes=HRClasses(40.0, 220.0)
+                ),
+            )
+        )
+
+
+def test_a_model_saved_before_it_owned_its_protocol_loads(tmp_path):
+    """Old files kept length, channels, classes and rate as arguments."""
+    old = ResNet1D(1, protocol=WindowConfig(accelerometer=True))
+    config = {**old.get_config(), "input_length": 200, "channels": 4}
+    config.update(num_classes=180, sampling_rate=25.0)
+    del config["protocol"]
+    rebuilt = ResNet1D.from_config(config)
+    assert rebuilt.protocol == WindowConfig(accelerometer=True)
+    from keras_ppg_kd import pretrained
+
+    shipped = pretrained.load("synthetic_tcn5")  # saved with the old keys
+    assert shipped.protocol == WindowConfig()
 
 
 def test_feature_model_shares_weights():
@@ -75,7 +114,6 @@ def test_unknown_tap_lists_available():
         ({"num_blocks": 0}, "num_blocks=0"),
         ({"num_blocks": 2.5}, "num_blocks=2.5"),
         ({"num_blocks": 2, "dropout": 1.0}, "dropout=1.0"),
-        ({"num_blocks": 2, "sampling_rate": 0}, "sampling_rate=0"),
     ],
 )
 def test_resnet_bad_arguments(kwargs, message):
@@ -106,8 +144,8 @@ def test_mlp_for_budget(budget):
     [
         lambda: ResNet1D(3, name="teacher"),
         lambda: MLP((32, 16)),
-        lambda: ResNet1D(1, channels=4),
-        lambda: TCN(2, channels=4),
+        lambda: ResNet1D(1, protocol=WindowConfig(accelerometer=True)),
+        lambda: TCN(2, protocol=WindowConfig(accelerometer=True)),
     ],
 )
 def test_save_load_round_trip(tmp_path, build):

@@ -30,7 +30,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-from keras_ppg_kd.data.transforms import WindowConfig, WindowSet
+from keras_ppg_kd.data.transforms import WindowSet
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,7 +90,7 @@ class Augmentation:
             )
 
 
-def stretch_context(windows, config=WindowConfig()):
+def stretch_context(windows):
     """Each window extended by the 4 s after it, and the HR there.
 
     Window ``i`` and the window two strides later (``j``) overlap by 4 s;
@@ -100,8 +100,8 @@ def stretch_context(windows, config=WindowConfig()):
     ``x_i``'s scale.
 
     Args:
-        windows: A :class:`WindowSet`.
-        config: Its :class:`WindowConfig`.
+        windows: A :class:`WindowSet` (its ``config`` gives the rate and
+            stride).
 
     Returns:
         ``(context, hr_next, context_length)``: float32
@@ -109,6 +109,7 @@ def stretch_context(windows, config=WindowConfig()):
         exists), the HR of window ``j``
         (``hr_bpm`` of ``i`` where none), and the valid samples per row.
     """
+    config = windows.config
     length = config.window_length
     extra = length // 2
     shift = int(round(extra / config.target_rate / config.stride_seconds))
@@ -257,18 +258,17 @@ def augmented_dataset(
     augmentation=Augmentation(),
     batch_size=32,
     seed=0,
-    config=WindowConfig(),
     drop_remainder=False,
 ):
     """A shuffled, augmented, batched ``(window, class position)`` dataset.
 
     Args:
-        windows: Training :class:`WindowSet`.
+        windows: Training :class:`WindowSet`; its ``config`` (the window
+            protocol) sets the rate, length and classes.
         augmentation: The :class:`Augmentation`.
         batch_size: Batch size.
         seed: Seed of the shuffling and of every augmentation draw: one
             seed gives the same stream, epoch after epoch, on every run.
-        config: The windows' :class:`WindowConfig`.
         drop_remainder: Leave out the last partial batch (see
             :func:`keras_ppg_kd.datasets.to_dataset`).
 
@@ -281,7 +281,8 @@ def augmented_dataset(
             "augmented_dataset needs a non-empty WindowSet. Received: "
             f"{type(windows).__name__} of length {len(windows)}"
         )
-    context, hr_next, valid = stretch_context(windows, config)
+    config = windows.config
+    context, hr_next, valid = stretch_context(windows)
     ds = tf.data.Dataset.from_tensor_slices(
         (context, windows.hr_bpm.astype("float32"), hr_next, valid)
     )

@@ -12,7 +12,8 @@ import fractions
 import numpy as np
 from scipy import ndimage, signal
 
-from keras_ppg_kd.heart_rate import DEFAULT_CLASSES, HRClasses, bpm_to_class
+from keras_ppg_kd.heart_rate import DEFAULT_CLASSES, bpm_to_class
+from keras_ppg_kd.protocol import WindowConfig
 
 # Reasons a window is dropped (keys of WindowSet.dropped).
 NON_FINITE = "non_finite"
@@ -27,118 +28,6 @@ IRREGULAR_REFERENCE = "irregular_reference"
 # lost in noise (a clean ECG, exercise included, gives a few percent).
 # Annotated beats (beat_correction=False) are trusted as given.
 MAX_RR_VARIATION = 0.2
-
-
-@dataclasses.dataclass(frozen=True)
-class WindowConfig:
-    """The windowing protocol (the study's by default).
-
-    Args:
-        window_seconds: Window length (8 s).
-        stride_seconds: Hop between window starts (2 s).
-        target_rate: Sampling rate of the windows, Hz (25).
-        band: Band-pass edges in Hz, or ``None`` to skip filtering.
-        filter_order: Butterworth order (applied forward and backward).
-        zscore: Standardise each window to zero mean, unit variance.
-        flat_std: A window whose raw standard deviation is below this
-            (relative to the recording's median window std) is ``flat``.
-        max_clipped_fraction: A window with more than this fraction of
-            samples stuck at the recording's extreme values is ``clipped``.
-        classes: Heart-rate classes for the labels.
-        accelerometer: Add the three accelerometer axes as channels 1-3
-            (band-passed like the PPG, standardised together so their
-            relative size is kept). Needs a recording with ``acc``.
-    """
-
-    window_seconds: float = 8.0
-    stride_seconds: float = 2.0
-    target_rate: float = 25.0
-    band: tuple | None = (0.5, 4.0)
-    filter_order: int = 4
-    zscore: bool = True
-    flat_std: float = 1e-3
-    max_clipped_fraction: float = 0.1
-    classes: HRClasses = DEFAULT_CLASSES
-    accelerometer: bool = False
-
-    def __post_init__(self):
-        for name in ("window_seconds", "stride_seconds", "target_rate"):
-            if not getattr(self, name) > 0:
-                raise ValueError(
-                    f"`{name}` must be positive. Received: "
-                    f"{name}={getattr(self, name)}"
-                )
-        if self.band is not None:
-            low, high = self.band
-            if not 0 < low < high < self.target_rate / 2:
-                raise ValueError(
-                    "`band` must satisfy 0 < low < high < target_rate / 2 "
-                    f"({self.target_rate / 2} Hz). Received: band={self.band}"
-                )
-
-    @property
-    def window_length(self) -> int:
-        """Samples per window at ``target_rate`` (200 by default)."""
-        return int(round(self.window_seconds * self.target_rate))
-
-    @property
-    def channels(self) -> int:
-        """Channels per window: 1 (PPG), or 4 (PPG + 3-axis ACC)."""
-        return 4 if self.accelerometer else 1
-
-    def get_config(self):
-        """A JSON-ready dict; :meth:`from_config` rebuilds the config."""
-        config = dataclasses.asdict(self)
-        config["band"] = list(self.band) if self.band else None
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["classes"] = HRClasses(**config["classes"])
-        config["band"] = tuple(config["band"]) if config["band"] else None
-        return cls(**config)
-
-    @classmethod
-    def for_model(cls, model, **kwargs):
-        """The default protocol at a model's window length, rate, channels.
-
-        ``kwargs`` set other fields (``stride_seconds``, ``classes``, ...).
-        """
-        rate = float(getattr(model, "sampling_rate", cls.target_rate))
-        length, channels = (int(n) for n in model.input.shape[1:])
-        kwargs.setdefault("window_seconds", length / rate)
-        kwargs.setdefault("accelerometer", channels == 4)
-        return cls(target_rate=rate, **kwargs)
-
-    def check_model(self, model, what="model"):
-        """Raise unless ``model`` takes this protocol's windows and classes.
-
-        Args:
-            model: A Keras model (a :class:`~keras_ppg_kd.models.PPGModel`
-                also has its sampling rate checked).
-            what: How to name the model in the error.
-        """
-        length, channels = (int(n) for n in model.input.shape[1:])
-        expected = {
-            "window length (samples)": (self.window_length, length),
-            "channels": (self.channels, channels),
-            "classes": (self.classes.num_classes, int(model.output.shape[-1])),
-        }
-        if hasattr(model, "sampling_rate"):
-            expected["sampling rate (Hz)"] = (
-                self.target_rate,
-                model.sampling_rate,
-            )
-        wrong = {k: v for k, v in expected.items() if v[0] != v[1]}
-        if wrong:
-            detail = "; ".join(
-                f"{k}: protocol {a}, {what} {b}" for k, (a, b) in wrong.items()
-            )
-            raise ValueError(
-                f"{what} {model.name!r} does not match the window protocol "
-                f"({detail})."
-            )
 
 
 @dataclasses.dataclass

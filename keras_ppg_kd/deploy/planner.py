@@ -190,13 +190,14 @@ def measure_candidates(
     )
     from keras_ppg_kd.models import ResNet1D
 
-    if representative_data is None:
-        rng = np.random.default_rng(0)
-        representative_data = rng.standard_normal((64, 200, 1), "float32")
     candidates = []
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
             model = ResNet1D(size)
+            if representative_data is None:
+                shape = (64, model.input_length, model.channels)
+                rng = np.random.default_rng(0)
+                representative_data = rng.standard_normal(shape, "float32")
             path = export_tflite(
                 model,
                 os.path.join(folder, f"resnet{size}.tflite"),

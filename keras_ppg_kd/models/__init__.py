@@ -16,10 +16,10 @@ from keras_ppg_kd.models.resnet1d import STUDY_PARAMETER_COUNTS, ResNet1D
 from keras_ppg_kd.models.tcn import TCN
 
 
-def _mlp(size, **kwargs):
+def _mlp(size, protocol=None, **kwargs):
     """An MLP with as many parameters as ResNet1D(size)."""
-    budget = trainable_parameters(ResNet1D(size))
-    return mlp_for_budget(budget, **kwargs)
+    budget = trainable_parameters(ResNet1D(size, protocol=protocol))
+    return mlp_for_budget(budget, protocol=protocol, **kwargs)
 
 
 _mlp.MAX_SIZE = ResNet1D.MAX_SIZE
@@ -52,7 +52,7 @@ def parse(identifier: str | int) -> tuple[str, int]:
     if limit is not None and int(size) > limit:
         raise ValueError(
             f"{identifier!r}: {family} sizes go up to {limit} for the "
-            "standard 200-sample window."
+            "standard window."
         )
     return family, int(size)
 
@@ -62,20 +62,23 @@ def identifier(model: keras.Model) -> str:
     return "{}:{}".format(*parse(model))
 
 
-def get(identifier: str | int, **kwargs) -> PPGModel:
+def get(identifier: str | int, protocol=None, **kwargs) -> PPGModel:
     """A model from ``"family:size"`` (e.g. ``"resnet:1"``, ``"tcn:5"``).
 
     Args:
         identifier: ``"<family>:<size>"`` with a family of
             :data:`REGISTRY`, an int (ResNet1D blocks), or a built model
-            (returned as is).
-        **kwargs: Passed to the family's builder (``name=...``,
-            ``channels=...``, ...).
+            (returned as is, after checking it takes ``protocol``).
+        protocol: The data's :class:`~keras_ppg_kd.data.WindowConfig`
+            (``WindowSet.config``); the default protocol if None.
+        **kwargs: Passed to the family's builder (``name=...``, ...).
     """
     if isinstance(identifier, PPGModel):
+        if protocol is not None:
+            protocol.check_model(identifier)
         return identifier
     family, size = parse(identifier)
-    return REGISTRY[family](size, **kwargs)
+    return REGISTRY[family](size, protocol=protocol, **kwargs)
 
 
 @functools.lru_cache(maxsize=None)

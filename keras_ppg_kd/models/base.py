@@ -1,7 +1,12 @@
-"""Shared base of the package's functional models: named feature taps."""
+"""Shared base of the package's functional models: protocol and taps."""
+
+import dataclasses
 
 import keras
 import numpy as np
+
+from keras_ppg_kd.heart_rate import DEFAULT_CLASSES, HRClasses
+from keras_ppg_kd.protocol import WindowConfig
 
 
 def trainable_parameters(model):
@@ -9,17 +14,49 @@ def trainable_parameters(model):
     return int(sum(np.prod(w.shape) for w in model.trainable_weights))
 
 
-class PPGModel(keras.Model):
-    """A functional PPG model with named feature taps.
+def legacy_protocol(
+    input_length=None, channels=None, num_classes=None, sampling_rate=None
+):
+    """The protocol of a model saved before models carried one.
 
-    Subclasses build a functional graph and call :meth:`_init_functional`
-    with the taps: a dict from tap name (``"stem"``, ``"block_3"``, ...) to
-    the tensor it exposes. Taps let feature distillation address
-    intermediate feature maps by a stable name.
+    Such files stored the window length, channels, class count and rate
+    as separate arguments; the rest of their protocol was the default.
+    """
+    default = WindowConfig()
+    rate = float(sampling_rate or default.target_rate)
+    length = int(input_length or default.window_length)
+    classes = DEFAULT_CLASSES
+    if num_classes and num_classes != classes.num_classes:
+        classes = HRClasses(
+            classes.min_bpm,
+            classes.min_bpm + num_classes * classes.resolution,
+            classes.resolution,
+        )
+    return dataclasses.replace(
+        default,
+        target_rate=rate,
+        window_seconds=length / rate,
+        accelerometer=channels == 4,
+        classes=classes,
+    )
+
+
+class PPGModel(keras.Model):
+    """A functional PPG model that owns its window protocol and feature taps.
+
+    The protocol (:class:`~keras_ppg_kd.data.WindowConfig`: window length
+    and rate, channels, heart-rate classes) decides the input shape and the
+    number of logits, is kept in :meth:`get_config` (so a saved model knows
+    it) and is read back by augmentation, the losses, the Distiller and
+    export. Subclasses build a functional graph on :meth:`_input` and
+    :meth:`_logits` and call :meth:`_init_functional` with the taps: a dict
+    from tap name (``"stem"``, ``"block_3"``, ...) to the tensor it
+    exposes. Taps let feature distillation address intermediate feature
+    maps by a stable name.
 
     Args:
-        sampling_rate: Sampling rate (Hz) the model expects its windows at;
-            stored so data and export code can check it.
+        protocol: The :class:`~keras_ppg_kd.data.WindowConfig` of the data
+            (``WindowSet.config``); the standard protocol by default.
 
     Attributes:
         DISTILLATION_TAPS: ``(teacher tap, own tap)`` that feature
@@ -30,12 +67,68 @@ class PPGModel(keras.Model):
 
     DISTILLATION_TAPS = ("head", "head")
 
-    def _init_functional(self, inputs, logits, taps, sampling_rate, **kwargs):
+    @staticmethod
+    def _protocol(protocol):
+        """``protocol``, or the default one; a clear error for others."""
+        if protocol is None:
+            return WindowConfig()
+        if not isinstance(protocol, WindowConfig):
+            raise ValueError(
+                "`protocol` must be a keras_ppg_kd.data.WindowConfig. "
+                f"Received: protocol={protocol!r}"
+            )
+        return protocol
+
+    @staticmethod
+    def _input(protocol):
+        """The model input for ``protocol``'s windows."""
+        shape = (protocol.window_length, protocol.channels)
+        return keras.Input(shape, name="ppg")
+
+    @staticmethod
+    def _logits(x, protocol):
+        """The classifier: one logit per class of ``protocol``."""
+        units = protocol.classes.num_classes
+        return keras.layers.Dense(units, name="logits")(x)
+
+    def _init_functional(self, inputs, logits, taps, protocol, **kwargs):
         super().__init__(inputs=inputs, outputs=logits, **kwargs)
-        self.sampling_rate = float(sampling_rate)
+        self.protocol = protocol
         self._tap_layers = {
             tap: t._keras_history[0].name for tap, t in taps.items()
         }
+
+    def get_config(self):
+        """Name, trainable and protocol; families add their arguments."""
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "protocol": self.protocol.get_config(),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuild from :meth:`get_config`, also of files saved before the
+        protocol was kept (their separate length, channels, classes and
+        rate become it)."""
+        config = dict(config)
+        legacy = {
+            key: config.pop(key, None)
+            for key in ("input_length", "channels", "num_classes")
+            + ("sampling_rate",)
+        }
+        protocol = config.pop("protocol", None)
+        config["protocol"] = (
+            WindowConfig.from_config(protocol)
+            if protocol is not None
+            else legacy_protocol(**legacy)
+        )
+        return cls(**config)
+
+    @property
+    def sampling_rate(self):
+        """Sampling rate (Hz) of the windows (the protocol's)."""
+        return self.protocol.target_rate
 
     @property
     def feature_taps(self):

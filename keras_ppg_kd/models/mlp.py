@@ -1,4 +1,4 @@
-"""MLP students on the same (window -> 180 logits) task as ResNet1D."""
+"""MLP students on the same (window -> class logits) task as ResNet1D."""
 
 import math
 from collections.abc import Sequence
@@ -11,6 +11,7 @@ from keras_ppg_kd.models.base import (
     check_dropout,
     check_positive_int,
 )
+from keras_ppg_kd.protocol import WindowConfig
 
 
 @keras.saving.register_keras_serializable(package="keras_ppg_kd")
@@ -23,11 +24,9 @@ class MLP(PPGModel):
 
     Args:
         hidden_units: Width of each hidden layer, e.g. ``(128, 128)``.
-        input_length: Samples per window.
-        channels: Channels per window (1: PPG; 4: PPG + 3-axis ACC).
-        num_classes: Output logits.
+        protocol: The window protocol (input shape, classes); see
+            :class:`~keras_ppg_kd.models.PPGModel`.
         dropout: Dropout after each hidden layer.
-        sampling_rate: Sampling rate (Hz) the windows are at.
         name: Model name.
 
     Example:
@@ -40,14 +39,12 @@ class MLP(PPGModel):
     def __init__(
         self,
         hidden_units: Sequence[int] = (128, 128),
-        input_length: int = 200,
-        channels: int = 1,
-        num_classes: int = 180,
+        protocol: WindowConfig | None = None,
         dropout: float = 0.1,
-        sampling_rate: float = 25.0,
         name: str | None = None,
         **kwargs,
     ) -> None:
+        protocol = self._protocol(protocol)
         hidden_units = tuple(hidden_units)
         if not hidden_units:
             raise ValueError(
@@ -56,13 +53,10 @@ class MLP(PPGModel):
             )
         for units in hidden_units:
             check_positive_int("hidden_units", units)
-        check_positive_int("input_length", input_length)
-        check_positive_int("channels", channels)
-        check_positive_int("num_classes", num_classes)
         check_dropout(dropout)
 
         # === Functional Model ===
-        inputs = keras.Input((input_length, channels), name="ppg")
+        inputs = self._input(protocol)
         x = layers.Flatten(name="flatten")(inputs)
         taps = {}
         for index, units in enumerate(hidden_units, start=1):
@@ -73,12 +67,12 @@ class MLP(PPGModel):
             if dropout:
                 x = layers.Dropout(dropout, name=f"drop_{index}")(x)
         taps["head"] = taps[f"hidden_{len(hidden_units)}"]
-        logits = layers.Dense(num_classes, name="logits")(x)
+        logits = self._logits(x, protocol)
         self._init_functional(
             inputs,
             logits,
             taps,
-            sampling_rate,
+            protocol,
             name=name or "mlp_" + "x".join(map(str, hidden_units)),
             **kwargs,
         )
@@ -89,35 +83,28 @@ class MLP(PPGModel):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
+            **super().get_config(),
             "hidden_units": list(self.hidden_units),
-            "input_length": self.input_length,
-            "channels": self.channels,
-            "num_classes": self.num_classes,
             "dropout": self.dropout,
-            "sampling_rate": self.sampling_rate,
         }
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
-
-def mlp_parameter_count(width, depth, input_length=200, num_classes=180):
+def mlp_parameter_count(width, depth, protocol=None):
     """Parameters of an MLP with ``depth`` hidden layers of ``width``."""
+    protocol = protocol or WindowConfig()
+    inputs = protocol.window_length * protocol.channels
+    classes = protocol.classes.num_classes
     return (
-        (input_length + 1) * width
+        (inputs + 1) * width
         + (depth - 1) * (width + 1) * width
-        + (width + 1) * num_classes
+        + (width + 1) * classes
     )
 
 
 def mlp_for_budget(
     num_params: int,
     depth: int = 2,
-    input_length: int = 200,
-    num_classes: int = 180,
+    protocol: WindowConfig | None = None,
     **kwargs,
 ) -> "MLP":
     """An :class:`MLP` of equal-width layers closest to ``num_params``.
@@ -125,8 +112,7 @@ def mlp_for_budget(
     Args:
         num_params: Target parameter count (e.g. a ResNet student's).
         depth: Number of hidden layers.
-        input_length: Samples per window.
-        num_classes: Output logits.
+        protocol: The window protocol (the default one if None).
         **kwargs: Passed to :class:`MLP`.
 
     Returns:
@@ -137,7 +123,8 @@ def mlp_for_budget(
     True
     """
     check_positive_int("depth", depth)
-    smallest = mlp_parameter_count(1, depth, input_length, num_classes)
+    protocol = protocol or WindowConfig()
+    smallest = mlp_parameter_count(1, depth, protocol)
     if isinstance(num_params, bool) or num_params < smallest:
         raise ValueError(
             f"`num_params` must be >= {smallest} for depth={depth}. "
@@ -145,20 +132,14 @@ def mlp_for_budget(
         )
     # Solve a*w^2 + b*w + c = num_params for the width w.
     a = depth - 1
-    b = input_length + 1 + (depth - 1) + num_classes
-    c = num_classes - num_params
+    inputs = protocol.window_length * protocol.channels
+    classes = protocol.classes.num_classes
+    b = inputs + 1 + (depth - 1) + classes
+    c = classes - num_params
     width = -c / b if a == 0 else (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
     candidates = {max(1, math.floor(width)), max(1, math.ceil(width))}
     best = min(
         candidates,
-        key=lambda w: abs(
-            mlp_parameter_count(w, depth, input_length, num_classes)
-            - num_params
-        ),
+        key=lambda w: abs(mlp_parameter_count(w, depth, protocol) - num_params),
     )
-    return MLP(
-        (best,) * depth,
-        input_length=input_length,
-        num_classes=num_classes,
-        **kwargs,
-    )
+    return MLP((best,) * depth, protocol=protocol, **kwargs)

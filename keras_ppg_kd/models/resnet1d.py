@@ -18,6 +18,7 @@ from keras_ppg_kd.models.base import (
     check_positive_int,
     trainable_parameters,
 )
+from keras_ppg_kd.protocol import WindowConfig
 
 # Parameters the study reports (Arora et al. 2025), by number of blocks.
 STUDY_PARAMETER_COUNTS = {
@@ -54,7 +55,7 @@ class ChannelZeroPad(layers.Layer):
         return {**super().get_config(), "left": self.left, "right": self.right}
 
 
-def max_blocks(input_length=200, downsample_gap=2):
+def max_blocks(input_length, downsample_gap=2):
     """Most ResNet1D blocks before the time axis collapses to one sample.
 
     Every ``downsample_gap``-th block halves the length (rounding up); a
@@ -82,15 +83,13 @@ class ResNet1D(PPGModel):
 
     Args:
         num_blocks: Residual blocks (the study uses 1-12; more are allowed).
-        input_length: Samples per window (200 = 8 s at 25 Hz).
-        channels: Channels per window (1: PPG; 4: PPG + 3-axis ACC).
-        num_classes: Output logits (180 one-BPM classes).
+        protocol: The window protocol (input shape, classes); see
+            :class:`~keras_ppg_kd.models.PPGModel`.
         base_filters: Filters of the first stage.
         kernel_size: Convolution kernel size.
         dropout: Dropout rate inside the blocks.
         downsample_gap: Downsample (stride 2) in every this-many blocks.
         increase_filter_gap: Double the filters every this-many blocks.
-        sampling_rate: Sampling rate (Hz) the windows are at.
         name: Model name; defaults to ``resnet1d_<num_blocks>``.
 
     Example:
@@ -103,30 +102,25 @@ class ResNet1D(PPGModel):
         Arora et al., arXiv 2511.18829 (2025).
     """
 
-    # Deepest model for the standard 200-sample window (models.parse checks
+    # Deepest model for the standard window (models.parse checks
     # identifiers against it; other lengths: :func:`max_blocks`).
-    MAX_SIZE = max_blocks(200)
+    MAX_SIZE = max_blocks(WindowConfig().window_length)
 
     def __init__(
         self,
         num_blocks: int,
-        input_length: int = 200,
-        channels: int = 1,
-        num_classes: int = 180,
+        protocol: WindowConfig | None = None,
         base_filters: int = 32,
         kernel_size: int = 5,
         dropout: float = 0.5,
         downsample_gap: int = 2,
         increase_filter_gap: int = 4,
-        sampling_rate: float = 25.0,
         name: str | None = None,
         **kwargs,
     ) -> None:
+        protocol = self._protocol(protocol)
         for arg, value in [
             ("num_blocks", num_blocks),
-            ("input_length", input_length),
-            ("channels", channels),
-            ("num_classes", num_classes),
             ("base_filters", base_filters),
             ("kernel_size", kernel_size),
             ("downsample_gap", downsample_gap),
@@ -134,21 +128,17 @@ class ResNet1D(PPGModel):
         ]:
             check_positive_int(arg, value)
         check_dropout(dropout)
-        limit = max_blocks(input_length, downsample_gap)
+        length = protocol.window_length
+        limit = max_blocks(length, downsample_gap)
         if num_blocks > limit:
             raise ValueError(
-                f"`num_blocks` must be at most {limit} for {input_length}-"
+                f"`num_blocks` must be at most {limit} for {length}-"
                 "sample windows (deeper blocks would see a single time step). "
                 f"Received: num_blocks={num_blocks}"
             )
-        if not sampling_rate > 0:
-            raise ValueError(
-                "`sampling_rate` must be positive. Received: "
-                f"sampling_rate={sampling_rate}"
-            )
 
         # === Functional Model ===
-        inputs = keras.Input((input_length, channels), name="ppg")
+        inputs = self._input(protocol)
         x = layers.Conv1D(
             base_filters, kernel_size, padding="same", name="stem_conv"
         )(inputs)
@@ -170,12 +160,12 @@ class ResNet1D(PPGModel):
         taps["head"] = x
         x = layers.GlobalAveragePooling1D(name="pool")(x)
         taps["pool"] = x
-        logits = layers.Dense(num_classes, name="logits")(x)
+        logits = self._logits(x, protocol)
         self._init_functional(
             inputs,
             logits,
             taps,
-            sampling_rate,
+            protocol,
             name=name or f"resnet1d_{num_blocks}",
             **kwargs,
         )
@@ -190,23 +180,14 @@ class ResNet1D(PPGModel):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
+            **super().get_config(),
             "num_blocks": self.num_blocks,
-            "input_length": self.input_length,
-            "channels": self.channels,
-            "num_classes": self.num_classes,
             "base_filters": self.base_filters,
             "kernel_size": self.kernel_size,
             "dropout": self.dropout,
             "downsample_gap": self.downsample_gap,
             "increase_filter_gap": self.increase_filter_gap,
-            "sampling_rate": self.sampling_rate,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     def reference_parameter_count(self):
         """Parameters as the study's PyTorch code counts them.

@@ -20,6 +20,7 @@ from keras_ppg_kd.models.base import (
     check_dropout,
     check_positive_int,
 )
+from keras_ppg_kd.protocol import WindowConfig
 
 
 @keras.saving.register_keras_serializable(package="keras_ppg_kd")
@@ -37,10 +38,8 @@ class TCN(PPGModel):
         filters: Channels throughout.
         kernel_size: Depthwise kernel size.
         dropout: Dropout before the classifier.
-        input_length: Samples per window.
-        channels: Channels per window (1: PPG; 4: PPG + 3-axis ACC).
-        num_classes: Output logits.
-        sampling_rate: Sampling rate (Hz) the windows are at.
+        protocol: The window protocol (input shape, classes); see
+            :class:`~keras_ppg_kd.models.PPGModel`.
         name: Model name; defaults to ``tcn_<num_blocks>``.
 
     Example:
@@ -54,26 +53,21 @@ class TCN(PPGModel):
         filters: int = 32,
         kernel_size: int = 5,
         dropout: float = 0.1,
-        input_length: int = 200,
-        channels: int = 1,
-        num_classes: int = 180,
-        sampling_rate: float = 25.0,
+        protocol: WindowConfig | None = None,
         name: str | None = None,
         **kwargs,
     ) -> None:
+        protocol = self._protocol(protocol)
         for arg, value in [
             ("num_blocks", num_blocks),
             ("filters", filters),
             ("kernel_size", kernel_size),
-            ("input_length", input_length),
-            ("channels", channels),
-            ("num_classes", num_classes),
         ]:
             check_positive_int(arg, value)
         check_dropout(dropout)
 
         # === Functional Model ===
-        inputs = keras.Input((input_length, channels), name="ppg")
+        inputs = self._input(protocol)
         x = layers.Conv1D(
             filters, kernel_size, padding="same", name="stem_conv"
         )(inputs)
@@ -99,12 +93,12 @@ class TCN(PPGModel):
         x = layers.GlobalAveragePooling1D(name="pool")(x)
         taps["pool"] = x
         x = layers.Dropout(dropout, name="dropout")(x)
-        logits = layers.Dense(num_classes, name="logits")(x)
+        logits = self._logits(x, protocol)
         self._init_functional(
             inputs,
             logits,
             taps,
-            sampling_rate,
+            protocol,
             name=name or f"tcn_{num_blocks}",
             **kwargs,
         )
@@ -124,18 +118,9 @@ class TCN(PPGModel):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
+            **super().get_config(),
             "num_blocks": self.num_blocks,
             "filters": self.filters,
             "kernel_size": self.kernel_size,
             "dropout": self.dropout,
-            "input_length": self.input_length,
-            "channels": self.channels,
-            "num_classes": self.num_classes,
-            "sampling_rate": self.sampling_rate,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

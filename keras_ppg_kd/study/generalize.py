@@ -259,7 +259,6 @@ def _data(windows, recipe, seed):
         recipe.augmentation or _NO_AUGMENTATION,
         recipe.batch_size,
         seed=seed,
-        config=recipe.window,
     )
 
 
@@ -308,7 +307,7 @@ def pretrain_teacher(recipe, synthetic=None, seed=0, verbose=0):
         teacher = shipped.load(recipe.pretrained_teacher)
         if recipe.accelerometer:
             teacher = load_weights_expanding_inputs(
-                ResNet1D(teacher.num_blocks, channels=4), teacher
+                ResNet1D(teacher.num_blocks, protocol=recipe.window), teacher
             )
         if teacher.num_blocks != recipe.teacher_blocks:
             raise ValueError(
@@ -321,7 +320,7 @@ def pretrain_teacher(recipe, synthetic=None, seed=0, verbose=0):
     if synthetic is None:
         synthetic = synthetic_windows(recipe)
     keras.utils.set_random_seed(seed)
-    teacher = ResNet1D(recipe.teacher_blocks, channels=recipe.window.channels)
+    teacher = ResNet1D(recipe.teacher_blocks, protocol=recipe.window)
     teacher.compile(
         keras.optimizers.Adam(recipe.pretrain_learning_rate),
         HeartRateCrossEntropy(recipe.label_sigma),
@@ -337,7 +336,7 @@ def pretrain_teacher(recipe, synthetic=None, seed=0, verbose=0):
 def _student(recipe):
     """The recipe's student and the shipped weights it starts from (or
     None when it starts from scratch)."""
-    student = models.get(recipe.student, channels=recipe.window.channels)
+    student = models.get(recipe.student, protocol=recipe.window)
     name = shipped.student_name(recipe.student)
     if recipe.pretrained_student and name in shipped.available():
         load_weights_expanding_inputs(student, shipped.load(name))
@@ -441,7 +440,7 @@ def train_and_distill(
         return [SelectOnValidation(validation)] if len(validation) else []
 
     keras.utils.set_random_seed(seed)
-    teacher = ResNet1D(recipe.teacher_blocks, channels=recipe.window.channels)
+    teacher = ResNet1D(recipe.teacher_blocks, protocol=recipe.window)
     if pretrained is not None:
         teacher.set_weights(pretrained)
     teacher.compile(
@@ -530,7 +529,7 @@ def score(test, trained=None, int8=None, extra=None):
         (:func:`~keras_ppg_kd.data.splits.recording_keys`), with a
         ``windows`` column.
     """
-    bpm = {"spectral_peak": spectral_peak_bpm(test.windows)}
+    bpm = {"spectral_peak": spectral_peak_bpm(test, band=test.config.band)}
     if trained is not None:
         for name in ("teacher", "student"):
             logits = getattr(trained, name).predict(

@@ -216,10 +216,11 @@ class SelectOnValidation(keras.callbacks.Callback):
             self._scored().set_weights(self._best_weights)
 
 
-def _build(identifier, dropout):
+def _build(identifier, dropout, protocol):
+    """A model of ``identifier`` for the data's ``protocol``."""
     if dropout is None:
-        return models.get(identifier)
-    return models.get(identifier, dropout=dropout)
+        return models.get(identifier, protocol=protocol)
+    return models.get(identifier, protocol=protocol, dropout=dropout)
 
 
 def _training_data(train, batch_size, seed, augmentation):
@@ -317,7 +318,7 @@ def train_scratch(
     """
     identifier = model
     keras.utils.set_random_seed(seed)
-    model = _build(identifier, dropout)
+    model = _build(identifier, dropout, train.config)
     model.compile(
         optimizer=optimizer(
             learning_rate, schedule, epochs, len(train), batch_size
@@ -450,7 +451,7 @@ def distill(
         s if isinstance(s, str) else type(s).__name__ for s in items
     )
     keras.utils.set_random_seed(seed)
-    student = _build(model, dropout)
+    student = _build(model, dropout, train.config)
     distiller = Distiller(
         teacher,
         student,

@@ -41,7 +41,7 @@ def test_spc_windows_and_spectral_baseline(spc_dir):
     assert set(np.unique(found.participant)) == {
         f"spc{i:02d}" for i in range(1, 13)
     }
-    error = np.abs(spectral_peak_bpm(found.windows, band=None) - found.hr_bpm)
+    error = np.abs(spectral_peak_bpm(found.windows) - found.hr_bpm)
     per_participant = [
         error[found.participant == p].mean()
         for p in np.unique(found.participant)

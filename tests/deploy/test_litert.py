@@ -178,7 +178,7 @@ def test_an_accelerometer_model_exports_to_int8(tmp_path):
         generate_recording(0, config), WindowConfig(accelerometer=True)
     )
     keras.utils.set_random_seed(0)
-    model = ResNet1D(1, channels=4)
+    model = ResNet1D(1, protocol=windows.config)
     model.compile("adam", HeartRateCrossEntropy(2.0))
     model.fit(windows.windows, windows.label, epochs=2, verbose=0)
     path = export_tflite(
