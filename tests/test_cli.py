@@ -4,6 +4,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 from tests.study.test_report import results_table
 
 
@@ -66,7 +68,12 @@ def test_cli_fit_report_and_errors(tmp_path):
     assert "--dry_run" in done.stdout and "--shard" in done.stdout
 
 
-def test_own_folder_trains_distils_and_exports_through_the_cli(tmp_path):
+@pytest.mark.parametrize("config", ["", "/ppg_acc"])
+def test_own_folder_trains_distils_and_exports_through_the_cli(
+    tmp_path, config
+):
+    """PPG only, and PPG + accelerometer (4-channel windows) end to end:
+    the models take the data's protocol, and the file carries it."""
     from keras_ppg_kd.datasets.ppg_folder.make_dummy_data import table
 
     folder = tmp_path / "recordings"  # 4 people x 2 min of CSV
@@ -76,7 +83,7 @@ def test_own_folder_trains_distils_and_exports_through_the_cli(tmp_path):
             folder / f"P{person}" / "walk.csv", index=False
         )
     data = [
-        "--datasets=ppg_folder",
+        f"--datasets=ppg_folder{config}",
         f"--manual_dir=ppg_folder={folder}",
         f"--data_dir={tmp_path / 'tfds'}",
         "--test_fraction=0.5",
@@ -110,7 +117,10 @@ def test_own_folder_trains_distils_and_exports_through_the_cli(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "int8-only" in done.stdout and "TFLite Micro arena" in done.stdout
-    assert (out / "resnet1d_1_int8.tflite").exists()
+    from keras_ppg_kd.deploy import read_protocol
+
+    protocol = read_protocol(out / "resnet1d_1_int8.tflite")
+    assert protocol.channels == (4 if config else 1)
     done = cli("train", "--manual_dir=ppg_folder=", f"--out={tmp_path}")
     assert done.returncode != 0 and "name=path,name=path" in done.stderr
 

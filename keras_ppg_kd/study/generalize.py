@@ -490,8 +490,7 @@ def train_and_distill(
                 validation.windows,
                 logits,
                 validation.hr_bpm,
-                recipe.window.target_rate,
-                recipe.window.classes,
+                validation.config,
             )
             logits = fusion.fuse(validation.windows, logits)
         calibrated = tracker.calibrate(logits, validation.hr_bpm)

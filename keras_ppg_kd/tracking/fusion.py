@@ -32,6 +32,7 @@ import numpy as np
 from scipy import optimize, special
 
 from keras_ppg_kd.heart_rate import DEFAULT_CLASSES, HRClasses
+from keras_ppg_kd.protocol import WindowConfig
 
 _EPS = 1e-6
 _FEATURES = ("bias", "peakiness", "motion", "confidence")
@@ -67,13 +68,13 @@ class SpectralFusion:
             All zeros but a very negative bias turns the fusion off.
         suppression: How strongly accelerometer power suppresses the PPG
             power at the same frequency (0: not at all).
-        target_rate: Sampling rate of the windows (Hz).
+        target_rate: Sampling rate of the windows (Hz; the protocol's).
         classes: The :class:`~keras_ppg_kd.HRClasses` of the logits.
     """
 
     gate: tuple = (-20.0, 0.0, 0.0, 0.0)
     suppression: float = 0.0
-    target_rate: float = 25.0
+    target_rate: float = WindowConfig().target_rate
     classes: HRClasses = DEFAULT_CLASSES
 
     def __post_init__(self):
@@ -155,8 +156,7 @@ class SpectralFusion:
         windows,
         logits,
         hr_bpm,
-        target_rate=25.0,
-        classes=DEFAULT_CLASSES,
+        protocol=None,
         suppressions=(0.0, 1.0, 4.0, 16.0),
     ):
         """The fusion that best predicts held-out windows' true classes.
@@ -169,11 +169,13 @@ class SpectralFusion:
             windows: ``(n, length, channels)`` held-out windows.
             logits: Their ``(n, num_classes)`` model logits.
             hr_bpm: Their reference heart rates.
-            target_rate: The windows' sampling rate.
-            classes: The logits' classes.
+            protocol: The windows' :class:`~keras_ppg_kd.data.WindowConfig`
+                (rate and classes; the default one if None).
             suppressions: Suppression strengths to try (only the first is
                 used for PPG-only windows).
         """
+        protocol = protocol or WindowConfig()
+        target_rate, classes = protocol.target_rate, protocol.classes
         hr_bpm = np.asarray(hr_bpm, "float64")
         keep = np.isfinite(hr_bpm)
         windows, logits = np.asarray(windows)[keep], np.asarray(logits)[keep]

@@ -443,3 +443,31 @@ def test_teacher_folds_cross_fit_the_logits_and_leave_feature_taps(
 def test_teacher_folds_refuses_what_it_cannot_do(changes, message):
     with pytest.raises(ValueError, match=message):
         tiny_config().replace(**changes)
+
+
+@pytest.mark.slow
+def test_a_ppg_acc_sweep_builds_every_model_for_its_windows(tmp_path):
+    """4-channel windows (PPG + accelerometer): teachers and students of
+    every family take the data's protocol, no shape mismatch."""
+    from keras_ppg_kd.data import (
+        SyntheticConfig,
+        WindowConfig,
+        WindowSet,
+        generate_recording,
+        windows_from_recording,
+    )
+
+    protocol = WindowConfig(accelerometer=True)
+    cfg = SyntheticConfig(num_participants=4, minutes=2, seed=3)
+    acc = WindowSet.concatenate(
+        windows_from_recording(generate_recording(i, cfg), protocol)
+        for i in range(4)
+    )
+    config = dataclasses.replace(tiny_config(), students=("tcn:1", "mlp:1"))
+    results = run_sweep(config, str(tmp_path), windows=acc)
+    assert len(results) == len(plan_cells(config))
+    assert np.isfinite(results["mae"]).all()
+    saved = sorted((tmp_path / "models").rglob("*.keras"))
+    assert len(saved) == len(plan_cells(config))
+    for path in saved:
+        assert keras.saving.load_model(path).protocol == protocol
