@@ -174,7 +174,7 @@ def main(_):
     # or its logits are cross-fitted (--cross_fit).
     augmentation = Augmentation() if FLAGS.teacher_augmentation else None
     teacher_recipe = dict(
-        blocks=12,
+        model=12,
         epochs=FLAGS.teacher_epochs,
         batch_size=FLAGS.batch_size,
         learning_rate=1e-3,

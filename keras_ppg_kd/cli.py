@@ -32,8 +32,8 @@ flags.DEFINE_list(
 flags.DEFINE_list(
     "datasets",
     ["synthetic_ppg/small"],
-    "train/distill: dataset names (synthetic_ppg[/small|/large], ppg_folder, "
-    "ieee_spc2015, physionet_wrist, ppg_dalia, wildppg, galaxy_ppg).",
+    "train/distill: dataset names[/config], e.g. synthetic_ppg/small, "
+    "ppg_folder/ppg_acc; any registered builder (an unknown name lists them).",
 )
 flags.DEFINE_string("data_dir", None, "tfds data directory (tfds default).")
 flags.DEFINE_string(
@@ -56,7 +56,10 @@ flags.DEFINE_float(
 )
 flags.DEFINE_string("teacher", None, "distill: path of the teacher .keras.")
 flags.DEFINE_string(
-    "strategy", "dkd", "distill: one of hard, soft, dkd, feature."
+    "strategy",
+    "dkd",
+    "distill: a registered strategy, e.g. dkd or 'dkd:temperature=4' (an "
+    "unknown name lists them).",
 )
 flags.DEFINE_string("out", None, "Output directory (every command).")
 flags.DEFINE_bool(

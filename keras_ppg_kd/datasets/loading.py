@@ -53,10 +53,9 @@ def load_windows(
     """Prepare (once) and read one or more datasets into a WindowSet.
 
     Args:
-        names: A dataset name or a list of them (``"synthetic_ppg"``,
-            ``"ieee_spc2015"``, ``"physionet_wrist"``, ``"ppg_dalia"``,
-            ``"wildppg"``, ``"galaxy_ppg"``; :func:`available` lists
-            them). ``"synthetic_ppg/large"`` picks a config.
+        names: A dataset name or a list of them (any registered builder;
+            :func:`available` lists them). ``"synthetic_ppg/large"`` picks
+            a config.
         data_dir: Where tfds keeps prepared data (tfds default if None).
         manual_dir: Raw downloads, a path or ``{name: path}``; by default
             ``$PPG_DATA_DIR/<name>`` when that variable is set.

@@ -1,30 +1,38 @@
 """Distillation strategies: one file each, a pure function and a class.
 
-A new strategy is one file, one line in ``REGISTRY`` and one test file.
+A strategy registers itself in its own module (``@register("name",
+color=...)``, see :func:`keras_ppg_kd.losses.base.register`); every module
+of this package is imported here, so a new strategy is one file (and its
+test): ``get``, the study's default strategies, the CLI and the report
+find it through :data:`REGISTRY`.
 """
+
+import importlib
+import pkgutil
 
 import keras
 
 from keras_ppg_kd import _backend  # noqa: F401
 from keras_ppg_kd.losses.base import (
+    REGISTRY,
     HeartRateCrossEntropy,
     PPGDistillationLoss,
     sparse_ce,
 )
+
+# Registration order is the study's strategy order.
+# isort: off
+from keras_ppg_kd.losses.hard import HardDistillation, hard_distillation_loss
+from keras_ppg_kd.losses.soft import SoftDistillation, soft_distillation_loss
 from keras_ppg_kd.losses.dkd import DKD, dkd_loss, dkd_terms
 from keras_ppg_kd.losses.feature import (
     FeatureDistillation,
     feature_distillation_loss,
 )
-from keras_ppg_kd.losses.hard import HardDistillation, hard_distillation_loss
-from keras_ppg_kd.losses.soft import SoftDistillation, soft_distillation_loss
+# isort: on
 
-REGISTRY = {
-    "hard": HardDistillation,
-    "soft": SoftDistillation,
-    "dkd": DKD,
-    "feature": FeatureDistillation,
-}
+for _module in pkgutil.iter_modules(__path__):  # strategies added as files
+    importlib.import_module(f"{__name__}.{_module.name}")
 
 
 def get(identifier):

@@ -107,6 +107,31 @@ def check_non_negative(**values):
             raise ValueError(f"`{name}` must be >= 0. Received: {name}={value}")
 
 
+# name -> strategy class, in registration order (the study's default list).
+REGISTRY = {}
+
+
+def register(name, color):
+    """Class decorator: make a strategy known by ``name``.
+
+    Registered strategies are what :func:`keras_ppg_kd.losses.get`
+    accepts, the study's default strategy list and the report's legend;
+    ``color`` is its colour in the report's figures. A strategy registers
+    itself in its own module.
+    """
+
+    def add(cls):
+        if name in REGISTRY and REGISTRY[name] is not cls:
+            raise ValueError(
+                f"Strategy name {name!r} is taken by {REGISTRY[name]}."
+            )
+        cls.name, cls.color = name, color
+        REGISTRY[name] = cls
+        return cls
+
+    return add
+
+
 class PPGDistillationLoss(keras.distillation.DistillationLoss):
     """Base: a strategy with a config and a CE weight.
 

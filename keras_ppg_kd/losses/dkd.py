@@ -9,6 +9,7 @@ from keras_ppg_kd.losses.base import (
     check_non_negative,
     check_temperature,
     class_index,
+    register,
 )
 
 _MASKED = -1e9  # a logit that softmax turns into exactly 0 probability
@@ -77,6 +78,7 @@ def dkd_loss(
     return ops.mean(alpha * tckd + beta * nckd)
 
 
+@register("dkd", color="#d62728")
 @keras.saving.register_keras_serializable(package="keras_ppg_kd")
 class DKD(PPGDistillationLoss):
     """Decoupled KD: ``ce_weight*CE + ramp * (alpha*TCKD + beta*NCKD)``.

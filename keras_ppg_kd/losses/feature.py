@@ -3,7 +3,7 @@
 import keras
 from keras import layers, ops
 
-from keras_ppg_kd.losses.base import PPGDistillationLoss, as_float32
+from keras_ppg_kd.losses.base import PPGDistillationLoss, as_float32, register
 
 
 def feature_distillation_loss(teacher_features, student_features):
@@ -57,6 +57,7 @@ def make_adapter(student_shape, teacher_shape, name):
     return keras.Sequential(stack, name=name)
 
 
+@register("feature", color="#9467bd")
 @keras.saving.register_keras_serializable(package="keras_ppg_kd")
 class FeatureDistillation(PPGDistillationLoss):
     """Match a teacher feature map through a trainable adapter (FitNets).

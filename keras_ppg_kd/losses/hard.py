@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_ppg_kd.losses.base import PPGDistillationLoss, sparse_ce
+from keras_ppg_kd.losses.base import PPGDistillationLoss, register, sparse_ce
 
 
 def hard_distillation_loss(teacher_logits, student_logits):
@@ -19,6 +19,7 @@ def hard_distillation_loss(teacher_logits, student_logits):
     return sparse_ce(ops.argmax(teacher_logits, axis=-1), student_logits)
 
 
+@register("hard", color="#1f77b4")
 @keras.saving.register_keras_serializable(package="keras_ppg_kd")
 class HardDistillation(PPGDistillationLoss):
     """Train on the teacher's argmax labels (optionally mixed with the truth).

@@ -7,6 +7,7 @@ from keras_ppg_kd.losses.base import (
     PPGDistillationLoss,
     as_float32,
     check_temperature,
+    register,
 )
 
 
@@ -39,6 +40,7 @@ def soft_distillation_loss(teacher_logits, student_logits, temperature=4.0):
     return temperature**2 * ops.mean(kl)
 
 
+@register("soft", color="#2ca02c")
 @keras.saving.register_keras_serializable(package="keras_ppg_kd")
 class SoftDistillation(PPGDistillationLoss):
     """Hinton soft-target distillation plus CE on the true labels.

@@ -2,32 +2,39 @@
 
 Families sit behind :data:`REGISTRY` and are named by identifiers
 ``"<family>:<size>"`` (:func:`get`); a bare integer means ResNet1D blocks,
-as in the study. A new family is its module plus one registry line.
+as in the study. A family registers itself in its own module
+(:func:`~keras_ppg_kd.models.base.register_family`), and every module of
+this package is imported here: a new family is one file (and its test).
 """
 
 import functools
+import importlib
+import pkgutil
 
 import keras
 
 from keras_ppg_kd import _backend  # noqa: F401
-from keras_ppg_kd.models.base import PPGModel, trainable_parameters
-from keras_ppg_kd.models.mlp import MLP, mlp_for_budget, mlp_parameter_count
+from keras_ppg_kd.models.base import (
+    FAMILIES,
+    PPGModel,
+    register_family,
+    trainable_parameters,
+)
+from keras_ppg_kd.models.mlp import (
+    MLP,
+    mlp_for_budget,
+    mlp_like_resnet,
+    mlp_parameter_count,
+)
 from keras_ppg_kd.models.resnet1d import STUDY_PARAMETER_COUNTS, ResNet1D
 from keras_ppg_kd.models.tcn import TCN
 
-
-def _mlp(size, protocol=None, **kwargs):
-    """An MLP with as many parameters as ResNet1D(size)."""
-    budget = trainable_parameters(ResNet1D(size, protocol=protocol))
-    return mlp_for_budget(budget, protocol=protocol, **kwargs)
-
-
-_mlp.MAX_SIZE = ResNet1D.MAX_SIZE
-
+for _module in pkgutil.iter_modules(__path__):  # families added as files
+    importlib.import_module(f"{__name__}.{_module.name}")
 
 # family -> builder from a size (ResNet/TCN blocks; an MLP matches the
 # ResNet1D of that many blocks).
-REGISTRY = {"resnet": ResNet1D, "tcn": TCN, "mlp": _mlp}
+REGISTRY = FAMILIES
 
 
 def parse(identifier: str | int) -> tuple[str, int]:
@@ -60,6 +67,17 @@ def parse(identifier: str | int) -> tuple[str, int]:
 def identifier(model: keras.Model) -> str:
     """The canonical ``"family:size"`` string of an identifier or int."""
     return "{}:{}".format(*parse(model))
+
+
+def label(model: keras.Model) -> int | str:
+    """How the study names a built model (a teacher in result rows):
+    ResNet1D blocks as an int, ``"family:size"`` for a family whose class
+    has ``num_blocks``, else the model's name."""
+    family = getattr(type(model), "family", None)
+    size = getattr(model, "num_blocks", None)
+    if family == "resnet":
+        return size
+    return f"{family}:{size}" if family and size else model.name
 
 
 def get(identifier: str | int, protocol=None, **kwargs) -> PPGModel:
@@ -102,8 +120,11 @@ __all__ = [
     "cost",
     "get",
     "identifier",
+    "label",
     "mlp_for_budget",
+    "mlp_like_resnet",
     "mlp_parameter_count",
     "parse",
+    "register_family",
     "trainable_parameters",
 ]

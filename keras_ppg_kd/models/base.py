@@ -14,6 +14,29 @@ def trainable_parameters(model):
     return int(sum(np.prod(w.shape) for w in model.trainable_weights))
 
 
+# family -> builder from a size, in registration order.
+FAMILIES = {}
+
+
+def register_family(name):
+    """Decorator: make a model builder ``builder(size, protocol=None, ...)``
+    the family ``name`` of identifiers ``"name:size"``.
+
+    A family registers itself in its own module; :func:`models.get`, the
+    study (students and teachers) and the CLI find it here. A builder may
+    set ``MAX_SIZE`` (largest size for the standard window).
+    """
+
+    def add(builder):
+        if name in FAMILIES and FAMILIES[name] is not builder:
+            raise ValueError(f"Model family {name!r} is taken.")
+        builder.family = name
+        FAMILIES[name] = builder
+        return builder
+
+    return add
+
+
 def legacy_protocol(
     input_length=None, channels=None, num_classes=None, sampling_rate=None
 ):

@@ -10,7 +10,10 @@ from keras_ppg_kd.models.base import (
     PPGModel,
     check_dropout,
     check_positive_int,
+    register_family,
+    trainable_parameters,
 )
+from keras_ppg_kd.models.resnet1d import ResNet1D
 from keras_ppg_kd.protocol import WindowConfig
 
 
@@ -143,3 +146,14 @@ def mlp_for_budget(
         key=lambda w: abs(mlp_parameter_count(w, depth, protocol) - num_params),
     )
     return MLP((best,) * depth, protocol=protocol, **kwargs)
+
+
+@register_family("mlp")
+def mlp_like_resnet(size, protocol=None, **kwargs):
+    """The ``"mlp:<size>"`` family: an MLP with as many parameters as
+    ResNet1D(size) on the same protocol (the study's size-matched MLP)."""
+    budget = trainable_parameters(ResNet1D(size, protocol=protocol))
+    return mlp_for_budget(budget, protocol=protocol, **kwargs)
+
+
+mlp_like_resnet.MAX_SIZE = ResNet1D.MAX_SIZE

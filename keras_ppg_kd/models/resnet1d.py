@@ -16,6 +16,7 @@ from keras_ppg_kd.models.base import (
     PPGModel,
     check_dropout,
     check_positive_int,
+    register_family,
     trainable_parameters,
 )
 from keras_ppg_kd.protocol import WindowConfig
@@ -74,6 +75,7 @@ def block_filters(index, base_filters=32, increase_filter_gap=4):
     return in_filters, in_filters * 2 if grows else in_filters
 
 
+@register_family("resnet")
 @keras.saving.register_keras_serializable(package="keras_ppg_kd")
 class ResNet1D(PPGModel):
     """The WildPPG-baseline 1D ResNet with ``num_blocks`` residual blocks.

@@ -19,10 +19,12 @@ from keras_ppg_kd.models.base import (
     PPGModel,
     check_dropout,
     check_positive_int,
+    register_family,
 )
 from keras_ppg_kd.protocol import WindowConfig
 
 
+@register_family("tcn")
 @keras.saving.register_keras_serializable(package="keras_ppg_kd")
 class TCN(PPGModel):
     """Dilated depthwise-separable residual blocks, pooled, to logits.

@@ -25,10 +25,10 @@ from keras_ppg_kd.study.store import (
 def _shipped_teacher(name, cell):
     """The shipped teacher ``name`` for a teacher cell (sizes must match)."""
     model = pretrained.load(name)
-    if model.num_blocks != cell.size:
+    if cell.identifier != f"resnet:{model.num_blocks}":
         raise ValueError(
             f"pretrained_teacher {name!r} has {model.num_blocks} blocks; the "
-            f"study's teacher {cell.id} has {cell.size}. Set teachers="
+            f"study's teacher {cell.id} is {cell.identifier}. Set teachers="
             f"({model.num_blocks},) or pretrained_teacher=''."
         )
     return model
@@ -98,7 +98,7 @@ class CellRunner:
                     model, result = recipes.train_teacher(
                         train,
                         test,
-                        blocks=cell.size,
+                        model=cell.identifier,
                         **self._fit_kwargs(cell, config.teacher_epochs),
                     )
                 if not store.save_model(cell, model, exclusive=True):
@@ -127,7 +127,11 @@ class CellRunner:
                 )
         # A shipped teacher is one model for every seed: its outputs on a
         # fold's training windows are computed once.
-        key = (cell.fold, cell.size) if config.pretrained_teacher else cell.id
+        key = (
+            (cell.fold, cell.identifier)
+            if config.pretrained_teacher
+            else cell.id
+        )
         if key not in self._outputs:
             taps = self.teacher_taps()
             predicted = model.feature_model(taps).predict(
@@ -158,7 +162,7 @@ class CellRunner:
                 )
                 del fit["fold"]
                 _, outputs, _ = recipes.cross_fitted_teachers(
-                    train, self.config.teacher_folds, cell.size, **fit
+                    train, self.config.teacher_folds, cell.identifier, **fit
                 )
                 self.store.save_array(path, outputs["logits"])
             return np.load(path)

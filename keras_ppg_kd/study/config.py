@@ -4,14 +4,13 @@ import dataclasses
 import json
 
 from keras_ppg_kd import datasets, models, pretrained
+from keras_ppg_kd.losses import REGISTRY as LOSSES
 from keras_ppg_kd.losses import get as get_loss
 
 SCHEDULES = ("constant", "cosine")
 
 SPLITS = ("kfold", "holdout", "lodo")
 SCRATCH = "scratch"
-# Teachers are ResNet1D (the study's); students may be any family.
-TEACHER_FAMILY = "resnet"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,7 +26,8 @@ class StudyConfig:
             or ``"lodo"`` (leave one dataset out; one fold per dataset).
         folds: Folds for ``"kfold"``.
         test_fraction: Held-out share of participants for ``"holdout"``.
-        teachers: Teachers, ResNet1D blocks (``6`` or ``"resnet:6"``).
+        teachers: Teachers: ResNet1D blocks (``6`` or ``"resnet:6"``, the
+            study's) or any family's ``"<family>:<size>"`` (``"tcn:8"``).
         students: Student models as identifiers ``"<family>:<size>"`` of
             :data:`keras_ppg_kd.models.REGISTRY` (``"resnet:1"``,
             ``"tcn:5"``, ``"mlp:1"`` = an MLP as large as ResNet1D(1)); an
@@ -77,7 +77,7 @@ class StudyConfig:
     teachers: tuple = (12,)
     students: tuple = (1, 2, 6, 10)
     mlp_students: dataclasses.InitVar[tuple] = ()
-    strategies: tuple = ("hard", "soft", "dkd", "feature")
+    strategies: tuple = tuple(LOSSES)  # every registered strategy
     scratch: bool = True
     seeds: tuple = (0,)
     epochs: int = 300
@@ -125,7 +125,6 @@ class StudyConfig:
                     continue
                 try:
                     models.parse(model[1:])
-                    problems.append(f"teachers are ResNet1D: {model[1:]!r}")
                 except ValueError as error:
                     problems.append(f"{role}: {error}")
         names = [d.partition("/")[0] for d in self.datasets]
@@ -284,14 +283,15 @@ def _parse_field(kind, text):
 
 
 def _canonical(model, teacher=False):
-    """``"family:size"`` (teachers: ResNet1D blocks as int); invalid ones
-    come back prefixed with ``!`` for :meth:`StudyConfig.validate`."""
+    """``"family:size"`` (teachers: ResNet1D blocks as an int, as in the
+    study, other families ``"family:size"``); invalid ones come back
+    prefixed with ``!`` for :meth:`StudyConfig.validate`."""
     try:
         family, size = models.parse(model)
     except ValueError:
         return f"!{model}"
-    if teacher:
-        return size if family == TEACHER_FAMILY else f"!{model}"
+    if teacher and family == "resnet":
+        return size
     return f"{family}:{size}"
 
 

@@ -7,7 +7,14 @@ import numpy as np
 from keras_ppg_kd import models
 from keras_ppg_kd.data import splits
 from keras_ppg_kd.datasets.loading import load_windows
-from keras_ppg_kd.study.config import SCRATCH, TEACHER_FAMILY, StudyConfig
+from keras_ppg_kd.study.config import SCRATCH, StudyConfig
+
+
+def teacher_tag(teacher):
+    """A teacher in cell ids: ResNet1D blocks as a number (the study's
+    ``t12``), other families as ``<family><size>`` (``ttcn8``)."""
+    family, size = models.parse(teacher)
+    return str(size) if family == "resnet" else f"{family}{size}"
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -20,7 +27,7 @@ class Cell:
     model: str
     size: int
     strategy: str
-    teacher: int = 0
+    teacher: int | str = 0  # the config's teacher: blocks, or "family:size"
 
     @property
     def identifier(self):
@@ -31,22 +38,17 @@ class Cell:
     def id(self):
         prefix = f"f{self.fold}-s{self.seed}"
         if self.role == "teacher":
-            return f"{prefix}-teacher{self.size}"
+            return f"{prefix}-teacher{teacher_tag(self.identifier)}"
         if self.role == SCRATCH:
             return f"{prefix}-scratch-{self.model}{self.size}"
         return (
-            f"{prefix}-t{self.teacher}-{self.model}{self.size}-{self.strategy}"
+            f"{prefix}-t{teacher_tag(self.teacher)}-{self.model}{self.size}-"
+            f"{self.strategy}"
         )
 
     def teacher_cell(self):
-        return Cell(
-            self.fold,
-            self.seed,
-            "teacher",
-            TEACHER_FAMILY,
-            self.teacher,
-            "teacher",
-        )
+        family, size = models.parse(self.teacher)
+        return Cell(self.fold, self.seed, "teacher", family, size, "teacher")
 
 
 def num_folds(config):
@@ -70,13 +72,10 @@ def fold_masks(config, windows):
 
 
 def distills_from(student, teacher, margin=0.9):
-    """Whether a student is small enough to distil from a ResNet1D teacher:
-    at most ``margin`` of the teacher's parameters (a size-matched MLP is
-    not distilled from its own-size teacher)."""
-    return (
-        models.cost(student)[0]
-        <= margin * models.cost(f"{TEACHER_FAMILY}:{teacher}")[0]
-    )
+    """Whether a student is small enough to distil from a teacher: at most
+    ``margin`` of the teacher's parameters (a size-matched MLP is not
+    distilled from its own-size teacher)."""
+    return models.cost(student)[0] <= margin * models.cost(teacher)[0]
 
 
 def plan_cells(config: StudyConfig) -> list["Cell"]:
@@ -101,8 +100,9 @@ def plan_cells(config: StudyConfig) -> list["Cell"]:
     for fold in range(num_folds(config)):
         for seed in config.seeds:
             for t in config.teachers:
+                family, size = models.parse(t)
                 cells.append(
-                    Cell(fold, seed, "teacher", TEACHER_FAMILY, t, "teacher")
+                    Cell(fold, seed, "teacher", family, size, "teacher")
                 )
             if config.scratch:
                 for kind, size in students:

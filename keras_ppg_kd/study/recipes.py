@@ -350,16 +350,19 @@ def train_scratch(
 
 
 def train_teacher(
-    train: WindowSet, test: WindowSet, blocks: int = 12, **kwargs
+    train: WindowSet, test: WindowSet, model: str | int = 12, **kwargs
 ) -> tuple[keras.Model, "Result"]:
-    """Train a ResNet1D teacher; arguments as :func:`train_scratch`."""
-    return train_scratch(
-        train, test, model=f"resnet:{blocks}", role="teacher", **kwargs
-    )
+    """Train a teacher of any family (an int: ResNet1D blocks, as in the
+    study); arguments as :func:`train_scratch`."""
+    return train_scratch(train, test, model=model, role="teacher", **kwargs)
 
 
 def cross_fitted_teachers(
-    train: WindowSet, folds: int = 2, blocks: int = 12, seed: int = 0, **kwargs
+    train: WindowSet,
+    folds: int = 2,
+    model: str | int = 12,
+    seed: int = 0,
+    **kwargs,
 ) -> tuple[list[keras.Model], dict[str, np.ndarray], list["Result"]]:
     """Teachers trained on ``folds`` participant folds, and their logits on
     ``train`` where each window's come from the teacher that did not see
@@ -376,7 +379,7 @@ def cross_fitted_teachers(
         train: Training WindowSet of the students (its participants are
             split into ``folds`` folds, :func:`~keras_ppg_kd.data.k_fold`).
         folds: Number of folds (>= 2).
-        blocks: ResNet1D blocks of each teacher.
+        model: Each teacher's ``"family:size"`` (an int: ResNet1D blocks).
         seed: Seed of the folds; teacher ``k`` trains with ``seed + k``.
         **kwargs: The teachers' recipe, as :func:`train_scratch`.
 
@@ -390,7 +393,7 @@ def cross_fitted_teachers(
     nobody = train.subset(np.zeros(len(train), bool))  # scored below
     for k, (fit, held) in enumerate(k_fold(train, folds, seed)):
         teacher, result = train_teacher(
-            train.subset(fit), nobody, blocks, seed=seed + k, fold=k, **kwargs
+            train.subset(fit), nobody, model, seed=seed + k, fold=k, **kwargs
         )
         held_out = train.subset(held)
         predicted = _predict(teacher, held_out)
@@ -491,7 +494,7 @@ def distill(
         "student",
         model,
         name,
-        getattr(teacher, "num_blocks", 0),
+        models.label(teacher),
         epochs=epochs,
         wall_time_s=wall,
         seed=seed,

@@ -8,17 +8,14 @@ import matplotlib.pyplot as plt
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from keras_ppg_kd.losses import REGISTRY as LOSSES  # noqa: E402
 from keras_ppg_kd.study import scaling  # noqa: E402
+from keras_ppg_kd.study.config import SCRATCH  # noqa: E402
 
 REQUIRED_COLUMNS = {"role", "model", "size", "params", "strategy", "teacher"}
-STRATEGY_ORDER = ["scratch", "hard", "soft", "dkd", "feature"]
-COLORS = {
-    "scratch": "#444444",
-    "hard": "#1f77b4",
-    "soft": "#2ca02c",
-    "dkd": "#d62728",
-    "feature": "#9467bd",
-}
+# Registered strategies in registration order, each in its own colour.
+STRATEGY_ORDER = [SCRATCH, *LOSSES]
+COLORS = {SCRATCH: "#444444", **{n: c.color for n, c in LOSSES.items()}}
 
 
 def read_results(results):

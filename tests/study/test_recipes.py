@@ -72,7 +72,7 @@ def test_cross_fitted_logits_come_from_the_teacher_that_did_not_see_them():
         windows_from_recording(generate_recording(i, config)) for i in range(4)
     )
     teachers, outputs, results = recipes.cross_fitted_teachers(
-        train, folds=2, blocks=1, epochs=1, batch_size=16
+        train, folds=2, model=1, epochs=1, batch_size=16
     )
     logits = outputs["logits"]
     assert len(teachers) == len(results) == 2

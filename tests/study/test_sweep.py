@@ -471,3 +471,18 @@ def test_a_ppg_acc_sweep_builds_every_model_for_its_windows(tmp_path):
     assert len(saved) == len(plan_cells(config))
     for path in saved:
         assert keras.saving.load_model(path).protocol == protocol
+
+
+@pytest.mark.slow
+def test_any_family_can_teach(windows, tmp_path):
+    config = dataclasses.replace(
+        tiny_config(), teachers=("tcn:5",), students=("tcn:1",)
+    )
+    assert config.teachers == ("tcn:5",)
+    cells = plan_cells(config)
+    assert [c.id for c in cells if c.role == "teacher"] == ["f0-s0-teachertcn5"]
+    assert "f0-s0-ttcn5-tcn1-dkd" in {c.id for c in cells}
+    results = run_sweep(config, str(tmp_path), windows=windows)
+    students = results[results.role == "student"]
+    assert len(students) == 2 and set(students.teacher.astype(str)) == {"tcn:5"}
+    assert np.isfinite(results["mae"]).all()
