@@ -36,7 +36,7 @@ import pandas as pd
 from keras_ppg_kd import models
 from keras_ppg_kd import pretrained as shipped
 from keras_ppg_kd.baselines import spectral_peak_bpm
-from keras_ppg_kd.data.augment import Augmentation, augmented_dataset
+from keras_ppg_kd.data.augment import Augmentation
 from keras_ppg_kd.data.splits import participant_keys, recording_keys
 from keras_ppg_kd.data.synthetic import SyntheticConfig, generate_recording
 from keras_ppg_kd.data.transforms import (
@@ -44,12 +44,12 @@ from keras_ppg_kd.data.transforms import (
     WindowSet,
     windows_from_recording,
 )
-from keras_ppg_kd.distiller import Distiller
 from keras_ppg_kd.heart_rate import logits_to_bpm
-from keras_ppg_kd.losses import HeartRateCrossEntropy
-from keras_ppg_kd.losses import get as get_loss
-from keras_ppg_kd.models import ResNet1D
-from keras_ppg_kd.study.recipes import SelectOnValidation
+from keras_ppg_kd.study import recipes
+from keras_ppg_kd.study.recipes import (
+    SelectOnValidation,
+    load_weights_expanding_inputs,
+)
 from keras_ppg_kd.tracking import HRTracker, SpectralFusion
 
 
@@ -253,47 +253,18 @@ _NO_AUGMENTATION = Augmentation(
 )
 
 
-def _data(windows, recipe, seed):
-    return augmented_dataset(
-        windows,
-        recipe.augmentation or _NO_AUGMENTATION,
-        recipe.batch_size,
+def _recipe_training(recipe, seed, verbose):
+    """The study's training functions configured as this recipe: constant
+    Adam, ordinal soft targets, the augmented stream (every batch,
+    fractional labels) with no batch left out."""
+    return dict(
+        batch_size=recipe.batch_size,
         seed=seed,
+        verbose=verbose,
+        label_sigma=recipe.label_sigma,
+        augmentation=recipe.augmentation or _NO_AUGMENTATION,
+        drop_remainder=False,
     )
-
-
-def load_weights_expanding_inputs(model, source):
-    """Copy ``source``'s weights into ``model`` with more input channels.
-
-    Every weight must match in shape except input kernels that are wider
-    on their channel axis (a PPG-only stem into a PPG + accelerometer
-    model); the extra channels get zero weights, so ``model`` starts out
-    computing exactly what ``source`` computes and learns to use them.
-    """
-    weights = []
-    for new, old in zip(model.get_weights(), source.get_weights(), strict=True):
-        if new.shape != old.shape:
-            if new.ndim != 3 or new.shape[::2] != old.shape[::2]:
-                raise ValueError(
-                    f"Cannot start {model.name} from {source.name}: weight "
-                    f"shapes {old.shape} and {new.shape} differ beyond the "
-                    "input channels."
-                )
-            old = np.concatenate(
-                [
-                    old,
-                    np.zeros(
-                        new.shape[:1]
-                        + (new.shape[1] - old.shape[1],)
-                        + new.shape[2:],
-                        old.dtype,
-                    ),
-                ],
-                axis=1,
-            )
-        weights.append(old)
-    model.set_weights(weights)
-    return model
 
 
 def pretrain_teacher(recipe, synthetic=None, seed=0, verbose=0):
@@ -307,7 +278,7 @@ def pretrain_teacher(recipe, synthetic=None, seed=0, verbose=0):
         teacher = shipped.load(recipe.pretrained_teacher)
         if recipe.accelerometer:
             teacher = load_weights_expanding_inputs(
-                ResNet1D(teacher.num_blocks, protocol=recipe.window), teacher
+                models.get(teacher.num_blocks, protocol=recipe.window), teacher
             )
         if teacher.num_blocks != recipe.teacher_blocks:
             raise ValueError(
@@ -319,29 +290,26 @@ def pretrain_teacher(recipe, synthetic=None, seed=0, verbose=0):
         return teacher
     if synthetic is None:
         synthetic = synthetic_windows(recipe)
-    keras.utils.set_random_seed(seed)
-    teacher = ResNet1D(recipe.teacher_blocks, protocol=recipe.window)
-    teacher.compile(
-        keras.optimizers.Adam(recipe.pretrain_learning_rate),
-        HeartRateCrossEntropy(recipe.label_sigma),
-    )
-    teacher.fit(
-        _data(synthetic, recipe, seed),
+    teacher, _ = recipes.train_scratch(
+        synthetic,
+        synthetic.subset(np.zeros(len(synthetic), bool)),
+        model=f"resnet:{recipe.teacher_blocks}",
+        role="teacher",
         epochs=recipe.pretrain_epochs,
-        verbose=verbose,
+        learning_rate=recipe.pretrain_learning_rate,
+        **_recipe_training(recipe, seed, verbose),
     )
     return teacher
 
 
-def _student(recipe):
-    """The recipe's student and the shipped weights it starts from (or
-    None when it starts from scratch)."""
-    student = models.get(recipe.student, protocol=recipe.window)
+def _student_start(recipe):
+    """The shipped weights the recipe's student starts from (widened to
+    the recipe's channels), or None when it starts from scratch."""
     name = shipped.student_name(recipe.student)
-    if recipe.pretrained_student and name in shipped.available():
-        load_weights_expanding_inputs(student, shipped.load(name))
-        return student, student.get_weights()
-    return student, None
+    if not (recipe.pretrained_student and name in shipped.available()):
+        return None
+    student = models.get(recipe.student, protocol=recipe.window)
+    return load_weights_expanding_inputs(student, shipped.load(name))
 
 
 def interpolate_weights(model, start, weight):
@@ -439,40 +407,40 @@ def train_and_distill(
     def callbacks():
         return [SelectOnValidation(validation)] if len(validation) else []
 
-    keras.utils.set_random_seed(seed)
-    teacher = ResNet1D(recipe.teacher_blocks, protocol=recipe.window)
-    if pretrained is not None:
-        teacher.set_weights(pretrained)
-    teacher.compile(
-        keras.optimizers.Adam(recipe.learning_rate),
-        HeartRateCrossEntropy(recipe.label_sigma),
-    )
+    # Both models train through the study's recipes (one training path),
+    # the epoch selected on the held-out participants; nothing scored here.
+    common = _recipe_training(recipe, seed, verbose)
+    nobody = mixed.subset(np.zeros(len(mixed), bool))
     selector = callbacks()
-    teacher.fit(
-        _data(mixed, recipe, seed),
+    teacher, _ = recipes.train_scratch(
+        mixed,
+        nobody,
+        model=f"resnet:{recipe.teacher_blocks}",
+        role="teacher",
         epochs=recipe.teacher_epochs,
+        learning_rate=recipe.learning_rate,
         callbacks=selector,
-        verbose=verbose,
+        start_from=pretrained,
+        **common,
     )
     interpolate_weights(teacher, pretrained, recipe.finetune_weight)
     log["teacher_epoch"] = selector[0].best_epoch if selector else None
     log["teacher_s"] = time.perf_counter() - start
 
-    keras.utils.set_random_seed(seed)
-    student, student_start = _student(recipe)
-    distiller = Distiller(
-        teacher,
-        student,
-        loss=get_loss(recipe.strategy),
-        label_sigma=recipe.label_sigma,
-    )
-    distiller.compile(keras.optimizers.Adam(recipe.student_learning_rate))
+    start_model = _student_start(recipe)
+    student_start = start_model.get_weights() if start_model else None
     selector = callbacks()
-    distiller.fit(
-        _data(mixed, recipe, seed),
+    student, _ = recipes.distill(
+        teacher,
+        mixed,
+        nobody,
+        model=recipe.student,
+        strategy=recipe.strategy,
         epochs=recipe.student_epochs,
+        learning_rate=recipe.student_learning_rate,
         callbacks=selector,
-        verbose=verbose,
+        start_from=student_start,
+        **common,
     )
     teacher.trainable = True  # the Distiller froze it
     interpolate_weights(student, student_start, recipe.finetune_weight)

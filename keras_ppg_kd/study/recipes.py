@@ -216,15 +216,55 @@ class SelectOnValidation(keras.callbacks.Callback):
             self._scored().set_weights(self._best_weights)
 
 
-def _build(identifier, dropout, protocol):
-    """A model of ``identifier`` for the data's ``protocol``."""
-    if dropout is None:
-        return models.get(identifier, protocol=protocol)
-    return models.get(identifier, protocol=protocol, dropout=dropout)
+def _build(identifier, dropout, protocol, start_from=None):
+    """A model of ``identifier`` for the data's ``protocol``, starting from
+    ``start_from`` (a weight list, or a model whose weights are copied in,
+    wider input kernels zero-padded; None: fresh weights)."""
+    kwargs = {} if dropout is None else {"dropout": dropout}
+    model = models.get(identifier, protocol=protocol, **kwargs)
+    if isinstance(start_from, keras.Model):
+        load_weights_expanding_inputs(model, start_from)
+    elif start_from is not None:
+        model.set_weights(start_from)
+    return model
 
 
-def _training_data(train, batch_size, seed, augmentation):
-    drop = _full_batches(train, batch_size)
+def load_weights_expanding_inputs(model, source):
+    """Copy ``source``'s weights into ``model`` with more input channels.
+
+    Every weight must match in shape except input kernels that are wider
+    on their channel axis (a PPG-only stem into a PPG + accelerometer
+    model); the extra channels get zero weights, so ``model`` starts out
+    computing exactly what ``source`` computes and learns to use them.
+    """
+    weights = []
+    for new, old in zip(model.get_weights(), source.get_weights(), strict=True):
+        if new.shape != old.shape:
+            if new.ndim != 3 or new.shape[::2] != old.shape[::2]:
+                raise ValueError(
+                    f"Cannot start {model.name} from {source.name}: weight "
+                    f"shapes {old.shape} and {new.shape} differ beyond the "
+                    "input channels."
+                )
+            old = np.concatenate(
+                [
+                    old,
+                    np.zeros(
+                        new.shape[:1]
+                        + (new.shape[1] - old.shape[1],)
+                        + new.shape[2:],
+                        old.dtype,
+                    ),
+                ],
+                axis=1,
+            )
+        weights.append(old)
+    model.set_weights(weights)
+    return model
+
+
+def _training_data(train, batch_size, seed, augmentation, drop=None):
+    drop = _full_batches(train, batch_size) if drop is None else drop
     if augmentation is None:
         return to_dataset(train, batch_size, seed=seed, drop_remainder=drop)
     return augmented_dataset(
@@ -286,8 +326,15 @@ def train_scratch(
     validation: WindowSet | None = None,
     schedule: str = "constant",
     dropout: float | None = None,
+    start_from: keras.Model | list | None = None,
+    drop_remainder: bool | None = None,
 ) -> tuple[keras.Model, "Result"]:
     """Train a model with cross-entropy alone (a scratch baseline).
+
+    The one training path: the study's cells, the CLI and the deployment
+    recipe (:mod:`~keras_ppg_kd.study.generalize`, which fine-tunes a
+    pre-trained teacher with ``start_from``) all train through this and
+    :func:`distill`.
 
     Args:
         train: Training :class:`~keras_ppg_kd.data.WindowSet`.
@@ -312,13 +359,19 @@ def train_scratch(
             ``"cosine"`` decay to zero over the run, which ends short runs
             on settled weights instead of wherever the last step left them.
         dropout: The model's dropout; None keeps its family's default.
+        start_from: Initial weights: a weight list or a model (its weights
+            are copied; input kernels narrower than this model's are
+            zero-padded, so a PPG-only model starts a PPG + accelerometer
+            one); None starts from fresh weights.
+        drop_remainder: Leave out the last partial batch; None does so
+            when the set holds at least one full batch.
 
     Returns:
         ``(model, Result)``.
     """
     identifier = model
     keras.utils.set_random_seed(seed)
-    model = _build(identifier, dropout, train.config)
+    model = _build(identifier, dropout, train.config, start_from)
     model.compile(
         optimizer=optimizer(
             learning_rate, schedule, epochs, len(train), batch_size
@@ -327,7 +380,7 @@ def train_scratch(
     )
     wall = _fit(
         model,
-        _training_data(train, batch_size, seed, augmentation),
+        _training_data(train, batch_size, seed, augmentation, drop_remainder),
         epochs,
         callbacks,
         verbose,
@@ -426,6 +479,8 @@ def distill(
     validation: WindowSet | None = None,
     schedule: str = "constant",
     dropout: float | None = None,
+    start_from: keras.Model | list | None = None,
+    drop_remainder: bool | None = None,
 ) -> tuple[keras.Model, "Result"]:
     """Distil a new student from ``teacher`` with one strategy.
 
@@ -441,9 +496,11 @@ def distill(
             (:meth:`Distiller.teacher_outputs`); computed when None. Share
             them across the students of one teacher.
         epochs, batch_size, learning_rate, seed, fold, callbacks, verbose,
-            label_sigma, augmentation, validation, schedule, dropout: As in
-            :func:`train_scratch`. With augmentation the teacher runs on
-            every augmented batch (its outputs cannot be cached).
+            label_sigma, augmentation, validation, schedule, dropout,
+            start_from, drop_remainder: As in :func:`train_scratch`
+            (``start_from``: the student's initial weights). With
+            augmentation the teacher runs on every augmented batch (its
+            outputs cannot be cached).
 
     Returns:
         ``(student, Result)``; the record's ``teacher`` is the teacher's
@@ -454,7 +511,7 @@ def distill(
         s if isinstance(s, str) else type(s).__name__ for s in items
     )
     keras.utils.set_random_seed(seed)
-    student = _build(model, dropout, train.config)
+    student = _build(model, dropout, train.config, start_from)
     distiller = Distiller(
         teacher,
         student,
@@ -467,7 +524,9 @@ def distill(
         )
     )
     if augmentation is not None:
-        data = _training_data(train, batch_size, seed, augmentation)
+        data = _training_data(
+            train, batch_size, seed, augmentation, drop_remainder
+        )
     else:
         if teacher_outputs is None:
             teacher_outputs = distiller.teacher_outputs(train.windows)
@@ -485,7 +544,9 @@ def distill(
             {key: teacher_outputs[key] for key in needed},
             batch_size,
             seed=seed,
-            drop_remainder=_full_batches(train, batch_size),
+            drop_remainder=_full_batches(train, batch_size)
+            if drop_remainder is None
+            else drop_remainder,
         )
     wall = _fit(distiller, data, epochs, callbacks, verbose, validation)
     return student, record(
