@@ -41,7 +41,7 @@ def test_paper_preset_is_the_study_grid():
         ({"strategies": ("dkd", "magic")}, "Unknown distillation loss"),
         ({"strategies": ("dkd:tau=2",)}, "DKD has no argument 'tau'"),
         ({"students": ("cnn:3",)}, "Unknown model 'cnn:3'"),
-        ({"teachers": ("tcn:5",)}, "teachers are ResNet1D"),
+        ({"teachers": ("cnn:5",)}, "teachers: Unknown model .cnn:5."),
         ({"students": (), "mlp_students": ()}, "grid is empty"),
         ({"teachers": (40,)}, "sizes go up to 15"),
         ({"datasets": ("mnist",)}, "datasets must be"),
