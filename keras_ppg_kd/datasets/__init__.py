@@ -2,23 +2,17 @@
 
 Each folder holds the dataset's reader (raw files -> ``Recording``), its
 tfds builder, its ``dummy_data`` and the script that writes them.
-Importing this package registers ``ppg_dalia``, ``wildppg``,
-``galaxy_ppg``, ``ieee_spc2015``, ``physionet_wrist``, ``synthetic_ppg``
-and ``ppg_folder``
-(your own recordings) with tfds, which
-is where :func:`load_windows` finds them (:func:`available` lists them).
+Importing this package imports every dataset folder, which registers its
+builder with tfds (``ppg_dalia``, ``wildppg``, ``galaxy_ppg``,
+``ieee_spc2015``, ``physionet_wrist``, ``synthetic_ppg``, ``ppg_folder``
+for your own recordings, and any folder added beside them); that is where
+:func:`load_windows` finds them (:func:`available` lists them).
 """
 
+import importlib
+import pkgutil
+
 from keras_ppg_kd import _backend  # noqa: F401
-from keras_ppg_kd.datasets import (  # noqa: F401  (registers the builders)
-    galaxy_ppg,
-    ieee_spc2015,
-    physionet_wrist,
-    ppg_dalia,
-    ppg_folder,
-    synthetic_ppg,
-    wildppg,
-)
 from keras_ppg_kd.datasets.loading import (
     available,
     builder,
@@ -26,5 +20,9 @@ from keras_ppg_kd.datasets.loading import (
     load_windows,
     to_dataset,
 )
+
+for _folder in pkgutil.iter_modules(__path__):  # registers the builders
+    if _folder.ispkg:
+        importlib.import_module(f"{__name__}.{_folder.name}")
 
 __all__ = ["available", "builder", "load", "load_windows", "to_dataset"]

@@ -5,8 +5,8 @@ so a change to reading or windowing must bump it (with a
 ``RELEASE_NOTES`` entry), or users silently keep windows made by the old
 code. :func:`fingerprint` summarises the windows a builder makes from its
 own ``dummy_data`` (the synthetic one from two generated participants);
-``fingerprints.json`` holds the summary recorded for each builder's
-current version, and ``tests/datasets/test_versions.py`` fails when the
+each dataset folder's ``fingerprint.json`` holds the summary recorded for
+its builder's current version, and ``tests/datasets/test_versions.py`` fails when the
 code's output drifts from it without a version bump.
 
 After a deliberate change: bump ``VERSION``, add the release note, then
@@ -25,7 +25,7 @@ import numpy as np
 from keras_ppg_kd.data.transforms import WindowSet, windows_from_recording
 from keras_ppg_kd.datasets.loading import builder as get_builder
 
-RECORD = pathlib.Path(__file__).with_name("fingerprints.json")
+RECORD = "fingerprint.json"  # in each dataset's folder
 _MAX_SOURCES = 2  # enough to see a change, quick for the synthetic one
 
 
@@ -63,9 +63,21 @@ def fingerprint(name, config="default"):
     }
 
 
+def _folder(name):
+    """The folder of builder ``name``'s module (its dataset folder)."""
+    module = sys.modules[type(get_builder(name)).__module__]
+    return pathlib.Path(module.__file__).parent
+
+
 def recorded():
-    """``{name: {"version": ..., "config": ..., **fingerprint}}`` on file."""
-    return json.loads(RECORD.read_text())
+    """``{name: {"version": ..., "config": ..., **fingerprint}}`` on file
+    (builders with no record yet are left out)."""
+    found = {}
+    for name in builders():
+        path = _folder(name) / RECORD
+        if path.exists():
+            found[name] = json.loads(path.read_text())
+    return found
 
 
 def builders():
@@ -88,7 +100,8 @@ def update():
             "config": config,
             **fingerprint(name, config),
         }
-    RECORD.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+        text = json.dumps(record[name], indent=1, sort_keys=True) + "\n"
+        (_folder(name) / RECORD).write_text(text)
     return record
 
 

@@ -10,11 +10,14 @@ NAMES = sorted(fingerprint.builders())
 
 @pytest.mark.parametrize("name", NAMES)
 def test_processing_changes_bump_the_builder_version(name):
+    update = "python -m keras_ppg_kd.datasets.fingerprint --update"
+    assert name in fingerprint.recorded(), (
+        f"{name} has no fingerprint.json in its folder; run `{update}`."
+    )
     entry = fingerprint.recorded()[name]
     version = str(type(builder(name)).VERSION)
-    update = "python -m keras_ppg_kd.datasets.fingerprint --update"
     assert entry["version"] == version, (
-        f"{name} is at {version}; fingerprints.json records "
+        f"{name} is at {version}; its fingerprint.json records "
         f"{entry['version']}. Run `{update}`."
     )
     now = fingerprint.fingerprint(name, entry["config"])
