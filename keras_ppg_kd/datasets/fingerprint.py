@@ -6,8 +6,8 @@ so a change to reading or windowing must bump it (with a
 code. :func:`fingerprint` summarises the windows a builder makes from its
 own ``dummy_data`` (the synthetic one from two generated participants);
 each dataset folder's ``fingerprint.json`` holds the summary recorded for
-its builder's current version, and ``tests/datasets/test_versions.py`` fails when the
-code's output drifts from it without a version bump.
+its builder's current version, and ``tests/datasets/test_versions.py``
+fails when the code's output drifts from it without a version bump.
 
 After a deliberate change: bump ``VERSION``, add the release note, then
 record the new output with
