@@ -109,6 +109,25 @@ class PPGModel(keras.Model):
         return keras.Input(shape, name="ppg")
 
     @staticmethod
+    def _conv_stem(inputs, filters, kernel_size):
+        """Conv1D -> BN -> ReLU (layers ``stem_*``): a convolutional
+        family's first stage; returns the tensor for the ``stem`` tap."""
+        layers = keras.layers
+        x = layers.Conv1D(
+            filters, kernel_size, padding="same", name="stem_conv"
+        )(inputs)
+        x = layers.BatchNormalization(name="stem_bn")(x)
+        return layers.ReLU(name="stem_relu")(x)
+
+    @staticmethod
+    def _pool(x, taps):
+        """Tap ``x`` as ``head`` and its average over time as ``pool``;
+        returns the pooled tensor."""
+        taps["head"] = x
+        taps["pool"] = keras.layers.GlobalAveragePooling1D(name="pool")(x)
+        return taps["pool"]
+
+    @staticmethod
     def _logits(x, protocol):
         """The classifier: one logit per class of ``protocol``."""
         units = protocol.classes.num_classes

@@ -141,11 +141,7 @@ class ResNet1D(PPGModel):
 
         # === Functional Model ===
         inputs = self._input(protocol)
-        x = layers.Conv1D(
-            base_filters, kernel_size, padding="same", name="stem_conv"
-        )(inputs)
-        x = layers.BatchNormalization(name="stem_bn")(x)
-        x = layers.ReLU(name="stem_relu")(x)
+        x = self._conv_stem(inputs, base_filters, kernel_size)
         taps = {"stem": x}
         for index in range(num_blocks):
             x = _basic_block(
@@ -159,10 +155,7 @@ class ResNet1D(PPGModel):
             taps[f"block_{index + 1}"] = x
         x = layers.BatchNormalization(name="head_bn")(x)
         x = layers.ReLU(name="head_relu")(x)
-        taps["head"] = x
-        x = layers.GlobalAveragePooling1D(name="pool")(x)
-        taps["pool"] = x
-        logits = self._logits(x, protocol)
+        logits = self._logits(self._pool(x, taps), protocol)
         self._init_functional(
             inputs,
             logits,

@@ -70,11 +70,7 @@ class TCN(PPGModel):
 
         # === Functional Model ===
         inputs = self._input(protocol)
-        x = layers.Conv1D(
-            filters, kernel_size, padding="same", name="stem_conv"
-        )(inputs)
-        x = layers.BatchNormalization(name="stem_bn")(x)
-        x = layers.ReLU(name="stem_relu")(x)
+        x = self._conv_stem(inputs, filters, kernel_size)
         taps = {"stem": x}
         for index in range(num_blocks):
             prefix = f"block_{index + 1}"
@@ -91,10 +87,7 @@ class TCN(PPGModel):
             y = layers.ReLU(name=f"{prefix}_relu2")(y)
             x = layers.Add(name=f"{prefix}_add")([x, y])
             taps[prefix] = x
-        taps["head"] = x
-        x = layers.GlobalAveragePooling1D(name="pool")(x)
-        taps["pool"] = x
-        x = layers.Dropout(dropout, name="dropout")(x)
+        x = layers.Dropout(dropout, name="dropout")(self._pool(x, taps))
         logits = self._logits(x, protocol)
         self._init_functional(
             inputs,
