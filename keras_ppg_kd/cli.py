@@ -143,20 +143,21 @@ flags.DEFINE_list(
 )
 
 _COMMANDS = {}  # name -> (function, the flags it reads)
+_REQUIRED = {}  # name -> the flags it cannot run without
 # sweep: --config.<field>=value overrides, taken out of argv before absl
 # parses it (absl has no flag per StudyConfig field).
 _OVERRIDES = {}
 _OVERRIDE_PREFIX = "--config."
 
 
-def _command(*flag_names):
-    """Register ``cmd_<name>`` with the flags it reads (others are refused)."""
+def _command(*flag_names, required=()):
+    """Register ``cmd_<name>`` with the flags it reads (others are refused)
+    and those it cannot run without (checked before it runs)."""
 
     def register(function):
-        _COMMANDS[function.__name__.removeprefix("cmd_")] = (
-            function,
-            flag_names,
-        )
+        name = function.__name__.removeprefix("cmd_")
+        _COMMANDS[name] = (function, flag_names)
+        _REQUIRED[name] = required
         return function
 
     return register
@@ -204,13 +205,6 @@ def _manual_dir():
     return {name: path for name, _, path in pairs}
 
 
-def _require(name):
-    value = getattr(FLAGS, name)
-    if value is None:
-        raise app.UsageError(f"--{name} is required for this command.")
-    return value
-
-
 def _holdout():
     from keras_ppg_kd.data import train_test_split
     from keras_ppg_kd.datasets import load_windows
@@ -220,6 +214,42 @@ def _holdout():
     )
     train, test = train_test_split(windows, FLAGS.test_fraction, FLAGS.seed)
     return windows.subset(train), windows.subset(test)
+
+
+def _data_from_record(model_path):
+    """Take the data and split flags from the record beside ``model_path``.
+
+    ``export`` calibrates and checks a student on the data it was trained
+    on: its record (written by ``train``/``distill``) names the datasets
+    and the split. Data flags given on the command line win; with neither
+    a record nor ``--datasets`` the command stops rather than calibrate on
+    data the model never saw.
+    """
+    import json
+
+    record_path = os.path.splitext(model_path)[0] + ".json"
+    given = [name for name in _DATA_FLAGS if FLAGS[name].present]
+    try:
+        with open(record_path) as f:
+            recorded = json.load(f)["flags"]
+    except (OSError, ValueError, KeyError):
+        if "datasets" not in given:
+            raise app.UsageError(
+                f"--datasets is required: {model_path} has no record beside "
+                f"it ({record_path}) naming the data it was trained on, and "
+                "export calibrates and checks the model on that data."
+            ) from None
+        return
+    if given:
+        return
+    for name in _DATA_FLAGS:
+        if name in recorded:
+            FLAGS[name].value = recorded[name]
+    print(
+        f"data and split from {record_path}: --datasets="
+        f"{','.join(FLAGS.datasets)} --seed={FLAGS.seed} "
+        f"--test_fraction={FLAGS.test_fraction}"
+    )
 
 
 def _check_no_leak(teacher_path, test):
@@ -266,12 +296,14 @@ def _save(model, result, train, test, command):
 
     from keras_ppg_kd.version import __version__
 
-    os.makedirs(_require("out"), exist_ok=True)
+    os.makedirs(FLAGS.out, exist_ok=True)
     path = os.path.join(FLAGS.out, model.name + ".keras")
     model.save(path)
     _, accepted = _COMMANDS[command]
     record = {
         **result.to_dict(),
+        # {participant: [MAE, windows]} as JSON, not a string inside it
+        "participant_mae": json.loads(result.participant_mae or "{}"),
         "command": command,
         "flags": {name: FLAGS[name].value for name in accepted},
         "train_participants": _participants(train),
@@ -312,12 +344,11 @@ def _progress():
     )
 
 
-@_command(*_TRAIN_FLAGS)
+@_command(*_TRAIN_FLAGS, required=("out",))
 def cmd_train():
     """Train a --model_id with cross-entropy on a participant holdout."""
     from keras_ppg_kd.study import recipes
 
-    _require("out")
     fit = _progress()  # a --tensorboard without its package fails first
     train, test = _holdout()
     model, result = recipes.train_scratch(
@@ -326,7 +357,7 @@ def cmd_train():
     _save(model, result, train, test, "train")
 
 
-@_command(*_TRAIN_FLAGS, "teacher", "strategy")
+@_command(*_TRAIN_FLAGS, "teacher", "strategy", required=("out", "teacher"))
 def cmd_distill():
     """Distil a student from --teacher with --strategy."""
     import keras
@@ -334,11 +365,10 @@ def cmd_distill():
     from keras_ppg_kd.losses import get
     from keras_ppg_kd.study import recipes
 
-    _require("out")
     get(FLAGS.strategy)  # fail on an unknown strategy before any work
     fit = _progress()
     try:
-        teacher = keras.saving.load_model(_require("teacher"))
+        teacher = keras.saving.load_model(FLAGS.teacher)
     except (OSError, ValueError) as error:
         raise app.UsageError(f"Cannot load --teacher: {error}") from None
     train, test = _holdout()
@@ -387,7 +417,9 @@ def cmd_sweep():
     if FLAGS.dry_run:
         dry_run(config, FLAGS.data_dir, _manual_dir())
         return
-    out = _require("out")
+    out = FLAGS.out
+    if out is None:
+        raise app.UsageError("--out is required (except with --dry_run)")
     table = run_sweep(
         config,
         out,
@@ -404,14 +436,18 @@ def cmd_sweep():
     print(f"{len(table)} finished cells -> {out}/results.csv")
 
 
-@_command("results", "teacher_blocks", "target_mae", "predict_params")
+@_command(
+    "results",
+    "teacher_blocks",
+    "target_mae",
+    "predict_params",
+    required=("results",),
+)
 def cmd_fit():
     """Fit both scaling laws per strategy; predict and invert."""
     from keras_ppg_kd.study import report
 
-    fits = report.fit_strategies(
-        _require("results"), teacher=FLAGS.teacher_blocks
-    )
+    fits = report.fit_strategies(FLAGS.results, teacher=FLAGS.teacher_blocks)
     if not fits:
         raise app.UsageError(
             "No strategy has >= 3 student sizes in --results; a scaling "
@@ -435,12 +471,12 @@ def cmd_fit():
                 print(f"    {error}")
 
 
-@_command("results", "teacher_blocks", "out")
+@_command("results", "teacher_blocks", "out", required=("results",))
 def cmd_report():
     """Write Table 2, fits and Figures 1-3 next to the results."""
     from keras_ppg_kd.study import report
 
-    results = _require("results")
+    results = FLAGS.results
     out = FLAGS.out or os.path.join(
         results if os.path.isdir(results) else os.path.dirname(results),
         "report",
@@ -450,7 +486,9 @@ def cmd_report():
     print("\n".join(["wrote:", *paths]))
 
 
-@_command("model", "quantization", *_DATA_FLAGS, "out")
+@_command(
+    "model", "quantization", *_DATA_FLAGS, "out", required=("model", "out")
+)
 def cmd_export():
     """Export --model to LiteRT, verify it and report size/ops/latency."""
     import keras
@@ -460,10 +498,11 @@ def cmd_export():
     from keras_ppg_kd.heart_rate import logits_to_bpm
 
     try:
-        model = keras.saving.load_model(_require("model"))
+        model = keras.saving.load_model(FLAGS.model)
     except (OSError, ValueError) as error:
         raise app.UsageError(f"Cannot load --model: {error}") from None
-    out = _require("out")
+    out = FLAGS.out
+    _data_from_record(FLAGS.model)
     os.makedirs(out, exist_ok=True)
     train, test = _holdout()
     path = export_tflite(
@@ -557,9 +596,13 @@ def _main(argv):
             f"{', '.join('--' + n for n in stray)} does not apply to "
             f"`{command}`; its flags: {', '.join('--' + n for n in accepted)}",
         )
+    missing = [n for n in _REQUIRED[command] if getattr(FLAGS, n) in (None, "")]
+    if missing:
+        _fail(command, f"{', '.join('--' + n for n in missing)} is required")
     try:
         function()
-    except (ValueError, app.UsageError) as error:  # bad input: no traceback
+    except (ValueError, FileNotFoundError, app.UsageError) as error:
+        # bad input or a missing folder: one line, no traceback
         _fail(command, str(error))
 
 
@@ -568,7 +611,7 @@ def _help(argv):
     command = next((a for a in argv[1:] if a in _COMMANDS), None)
     if command is None:
         return (
-            __doc__
+            __doc__.replace("``", "`")
             + "\nRun `keras-ppg-kd COMMAND --help` for a command's flags; "
             "--version prints the version; --helpfull lists every flag."
         )
@@ -582,7 +625,13 @@ def _help(argv):
     ]
     for name in accepted:
         flag = FLAGS[name]
-        lines.append(f"  --{name}: {flag.help} (default: {flag.default!r})")
+        if name in _REQUIRED[command]:
+            default = "required"
+        elif flag.default is None:
+            default = "optional"
+        else:
+            default = f"default: {flag.default!r}"
+        lines.append(f"  --{name}: {flag.help} ({default})")
     lines.append(
         "  --verbosity: 0 shows INFO logs, TensorFlow's included "
         "(default: warnings and errors only)"

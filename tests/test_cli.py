@@ -33,7 +33,11 @@ def test_installed_script_help_version_and_stray_flags():
     done = run("sweep", "--help")
     assert done.returncode == 0 and "--shard" in done.stdout
     assert "--quantization" not in done.stdout  # only sweep's own flags
-    assert "--quantization" in run("export", "--help").stdout
+    export_help = run("export", "--help").stdout
+    assert "--quantization" in export_help
+    assert "--out: Output directory (every command). (required)" in export_help
+    assert "(default: None)" not in export_help
+    assert "``" not in run("--help").stdout  # no raw reST
     done = run("--version")
     assert done.returncode == 0 and done.stdout.startswith("keras-ppg-kd ")
     # A flag of another command is refused before any work, error first.
@@ -99,6 +103,10 @@ def test_own_folder_trains_distils_and_exports_through_the_cli(
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "tcn_1: MAE" in done.stdout
+    import json
+
+    record = json.loads((out / "tcn_1.json").read_text())
+    assert isinstance(record["participant_mae"], dict)  # not a JSON string
     assert "tcn1  epoch 2/2" in done.stdout and "ETA 0 s" in done.stdout
     assert list((tmp_path / "tb" / "tcn1" / "train").glob("events.out.*"))
     assert "oneDNN" not in done.stderr and "I0000" not in done.stderr
@@ -112,15 +120,21 @@ def test_own_folder_trains_distils_and_exports_through_the_cli(
         f"--out={out}",
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    done = cli(
-        "export", *data, f"--model={out / 'resnet1d_1.keras'}", f"--out={out}"
-    )
+    # No data flags: the student's record names its data and split (it
+    # was calibrated on synthetic windows it never saw before).
+    done = cli("export", f"--model={out / 'resnet1d_1.keras'}", f"--out={out}")
     assert done.returncode == 0, done.stderr[-2000:]
+    assert "data and split from" in done.stdout
+    assert f"--datasets=ppg_folder{config} " in done.stdout
     assert "int8-only" in done.stdout and "TFLite Micro arena" in done.stdout
     from keras_ppg_kd.deploy import read_protocol
 
     protocol = read_protocol(out / "resnet1d_1_int8.tflite")
     assert protocol.channels == (4 if config else 1)
+    (out / "resnet1d_1.json").unlink()  # no record: the data must be named
+    done = cli("export", f"--model={out / 'resnet1d_1.keras'}", f"--out={out}")
+    assert done.returncode == 2
+    assert "--datasets is required" in done.stderr
     done = cli("train", "--manual_dir=ppg_folder=", f"--out={tmp_path}")
     assert done.returncode != 0 and "name=path,name=path" in done.stderr
 
@@ -183,3 +197,18 @@ def test_runs_record_their_split_and_distill_refuses_a_leaky_one(tmp_path):
         "distill", *common, f"--teacher={teacher}", f"--out={tmp_path / 's'}"
     )
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_missing_data_folder_is_one_line_not_a_traceback(tmp_path):
+    done = cli(
+        "train",
+        "--datasets=ieee_spc2015",
+        f"--manual_dir={tmp_path / 'nowhere'}",
+        f"--data_dir={tmp_path / 'tfds'}",
+        f"--out={tmp_path / 'out'}",
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert f"ieee_spc2015: no raw files in {tmp_path / 'nowhere'}" in (
+        done.stderr
+    )

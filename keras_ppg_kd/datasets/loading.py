@@ -64,6 +64,10 @@ def load_windows(
     Returns:
         A :class:`WindowSet` with every window, and the windows each
         builder dropped (per reason) in ``.dropped``.
+
+    Raises:
+        FileNotFoundError: a dataset's manual folder is missing or empty
+            (one line naming it).
     """
     names = [names] if isinstance(names, str) else list(names)
     parts = []
@@ -80,9 +84,20 @@ def load_windows(
         )
         if manual is None and os.environ.get("PPG_DATA_DIR"):
             manual = os.path.join(os.environ["PPG_DATA_DIR"], name)
-        found.download_and_prepare(
-            download_config=tfds.download.DownloadConfig(manual_dir=manual)
-        )
+        try:
+            found.download_and_prepare(
+                download_config=tfds.download.DownloadConfig(manual_dir=manual)
+            )
+        except AssertionError as error:  # tfds's word for a missing folder
+            if "Manual directory" not in str(error):
+                raise
+            where = manual or "the default manual folder"
+            raise FileNotFoundError(
+                f"{name}: no raw files in {where} (missing or empty); pass "
+                f"the folder with the downloaded data as manual_dir (CLI: "
+                f"--manual_dir={name}=PATH). Layout and source: "
+                f"{found.HOMEPAGE or 'the builder README'}"
+            ) from None
         data = tfds.as_numpy(found.as_dataset(split="train", batch_size=-1))
         order = np.lexsort((data["start_time"], data["participant"]))
         windows = WindowSet(
