@@ -168,19 +168,24 @@ class CellRunner:
             return np.load(path)
 
     def _fit_kwargs(self, cell, epochs):
+        """The study's training settings and this cell's run arguments."""
+        config = self.config
         callbacks = [
             SafeBackupAndRestore(self.store.backup_dir(cell)),
             *training_callbacks(
                 cell.id, epochs, self.epoch_lines, self.tensorboard
             ),
         ]
-        return dict(
+        training = recipes.Training(
             epochs=epochs,
-            batch_size=self.config.batch_size,
-            learning_rate=self.config.learning_rate,
-            label_sigma=self.config.label_sigma,
-            schedule=self.config.schedule,
-            dropout=self.config.dropout,
+            batch_size=config.batch_size,
+            learning_rate=config.learning_rate,
+            label_sigma=config.label_sigma,
+            schedule=config.schedule,
+            dropout=config.dropout,
+        )
+        return dict(
+            training=training,
             seed=cell.seed,
             fold=cell.fold,
             verbose=self.verbose,

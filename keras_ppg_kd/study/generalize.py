@@ -253,14 +253,14 @@ _NO_AUGMENTATION = Augmentation(
 )
 
 
-def _recipe_training(recipe, seed, verbose):
-    """The study's training functions configured as this recipe: constant
-    Adam, ordinal soft targets, the augmented stream (every batch,
-    fractional labels) with no batch left out."""
-    return dict(
+def _training(recipe, epochs, learning_rate):
+    """The study's :class:`~keras_ppg_kd.study.recipes.Training` configured
+    as this recipe: constant Adam, ordinal soft targets, the augmented
+    stream (every batch, fractional labels) with no batch left out."""
+    return recipes.Training(
+        epochs=epochs,
         batch_size=recipe.batch_size,
-        seed=seed,
-        verbose=verbose,
+        learning_rate=learning_rate,
         label_sigma=recipe.label_sigma,
         augmentation=recipe.augmentation or _NO_AUGMENTATION,
         drop_remainder=False,
@@ -294,10 +294,12 @@ def pretrain_teacher(recipe, synthetic=None, seed=0, verbose=0):
         synthetic,
         synthetic.subset(np.zeros(len(synthetic), bool)),
         model=f"resnet:{recipe.teacher_blocks}",
+        training=_training(
+            recipe, recipe.pretrain_epochs, recipe.pretrain_learning_rate
+        ),
         role="teacher",
-        epochs=recipe.pretrain_epochs,
-        learning_rate=recipe.pretrain_learning_rate,
-        **_recipe_training(recipe, seed, verbose),
+        seed=seed,
+        verbose=verbose,
     )
     return teacher
 
@@ -409,19 +411,18 @@ def train_and_distill(
 
     # Both models train through the study's recipes (one training path),
     # the epoch selected on the held-out participants; nothing scored here.
-    common = _recipe_training(recipe, seed, verbose)
+    run = dict(seed=seed, verbose=verbose)
     nobody = mixed.subset(np.zeros(len(mixed), bool))
     selector = callbacks()
     teacher, _ = recipes.train_scratch(
         mixed,
         nobody,
         model=f"resnet:{recipe.teacher_blocks}",
+        training=_training(recipe, recipe.teacher_epochs, recipe.learning_rate),
         role="teacher",
-        epochs=recipe.teacher_epochs,
-        learning_rate=recipe.learning_rate,
         callbacks=selector,
         start_from=pretrained,
-        **common,
+        **run,
     )
     interpolate_weights(teacher, pretrained, recipe.finetune_weight)
     log["teacher_epoch"] = selector[0].best_epoch if selector else None
@@ -436,11 +437,12 @@ def train_and_distill(
         nobody,
         model=recipe.student,
         strategy=recipe.strategy,
-        epochs=recipe.student_epochs,
-        learning_rate=recipe.student_learning_rate,
+        training=_training(
+            recipe, recipe.student_epochs, recipe.student_learning_rate
+        ),
         callbacks=selector,
         start_from=student_start,
-        **common,
+        **run,
     )
     teacher.trainable = True  # the Distiller froze it
     interpolate_weights(student, student_start, recipe.finetune_weight)

@@ -263,13 +263,80 @@ def load_weights_expanding_inputs(model, source):
     return model
 
 
-def _training_data(train, batch_size, seed, augmentation, drop=None):
-    drop = _full_batches(train, batch_size) if drop is None else drop
-    if augmentation is None:
-        return to_dataset(train, batch_size, seed=seed, drop_remainder=drop)
-    return augmented_dataset(
-        train, augmentation, batch_size, seed=seed, drop_remainder=drop
-    )
+@dataclasses.dataclass(frozen=True)
+class Training:
+    """How a model trains: what :func:`train_scratch` and :func:`distill`
+    share (the study's settings by default).
+
+    Args:
+        epochs: Epochs.
+        batch_size: Batch size.
+        learning_rate: Adam learning rate.
+        schedule: ``"constant"`` learning rate (the study's) or
+            ``"cosine"`` decay to zero over the run, which ends short runs
+            on settled weights instead of wherever the last step left them.
+        label_sigma: Ordinal soft targets: a Gaussian of this width (BPM)
+            around the label; 0 is the study's one-hot CE.
+        augmentation: A :class:`~keras_ppg_kd.data.augment.Augmentation`
+            applied to every training batch, or None.
+        dropout: The model's dropout; None keeps its family's default.
+        drop_remainder: Leave out the last partial batch (its other shape
+            traces the training step a second time); None does so when
+            the set holds at least one full batch.
+    """
+
+    epochs: int = STUDY_EPOCHS
+    batch_size: int = STUDY_BATCH_SIZE
+    learning_rate: float = STUDY_LEARNING_RATE
+    schedule: str = "constant"
+    label_sigma: float = 0.0
+    augmentation: Augmentation | None = None
+    dropout: float | None = None
+    drop_remainder: bool | None = None
+
+    @classmethod
+    def of(cls, training, changes):
+        """``training`` (default: the study's) with ``changes`` applied;
+        an unknown field raises naming the accepted ones."""
+        fields = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(changes) - set(fields))
+        if unknown:
+            raise TypeError(
+                f"Unknown training setting(s) {unknown}; Training has "
+                f"{fields} (and the call its own arguments)."
+            )
+        return dataclasses.replace(training or cls(), **changes)
+
+    def drops(self, windows):
+        """Whether training on ``windows`` leaves out the last batch."""
+        if self.drop_remainder is not None:
+            return self.drop_remainder
+        return _full_batches(windows, self.batch_size)
+
+    def optimizer(self, windows):
+        """Adam for a run over ``windows`` training windows."""
+        return optimizer(
+            self.learning_rate,
+            self.schedule,
+            self.epochs,
+            windows,
+            self.batch_size,
+        )
+
+    def data(self, train, seed):
+        """The shuffled (augmented) training batches of ``train``."""
+        drop = self.drops(train)
+        if self.augmentation is None:
+            return to_dataset(
+                train, self.batch_size, seed=seed, drop_remainder=drop
+            )
+        return augmented_dataset(
+            train,
+            self.augmentation,
+            self.batch_size,
+            seed=seed,
+            drop_remainder=drop,
+        )
 
 
 def _fit(model, data, epochs, callbacks, verbose, validation=None):
@@ -313,21 +380,16 @@ def train_scratch(
     train: WindowSet,
     test: WindowSet,
     model: str | int = "resnet:1",
-    epochs: int = STUDY_EPOCHS,
-    batch_size: int = STUDY_BATCH_SIZE,
-    learning_rate: float = STUDY_LEARNING_RATE,
+    training: "Training | None" = None,
+    *,
+    role: str = "scratch",
     seed: int = 0,
     fold: int = 0,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int = 0,
-    role: str = "scratch",
-    label_sigma: float = 0.0,
-    augmentation: Augmentation | None = None,
     validation: WindowSet | None = None,
-    schedule: str = "constant",
-    dropout: float | None = None,
     start_from: keras.Model | list | None = None,
-    drop_remainder: bool | None = None,
+    **changes,
 ) -> tuple[keras.Model, "Result"]:
     """Train a model with cross-entropy alone (a scratch baseline).
 
@@ -341,47 +403,36 @@ def train_scratch(
         test: Test WindowSet (MAE/RMSE in the record).
         model: The model, ``"<family>:<size>"`` (see
             :func:`keras_ppg_kd.models.get`; an int means ResNet1D blocks).
-        epochs: Epochs.
-        batch_size: Batch size.
-        learning_rate: Adam learning rate.
+        training: How it trains (:class:`Training`; the study's defaults).
+        role: Written to the record (``"teacher"`` for teachers).
         seed: Seed for weights and shuffling.
         fold: Fold index written to the record.
         callbacks: Keras callbacks (e.g. ``BackupAndRestore``).
         verbose: Keras verbosity.
-        role: Written to the record (``"teacher"`` for teachers).
-        label_sigma: Ordinal soft targets: a Gaussian of this width (BPM)
-            around the label; 0 is the study's one-hot CE.
-        augmentation: A :class:`~keras_ppg_kd.data.augment.Augmentation`
-            applied to every training batch, or None.
         validation: Held-out WindowSet; when given, the epoch with the
             lowest validation MAE is kept (:class:`SelectOnValidation`).
-        schedule: ``"constant"`` learning rate (the study's) or
-            ``"cosine"`` decay to zero over the run, which ends short runs
-            on settled weights instead of wherever the last step left them.
-        dropout: The model's dropout; None keeps its family's default.
         start_from: Initial weights: a weight list or a model (its weights
             are copied; input kernels narrower than this model's are
             zero-padded, so a PPG-only model starts a PPG + accelerometer
             one); None starts from fresh weights.
-        drop_remainder: Leave out the last partial batch; None does so
-            when the set holds at least one full batch.
+        **changes: :class:`Training` fields to change
+            (``epochs=20, batch_size=32``).
 
     Returns:
         ``(model, Result)``.
     """
+    training = Training.of(training, changes)
     identifier = model
     keras.utils.set_random_seed(seed)
-    model = _build(identifier, dropout, train.config, start_from)
+    model = _build(identifier, training.dropout, train.config, start_from)
     model.compile(
-        optimizer=optimizer(
-            learning_rate, schedule, epochs, len(train), batch_size
-        ),
-        loss=HeartRateCrossEntropy(label_sigma),
+        optimizer=training.optimizer(len(train)),
+        loss=HeartRateCrossEntropy(training.label_sigma),
     )
     wall = _fit(
         model,
-        _training_data(train, batch_size, seed, augmentation, drop_remainder),
-        epochs,
+        training.data(train, seed),
+        training.epochs,
         callbacks,
         verbose,
         validation,
@@ -394,7 +445,7 @@ def train_scratch(
         identifier,
         strategy,
         0,
-        epochs=epochs,
+        epochs=training.epochs,
         wall_time_s=wall,
         seed=seed,
         fold=fold,
@@ -467,20 +518,15 @@ def distill(
     model: str | int = "resnet:1",
     strategy: Any = "dkd",
     teacher_outputs: Mapping[str, np.ndarray] | None = None,
-    epochs: int = STUDY_EPOCHS,
-    batch_size: int = STUDY_BATCH_SIZE,
-    learning_rate: float = STUDY_LEARNING_RATE,
+    training: "Training | None" = None,
+    *,
     seed: int = 0,
     fold: int = 0,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int = 0,
-    label_sigma: float = 0.0,
-    augmentation: Augmentation | None = None,
     validation: WindowSet | None = None,
-    schedule: str = "constant",
-    dropout: float | None = None,
     start_from: keras.Model | list | None = None,
-    drop_remainder: bool | None = None,
+    **changes,
 ) -> tuple[keras.Model, "Result"]:
     """Distil a new student from ``teacher`` with one strategy.
 
@@ -495,38 +541,31 @@ def distill(
         teacher_outputs: Cached teacher outputs on ``train``
             (:meth:`Distiller.teacher_outputs`); computed when None. Share
             them across the students of one teacher.
-        epochs, batch_size, learning_rate, seed, fold, callbacks, verbose,
-            label_sigma, augmentation, validation, schedule, dropout,
-            start_from, drop_remainder: As in :func:`train_scratch`
-            (``start_from``: the student's initial weights). With
-            augmentation the teacher runs on every augmented batch (its
-            outputs cannot be cached).
+        training, seed, fold, callbacks, verbose, validation, start_from,
+            **changes: As in :func:`train_scratch` (``start_from``: the
+            student's initial weights). With augmentation the teacher runs
+            on every augmented batch (its outputs cannot be cached).
 
     Returns:
         ``(student, Result)``; the record's ``teacher`` is the teacher's
-        block count when it has one.
+        :func:`~keras_ppg_kd.models.label`.
     """
+    training = Training.of(training, changes)
     items = strategy if isinstance(strategy, (list, tuple)) else [strategy]
     name = "+".join(
         s if isinstance(s, str) else type(s).__name__ for s in items
     )
     keras.utils.set_random_seed(seed)
-    student = _build(model, dropout, train.config, start_from)
+    student = _build(model, training.dropout, train.config, start_from)
     distiller = Distiller(
         teacher,
         student,
         loss=resolve_strategy(strategy, student),
-        label_sigma=label_sigma,
+        label_sigma=training.label_sigma,
     )
-    distiller.compile(
-        optimizer=optimizer(
-            learning_rate, schedule, epochs, len(train), batch_size
-        )
-    )
-    if augmentation is not None:
-        data = _training_data(
-            train, batch_size, seed, augmentation, drop_remainder
-        )
+    distiller.compile(optimizer=training.optimizer(len(train)))
+    if training.augmentation is not None:
+        data = training.data(train, seed)
     else:
         if teacher_outputs is None:
             teacher_outputs = distiller.teacher_outputs(train.windows)
@@ -542,13 +581,13 @@ def distill(
             train.windows,
             train.label,
             {key: teacher_outputs[key] for key in needed},
-            batch_size,
+            training.batch_size,
             seed=seed,
-            drop_remainder=_full_batches(train, batch_size)
-            if drop_remainder is None
-            else drop_remainder,
+            drop_remainder=training.drops(train),
         )
-    wall = _fit(distiller, data, epochs, callbacks, verbose, validation)
+    wall = _fit(
+        distiller, data, training.epochs, callbacks, verbose, validation
+    )
     return student, record(
         student,
         test,
@@ -556,7 +595,7 @@ def distill(
         model,
         name,
         models.label(teacher),
-        epochs=epochs,
+        epochs=training.epochs,
         wall_time_s=wall,
         seed=seed,
         fold=fold,
