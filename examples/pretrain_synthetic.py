@@ -85,7 +85,7 @@ def main(_):
     shipped.save(out / f"{name}.keras")
     card = {
         "model": identifier,
-        "params": int(shipped.count_params()),
+        **pretrained.card_fields(shipped, out / f"{name}.keras"),
         "data": {
             "generator": "keras_ppg_kd.data.synthetic",
             "config": dataclasses.asdict(

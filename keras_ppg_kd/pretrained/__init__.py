@@ -7,12 +7,14 @@ data (``examples/pretrain_synthetic.py`` rebuilds them). Each card gives
 the data, the recipe and the MAE on real recordings the model never saw.
 """
 
+import hashlib
 import json
 import pathlib
 
 import keras
 
-from keras_ppg_kd import models  # noqa: F401  (registers the model classes)
+from keras_ppg_kd import models  # registers the model classes
+from keras_ppg_kd.version import __version__
 
 TEACHER_NAME = "synthetic_resnet6"
 
@@ -23,6 +25,36 @@ def student_name(identifier):
 
 
 _HERE = pathlib.Path(__file__).parent
+
+INTENDED_USE = (
+    "A starting point: heart rate (180 one-BPM classes, 30-209 BPM) from "
+    "8 s wrist-PPG windows, to fine-tune or distil from on your own "
+    "recordings, or to run zero-shot with the causal tracker. Research "
+    "use; not a medical device."
+)
+LIMITATIONS = (
+    "Trained on synthetic PPG only. Error grows under motion whose cadence "
+    "is near the heart rate and on devices or activities far from the "
+    "generator's; see the card's unseen-data MAE and "
+    "docs/results/cross_dataset/README.md. Low resting heart rates are "
+    "under-represented."
+)
+
+
+def card_fields(model, path):
+    """The fields every shipped model card carries, from the model and its
+    ``.keras`` file: trainable parameters (the study's size measure), the
+    input protocol, licence, intended use, limitations, the file's SHA-256
+    and the package version that wrote it."""
+    return {
+        "params": models.trainable_parameters(model),
+        "input": model.protocol.get_config(),
+        "licence": "Apache-2.0 (weights trained on synthetic data only)",
+        "intended_use": INTENDED_USE,
+        "limitations": LIMITATIONS,
+        "sha256": hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest(),
+        "package_version": __version__,
+    }
 
 
 def available():

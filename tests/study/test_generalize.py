@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from keras_ppg_kd import pretrained
+from keras_ppg_kd import models, pretrained
 from keras_ppg_kd.data import (
     SyntheticConfig,
+    WindowConfig,
     WindowSet,
     generate_recording,
     windows_from_recording,
@@ -78,6 +79,21 @@ def test_shipped_models_load_and_have_cards():
         assert model.predict(x, verbose=0).shape == (2, 180)
     with pytest.raises(ValueError, match="No shipped model"):
         pretrained.load("nope")
+
+
+@pytest.mark.parametrize("name", pretrained.available())
+def test_every_card_has_one_parameter_count_its_input_and_its_file_hash(name):
+    import hashlib
+    import pathlib
+
+    card = pretrained.model_card(name)
+    model = pretrained.load(name)
+    assert card["params"] == models.trainable_parameters(model)
+    assert WindowConfig.from_config(card["input"]) == model.protocol
+    path = pathlib.Path(pretrained.__file__).with_name(f"{name}.keras")
+    assert card["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    for field in ("licence", "intended_use", "limitations", "package_version"):
+        assert card[field], field
 
 
 def test_accelerometer_recipe_starts_from_the_ppg_only_weights():
