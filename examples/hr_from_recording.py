@@ -21,6 +21,8 @@ Usage: python examples/hr_from_recording.py \
     --ppg rec.npy --fs 125 --out_csv hr.csv
 """
 
+import sys
+
 import numpy as np
 import pandas as pd
 from absl import app, flags
@@ -98,7 +100,16 @@ def _is_number(text):
     return True
 
 
-def main(_):
+def main(argv):
+    try:
+        _main(argv)
+    except (FileNotFoundError, ValueError, app.UsageError) as error:
+        # a missing file or bad input: one line, exit 2 (as the CLI)
+        print(f"hr_from_recording.py: error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _main(_):
     truth = None
     model = LiteRTModel(FLAGS.model)
     # The file carries the protocol it was trained with (rate, length,

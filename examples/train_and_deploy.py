@@ -68,7 +68,8 @@ def main(_):
         f"{len(windows)} windows from {len(set(windows.participant))} "
         f"participants of {FLAGS.datasets}; dropped {dict(windows.dropped)}"
     )
-    trained = train_and_distill(windows, recipe, seed=FLAGS.seed)
+    print("training the teacher, then distilling the student (epoch lines):")
+    trained = train_and_distill(windows, recipe, seed=FLAGS.seed, verbose=2)
     print(
         f"trained in {trained.log['wall_s']:.0f} s (teacher epoch "
         f"{trained.log['teacher_epoch']}, student epoch "

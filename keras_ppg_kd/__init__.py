@@ -13,7 +13,7 @@ from keras_ppg_kd.heart_rate import (
     logits_to_bpm,
 )
 from keras_ppg_kd.metrics import HeartRateMAE
-from keras_ppg_kd.models import MLP, ResNet1D, mlp_for_budget
+from keras_ppg_kd.models import MLP, TCN, ResNet1D, mlp_for_budget
 from keras_ppg_kd.version import __version__
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "HeartRateMAE",
     "MLP",
     "ResNet1D",
+    "TCN",
     "__version__",
     "bpm_to_class",
     "class_to_bpm",

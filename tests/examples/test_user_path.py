@@ -40,6 +40,7 @@ def deployed(tmp_path_factory, request):
     args += [f"--set={item}" for item in TINY]
     done = _run("train_and_deploy.py", *args)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "Epoch 1/1" in done.stdout  # progress while it trains
     return out, spc_dir
 
 
@@ -129,3 +130,12 @@ def test_hr_from_recording_refuses_a_wrong_rate_or_tracker(deployed, tmp_path):
     )
     assert done.returncode != 0
     assert "does not match the model's protocol (classes" in done.stderr
+
+
+def test_hr_from_recording_names_a_missing_file_in_one_line(tmp_path):
+    done = _run("hr_from_recording.py", f"--model={tmp_path / 'none.tflite'}")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().endswith(
+        f"error: No LiteRT file at {tmp_path / 'none.tflite'}"
+    )
