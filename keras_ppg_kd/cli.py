@@ -48,7 +48,16 @@ flags.DEFINE_string(
     "train/distill: the model to build, '<family>:<size>' (resnet, tcn, mlp).",
 )
 flags.DEFINE_integer(
-    "epochs", None, "Epochs (train/distill: default 300; sweep: overrides)."
+    "epochs",
+    None,
+    "train/distill: epochs; by default up to 300 with early stopping on "
+    "held-out training participants (--patience). sweep: overrides.",
+)
+flags.DEFINE_integer(
+    "patience",
+    10,
+    "train/distill without --epochs: stop after this many epochs without a "
+    "better held-out MAE (the best epoch's weights are kept).",
 )
 flags.DEFINE_integer("seed", 0, "train/distill: seed of weights and split.")
 flags.DEFINE_float(
@@ -318,15 +327,22 @@ def _save(model, result, train, test, command):
         json.dump(record, f, indent=1)
     print(
         f"{model.name}: MAE {result.mae:.2f} BPM, RMSE {result.rmse:.2f} "
-        f"BPM, {result.params:,} parameters, {result.wall_time_s:.0f} s "
-        f"-> {path}"
+        f"BPM, {result.params:,} parameters, {result.epochs} epochs, "
+        f"{result.wall_time_s:.0f} s -> {path}"
     )
 
 
 # The flags of _holdout() (data and split), and of training on them.
 _DATA_FLAGS = ("datasets", "data_dir", "manual_dir", "seed", "test_fraction")
 _PROGRESS_FLAGS = ("epoch_progress", "tensorboard")
-_TRAIN_FLAGS = (*_DATA_FLAGS, "model_id", "epochs", "out", *_PROGRESS_FLAGS)
+_TRAIN_FLAGS = (
+    *_DATA_FLAGS,
+    "model_id",
+    "epochs",
+    "patience",
+    "out",
+    *_PROGRESS_FLAGS,
+)
 
 
 def _progress():
@@ -344,6 +360,41 @@ def _progress():
     )
 
 
+def _early_stopping(train, fit):
+    """Without ``--epochs``: hold out a fifth of the training participants
+    (at least one), keep the epoch with their lowest MAE and stop after
+    ``--patience`` epochs without a better one. Returns the windows to fit
+    on and adds ``validation`` and the stopping callback to ``fit``."""
+    import keras
+    import numpy as np
+
+    from keras_ppg_kd.data.splits import participant_keys
+    from keras_ppg_kd.study.generalize import split_validation
+
+    if FLAGS.epochs:
+        return train
+    people = len(np.unique(participant_keys(train)))
+    if people < 2:
+        raise app.UsageError(
+            f"the training split has {people} participant(s); early "
+            "stopping holds some out. Give --epochs, or more participants."
+        )
+    fit_on, held = split_validation(train, max(1, people // 5), FLAGS.seed)
+    fit["validation"] = held
+    fit["callbacks"] = [
+        *fit["callbacks"],
+        keras.callbacks.EarlyStopping(
+            monitor="val_hr_mae", mode="min", patience=FLAGS.patience
+        ),
+    ]
+    print(
+        f"early stopping on {len(np.unique(participant_keys(held)))} held-"
+        f"out training participant(s) (patience {FLAGS.patience}, at most "
+        f"{fit['epochs']} epochs; --epochs trains a fixed number)"
+    )
+    return fit_on
+
+
 @_command(*_TRAIN_FLAGS, required=("out",))
 def cmd_train():
     """Train a --model_id with cross-entropy on a participant holdout."""
@@ -352,7 +403,11 @@ def cmd_train():
     fit = _progress()  # a --tensorboard without its package fails first
     train, test = _holdout()
     model, result = recipes.train_scratch(
-        train, test, model=FLAGS.model_id, seed=FLAGS.seed, **fit
+        _early_stopping(train, fit),
+        test,
+        model=FLAGS.model_id,
+        seed=FLAGS.seed,
+        **fit,
     )
     _save(model, result, train, test, "train")
 
@@ -375,7 +430,7 @@ def cmd_distill():
     _check_no_leak(FLAGS.teacher, test)
     model, result = recipes.distill(
         teacher,
-        train,
+        _early_stopping(train, fit),
         test,
         model=FLAGS.model_id,
         strategy=FLAGS.strategy,

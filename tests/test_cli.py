@@ -131,6 +131,20 @@ def test_own_folder_trains_distils_and_exports_through_the_cli(
 
     protocol = read_protocol(out / "resnet1d_1_int8.tflite")
     assert protocol.channels == (4 if config else 1)
+    if not config:  # no --epochs: early stopping on held-out participants
+        done = cli(
+            "train",
+            *data,
+            "--model_id=tcn:1",
+            "--patience=1",
+            f"--out={tmp_path / 'early'}",
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "early stopping on 1 held-out training participant" in (
+            done.stdout
+        )
+        record = json.loads((tmp_path / "early" / "tcn_1.json").read_text())
+        assert 2 <= record["epochs"] < 300
     (out / "resnet1d_1.json").unlink()  # no record: the data must be named
     done = cli("export", f"--model={out / 'resnet1d_1.keras'}", f"--out={out}")
     assert done.returncode == 2

@@ -340,6 +340,8 @@ class Training:
 
 
 def _fit(model, data, epochs, callbacks, verbose, validation=None):
+    """Fit; returns ``(wall seconds, epochs trained)`` (fewer than
+    ``epochs`` when a callback stopped it early)."""
     start = time.perf_counter()
     # Built here, Adam's slots exist before the first step; built lazily
     # inside it, they make TensorFlow trace that step twice (a Distiller
@@ -347,17 +349,18 @@ def _fit(model, data, epochs, callbacks, verbose, validation=None):
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
     callbacks = list(callbacks)
-    if validation is not None:
-        callbacks.append(SelectOnValidation(validation))
+    if validation is not None:  # first: it writes logs["val_hr_mae"]
+        callbacks.insert(0, SelectOnValidation(validation))
     # The tf.data pipeline shuffles; fit's own shuffle would only warn.
-    model.fit(
+    history = model.fit(
         data,
         epochs=epochs,
         callbacks=callbacks,
         verbose=verbose,
         shuffle=False,
     )
-    return time.perf_counter() - start
+    trained = history.epoch[-1] + 1 if history.epoch else epochs
+    return time.perf_counter() - start, trained
 
 
 def record(model, test, role, identifier, strategy, teacher, **fields):
@@ -429,7 +432,7 @@ def train_scratch(
         optimizer=training.optimizer(len(train)),
         loss=HeartRateCrossEntropy(training.label_sigma),
     )
-    wall = _fit(
+    wall, trained = _fit(
         model,
         training.data(train, seed),
         training.epochs,
@@ -445,7 +448,7 @@ def train_scratch(
         identifier,
         strategy,
         0,
-        epochs=training.epochs,
+        epochs=trained,
         wall_time_s=wall,
         seed=seed,
         fold=fold,
@@ -585,7 +588,7 @@ def distill(
             seed=seed,
             drop_remainder=training.drops(train),
         )
-    wall = _fit(
+    wall, trained = _fit(
         distiller, data, training.epochs, callbacks, verbose, validation
     )
     return student, record(
@@ -595,7 +598,7 @@ def distill(
         model,
         name,
         models.label(teacher),
-        epochs=training.epochs,
+        epochs=trained,
         wall_time_s=wall,
         seed=seed,
         fold=fold,
