@@ -215,8 +215,12 @@ def _manual_dir():
 
 
 def _holdout():
+    import tensorflow_datasets as tfds
+
     from keras_ppg_kd.data import train_test_split
     from keras_ppg_kd.datasets import load_windows
+
+    tfds.disable_progress_bar()  # one line per command, not bars
 
     windows = load_windows(
         FLAGS.datasets, data_dir=FLAGS.data_dir, manual_dir=_manual_dir()
