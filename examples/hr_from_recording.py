@@ -4,8 +4,10 @@ Input: one PPG signal (``.npy`` of shape ``(n,)``, ``(n, 1)`` or ``(1, n)``,
 or a ``.csv``: one column, or ``--column NAME`` for a file with several)
 and its sampling rate. Output: one heart rate per 2 s step (8 s windows)
 from a ``.tflite`` student such as ``examples/train_and_deploy.py``
-exports; with ``--tracker`` the causal tracker's estimate (what a watch
-shows), without it the raw per-window estimate. ``--out_csv`` writes
+exports, or by default the shipped synthetic-only TCN(5) bundle
+(``synthetic_tcn5``: its int8 file and tracker); with a tracker the
+causal tracker's estimate (what a watch shows), with ``--raw`` (or a file
+given without ``--tracker``) the per-window estimate. ``--out_csv`` writes
 ``start_s,bpm`` rows, one per step; a step whose window was dropped (flat,
 clipped or non-finite signal) has an empty ``bpm`` and the count per reason
 is printed. Without ``--ppg`` a synthetic 3-minute recording (64 Hz) is
@@ -16,17 +18,21 @@ model's protocol, and ``--fs`` against the recording (most 8 s stretches
 must peak at a pulse frequency at that rate; see
 ``keras_ppg_kd.data.heart_band_fraction`` for what this catches).
 
-Usage: python examples/hr_from_recording.py \
-    --model deploy_out/student_int8.tflite --tracker deploy_out/tracker.json \
-    --ppg rec.npy --fs 125 --out_csv hr.csv
+Usage: python examples/hr_from_recording.py --ppg rec.npy --fs 125
+       python examples/hr_from_recording.py \
+           --model deploy_out/student_int8.tflite \
+           --tracker deploy_out/tracker.json --ppg rec.npy --fs 125 \
+           --out_csv hr.csv
 """
 
+import os
 import sys
 
 import numpy as np
 import pandas as pd
 from absl import app, flags
 
+from keras_ppg_kd import pretrained
 from keras_ppg_kd.data import (
     Recording,
     SyntheticConfig,
@@ -40,8 +46,17 @@ from keras_ppg_kd.deploy import LiteRTModel
 from keras_ppg_kd.heart_rate import logits_to_bpm
 from keras_ppg_kd.tracking import HRTracker
 
-flags.DEFINE_string("model", "deploy_out/student_int8.tflite", "LiteRT file.")
-flags.DEFINE_string("tracker", None, "Tracker JSON (HRTracker.save).")
+flags.DEFINE_string(
+    "model",
+    "synthetic_tcn5",
+    "A LiteRT file, or a shipped model's name (its int8 bundle).",
+)
+flags.DEFINE_string(
+    "tracker",
+    None,
+    "Tracker JSON (HRTracker.save); a shipped model brings its own.",
+)
+flags.DEFINE_bool("raw", False, "Per-window estimates, no tracker.")
 flags.DEFINE_string("ppg", None, "PPG samples (.npy or .csv).")
 flags.DEFINE_string("column", None, "Column of a multi-column --ppg .csv.")
 flags.DEFINE_float("fs", None, "Sampling rate of --ppg in Hz.")
@@ -111,7 +126,15 @@ def main(argv):
 
 def _main(_):
     truth = None
-    model = LiteRTModel(FLAGS.model)
+    model_path, tracker_path = FLAGS.model, FLAGS.tracker
+    if FLAGS.model in pretrained.available() and not os.path.exists(
+        FLAGS.model
+    ):  # a shipped model: its int8 file and tracker
+        model_path = pretrained.int8_path(FLAGS.model)
+        tracker_path = tracker_path or pretrained.tracker_path(FLAGS.model)
+    if FLAGS.raw:
+        tracker_path = None
+    model = LiteRTModel(model_path)
     # The file carries the protocol it was trained with (rate, length,
     # channels); files from other tools get the default one.
     config = model.protocol or WindowConfig(accelerometer=bool(FLAGS.acc))
@@ -156,12 +179,12 @@ def _main(_):
         raise app.UsageError(
             f"No usable window; dropped per reason: {dict(found.dropped)}"
         )
-    tracker = HRTracker.load(FLAGS.tracker) if FLAGS.tracker else None
+    tracker = HRTracker.load(tracker_path) if tracker_path else None
     if tracker is not None:
         try:
             tracker.check_protocol(config)
         except ValueError as error:
-            raise app.UsageError(f"{FLAGS.tracker}: {error}") from None
+            raise app.UsageError(f"{tracker_path}: {error}") from None
     logits = model.predict(found)
     if tracker is not None:
         bpm = tracker.filter(logits, found.start_times)
@@ -183,7 +206,7 @@ def _main(_):
         if truth is not None and round(start, 3) in truth:
             line += f"   (true {truth[round(start, 3)]:6.1f})"
         print(line)
-    source = "tracked" if FLAGS.tracker else "per-window"
+    source = "tracked" if tracker else "per-window"
     print(
         f"{len(found)} {source} heart rates for {len(rows)} steps of "
         f"{duration:.0f} s of PPG ({recording.fs} Hz); dropped "

@@ -130,7 +130,12 @@ flags.DEFINE_integer(
     "predict_params", None, "fit: predicted MAE at this parameter count."
 )
 # --- export / plan ---
-flags.DEFINE_string("model", None, "export: the student .keras file.")
+flags.DEFINE_string(
+    "model",
+    None,
+    "export: the student .keras file, or a shipped model's name "
+    "(e.g. synthetic_tcn5).",
+)
 flags.DEFINE_enum(
     "quantization",
     "int8",
@@ -553,15 +558,27 @@ def cmd_export():
     import keras
     import numpy as np
 
+    from keras_ppg_kd import pretrained
     from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
     from keras_ppg_kd.heart_rate import logits_to_bpm
 
+    shipped = FLAGS.model in pretrained.available()
     try:
-        model = keras.saving.load_model(FLAGS.model)
+        model = (
+            pretrained.load(FLAGS.model)
+            if shipped and not os.path.exists(FLAGS.model)
+            else keras.saving.load_model(FLAGS.model)
+        )
     except (OSError, ValueError) as error:
         raise app.UsageError(f"Cannot load --model: {error}") from None
     out = FLAGS.out
-    _data_from_record(FLAGS.model)
+    if shipped and not FLAGS["datasets"].present:
+        print(  # its card: trained on the built-in synthetic data only
+            f"{FLAGS.model} is a shipped model trained on synthetic data: "
+            f"calibrating and checking on --datasets={FLAGS.datasets[0]}"
+        )
+    elif not shipped:
+        _data_from_record(FLAGS.model)
     os.makedirs(out, exist_ok=True)
     train, test = _holdout()
     path = export_tflite(

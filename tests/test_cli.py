@@ -226,3 +226,16 @@ def test_a_missing_data_folder_is_one_line_not_a_traceback(tmp_path):
     assert f"ieee_spc2015: no raw files in {tmp_path / 'nowhere'}" in (
         done.stderr
     )
+
+
+def test_a_shipped_model_exports_by_name(tmp_path):
+    done = cli(
+        "export",
+        "--model=synthetic_tcn5",
+        "--quantization=float32",
+        f"--data_dir={tmp_path / 'tfds'}",
+        f"--out={tmp_path}",
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "shipped model trained on synthetic data" in done.stdout
+    assert (tmp_path / "tcn_5_float32.tflite").is_file()

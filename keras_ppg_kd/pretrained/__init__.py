@@ -72,8 +72,22 @@ def load(name=TEACHER_NAME):
     return keras.saving.load_model(_path(name, ".keras"))
 
 
-def _path(name, suffix):
+def int8_path(name, must_exist=True):
+    """The shipped model's int8 LiteRT file (its watch bundle)."""
+    return _path(name, "_int8.tflite", must_exist)
+
+
+def tracker_path(name, must_exist=True):
+    """The shipped model's tracker JSON (``HRTracker.load`` reads it)."""
+    return _path(name, "_tracker.json", must_exist)
+
+
+def _path(name, suffix, must_exist=True):
     path = _HERE / f"{name}{suffix}"
-    if not path.is_file():
-        raise ValueError(f"No shipped model {name!r}. Available: {available()}")
+    if must_exist and not path.is_file():
+        part = "" if suffix == ".keras" else f" file {path.name}"
+        raise ValueError(
+            f"No shipped model{part} {name!r}. Available: "
+            f"{sorted(p.name for p in _HERE.glob(f'*{suffix}'))}"
+        )
     return path

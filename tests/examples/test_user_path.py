@@ -139,3 +139,11 @@ def test_hr_from_recording_names_a_missing_file_in_one_line(tmp_path):
     assert done.stderr.strip().endswith(
         f"error: No LiteRT file at {tmp_path / 'none.tflite'}"
     )
+
+
+def test_hr_from_recording_works_out_of_the_box_with_the_shipped_bundle():
+    done = _run("hr_from_recording.py")  # shipped int8 TCN(5) + tracker
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "tracked heart rates" in done.stdout
+    mae = float(done.stdout.split("MAE vs the synthetic truth:")[1].split()[0])
+    assert mae < 10.0

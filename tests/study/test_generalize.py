@@ -94,6 +94,21 @@ def test_every_card_has_one_parameter_count_its_input_and_its_file_hash(name):
     assert card["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     for field in ("licence", "intended_use", "limitations", "package_version"):
         assert card[field], field
+    if "int8" in card:  # a watch bundle: the int8 file and its tracker
+        for part, find in (
+            ("int8", pretrained.int8_path),
+            ("tracker", pretrained.tracker_path),
+        ):
+            data = find(name).read_bytes()
+            assert card[part]["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_the_default_student_ships_as_a_watch_bundle():
+    name = pretrained.student_name("tcn:5")
+    assert pretrained.int8_path(name).is_file()
+    assert pretrained.tracker_path(name).is_file()
+    with pytest.raises(ValueError, match="No shipped model file"):
+        pretrained.int8_path(pretrained.TEACHER_NAME)
 
 
 def test_accelerometer_recipe_starts_from_the_ppg_only_weights():
