@@ -28,7 +28,7 @@ import time
 
 from absl import app, flags
 
-from keras_ppg_kd.datasets import load_windows
+from keras_ppg_kd.datasets import load_windows, parse_manual_dir
 from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
 from keras_ppg_kd.study.generalize import (
     GeneralizingRecipe,
@@ -37,7 +37,11 @@ from keras_ppg_kd.study.generalize import (
 )
 
 flags.DEFINE_list("datasets", ["ieee_spc2015"], "Datasets to train on.")
-flags.DEFINE_string("manual_dir", None, "Raw download folder of the dataset.")
+flags.DEFINE_string(
+    "manual_dir",
+    None,
+    "Raw downloads: one folder, or name=path,... per dataset (as the CLI).",
+)
 flags.DEFINE_string("data_dir", None, "tfds data directory.")
 flags.DEFINE_string("out", "deploy_out", "Output folder.")
 flags.DEFINE_integer("seed", 0, "Seed.")
@@ -61,7 +65,7 @@ def main(_):
     windows = load_windows(
         FLAGS.datasets,
         data_dir=FLAGS.data_dir,
-        manual_dir=FLAGS.manual_dir,
+        manual_dir=parse_manual_dir(FLAGS.manual_dir),
         config="ppg_acc" if recipe.accelerometer else None,
     )
     print(

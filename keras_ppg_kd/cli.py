@@ -207,16 +207,9 @@ def cmd_models():
 
 def _manual_dir():
     """``--manual_dir``: one path, or ``{name: path}`` from name=path,..."""
-    text = FLAGS.manual_dir
-    if text is None or "=" not in text:
-        return text
-    pairs = [item.partition("=") for item in text.split(",")]
-    bad = [name for name, sep, path in pairs if not (name and sep and path)]
-    if bad:
-        raise app.UsageError(
-            f"--manual_dir: use PATH or name=path,name=path. Received: {text!r}"
-        )
-    return {name: path for name, _, path in pairs}
+    from keras_ppg_kd.datasets import parse_manual_dir
+
+    return parse_manual_dir(FLAGS.manual_dir)
 
 
 def _holdout():

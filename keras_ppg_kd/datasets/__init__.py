@@ -18,6 +18,7 @@ from keras_ppg_kd.datasets.loading import (
     builder,
     load,
     load_windows,
+    parse_manual_dir,
     to_dataset,
 )
 
@@ -25,4 +26,11 @@ for _folder in pkgutil.iter_modules(__path__):  # registers the builders
     if _folder.ispkg:
         importlib.import_module(f"{__name__}.{_folder.name}")
 
-__all__ = ["available", "builder", "load", "load_windows", "to_dataset"]
+__all__ = [
+    "available",
+    "builder",
+    "load",
+    "load_windows",
+    "parse_manual_dir",
+    "to_dataset",
+]

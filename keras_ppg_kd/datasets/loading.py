@@ -16,6 +16,22 @@ from keras_ppg_kd.data.transforms import WindowConfig, WindowSet
 from keras_ppg_kd.datasets.base import WindowedPPGBuilder
 
 
+def parse_manual_dir(text: str | None) -> str | dict[str, str] | None:
+    """A ``--manual_dir`` value: one folder, or ``name=path,name=path``.
+
+    Raises:
+        ValueError: a ``name=path`` list with an empty name or path.
+    """
+    if text is None or "=" not in text:
+        return text
+    pairs = [item.partition("=") for item in text.split(",")]
+    if any(not (name and sep and path) for name, sep, path in pairs):
+        raise ValueError(
+            f"--manual_dir: use PATH or name=path,name=path. Received: {text!r}"
+        )
+    return {name: path for name, _, path in pairs}
+
+
 def available() -> list[str]:
     """Names of the registered windowed-PPG datasets."""
     found, stack = set(), [WindowedPPGBuilder]

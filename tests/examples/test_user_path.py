@@ -35,7 +35,7 @@ def _run(script, *args):
 def deployed(tmp_path_factory, request):
     spc_dir = request.getfixturevalue("spc_dir")
     out = tmp_path_factory.mktemp("deploy")
-    args = ["--datasets=ieee_spc2015", f"--manual_dir={spc_dir}"]
+    args = ["--datasets=ieee_spc2015", f"--manual_dir=ieee_spc2015={spc_dir}"]
     args += [f"--out={out}", f"--data_dir={out / 'tfds'}"]
     args += [f"--set={item}" for item in TINY]
     done = _run("train_and_deploy.py", *args)
