@@ -395,7 +395,7 @@ def train_and_distill(
     if pretrained is None and (
         recipe.pretrained_teacher or synthetic is not None
     ):
-        teacher = pretrain_teacher(recipe, synthetic, seed)
+        teacher = pretrain_teacher(recipe, synthetic, seed, verbose)
         pretrained = teacher.get_weights()
         log["pretrain_s"] = time.perf_counter() - start
     mixed = fit_set
