@@ -1,5 +1,6 @@
 """The keras-ppg-kd command line: help, fit/report and early errors."""
 
+import json
 import pathlib
 import subprocess
 import sys
@@ -103,8 +104,6 @@ def test_own_folder_trains_distils_and_exports_through_the_cli(
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "tcn_1: MAE" in done.stdout
-    import json
-
     record = json.loads((out / "tcn_1.json").read_text())
     assert isinstance(record["participant_mae"], dict)  # not a JSON string
     assert "tcn1  epoch 2/2" in done.stdout and "ETA 0 s" in done.stdout
@@ -183,8 +182,6 @@ def test_sweep_config_overrides_and_verbosity(tmp_path):
 
 
 def test_runs_record_their_split_and_distill_refuses_a_leaky_one(tmp_path):
-    import json
-
     common = ["--datasets=synthetic_ppg/small", "--epochs=1"]
     done = cli("train", *common, "--model_id=resnet:2", f"--out={tmp_path}")
     assert done.returncode == 0, done.stderr[-2000:]

@@ -275,11 +275,16 @@ def hr_from_beats(
         return hr
     first = np.searchsorted(given, starts, side="left")
     last = np.searchsorted(given, starts + window_seconds, side="left") - 1
+    # RR intervals first..last-1 of each window, from cumulative sums
     rr = np.diff(given)
+    total = np.concatenate([[0.0], np.cumsum(rr)])
+    squares = np.concatenate([[0.0], np.cumsum(rr**2)])
     spread = np.full(len(starts), np.nan)
-    for i in np.flatnonzero(last - first >= 2):
-        inside = rr[first[i] : last[i]]
-        spread[i] = np.std(inside) / np.mean(inside)
+    ok = last - first >= 2
+    n = (last - first)[ok]
+    mean = (total[last[ok]] - total[first[ok]]) / n
+    power = (squares[last[ok]] - squares[first[ok]]) / n
+    spread[ok] = np.sqrt(np.maximum(power - mean**2, 0.0)) / mean
     return hr, spread
 
 

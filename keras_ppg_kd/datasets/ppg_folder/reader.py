@@ -169,8 +169,9 @@ def read_recording(path):
     fields = {"ppg": on_grid("ppg"), "gap": gap}
     duration = len(uniform) / fs
     if "hr_bpm" in table.columns:
-        _check_bpm(_column(table, "hr_bpm", path), path)
-        hr = on_grid("hr_bpm")  # NaN where a neighbouring sample is NaN
+        values = _column(table, "hr_bpm", path)
+        _check_bpm(values, path)
+        hr = np.interp(uniform, t, values)  # NaN beside a NaN sample
         hr[gap] = np.nan
         fields["hr"] = hr
     else:
