@@ -1,14 +1,16 @@
 """The Distiller: a keras.Model that trains a student from a frozen teacher."""
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
+from keras_ppg_kd import _backend
 from keras_ppg_kd import losses as losses_lib
+from keras_ppg_kd.data.batches import ArrayBatches, batches
 from keras_ppg_kd.losses.base import check_non_negative, sparse_ce
 from keras_ppg_kd.losses.feature import make_adapter
 from keras_ppg_kd.metrics import HeartRateMAE
@@ -233,6 +235,21 @@ class Distiller(keras.Model):
         if not self.optimizer.built:
             self.optimizer.build(self.trainable_variables)
 
+    def fit(self, x=None, y=None, *args, **kwargs):
+        self._check_labels_first(x, y)
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        self._check_labels_first(x, y)
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def _check_labels_first(self, x, y):
+        """Labels held in arrays, checked before the first step."""
+        if isinstance(x, ArrayBatches):
+            y = x.labels
+        if isinstance(y, (np.ndarray, list, tuple)):
+            _check_label_values(y, int(self.student.output.shape[-1]))
+
     @property
     def metrics(self):
         return [
@@ -300,42 +317,98 @@ class Distiller(keras.Model):
                 "repeat them to weight them."
             )
         x, y = data[0], data[1]
-        classes = float(self.student.output.shape[-1])
-        labels = ops.cast(y, "float32")
-        checks = [
-            tf.debugging.assert_greater_equal(
-                labels,
-                0.0,
-                message="labels must be class indices >= 0; -1 marks an "
-                "unlabelled window: drop those before distilling",
-            ),
-            tf.debugging.assert_less(
-                labels,
-                classes,
-                message=f"labels must be class indices < {int(classes)}",
-            ),
-        ]
-        # The losses read y only after the checks have run.
-        with tf.control_dependencies([c for c in checks if c is not None]):
-            y = tf.identity(y)
-        return x, y
+        return x, _checked_labels(y, int(self.student.output.shape[-1]))
 
-    def train_step(self, data):
+    # One step per backend: TensorFlow's GradientTape, PyTorch's
+    # backward(), JAX's stateless value_and_grad; the loss (_loss_terms)
+    # and the metrics (_update_metrics) are shared.
+    def train_step(self, *args):
+        if _backend.BACKEND == "jax":
+            return self._jax_step(*args, training=True)
+        (data,) = args
         x, y = self._unpack(data)
         window, cached = self._split(x)
         variables = self.trainable_variables
-        with tf.GradientTape() as tape:
+        if _backend.BACKEND == "torch":
+            self.zero_grad()
             total, ce, kd, logits = self._loss_terms(window, y, cached, True)
-            scaled = self.optimizer.scale_loss(total)
-        gradients = tape.gradient(scaled, variables)
-        self.optimizer.apply(gradients, variables)
+            self.optimizer.scale_loss(total).backward()
+            gradients = [v.value.grad for v in variables]
+            import torch
+
+            with torch.no_grad():
+                self.optimizer.apply(gradients, variables)
+        else:
+            import tensorflow as tf
+
+            with tf.GradientTape() as tape:
+                total, ce, kd, logits = self._loss_terms(
+                    window, y, cached, True
+                )
+                scaled = self.optimizer.scale_loss(total)
+            gradients = tape.gradient(scaled, variables)
+            self.optimizer.apply(gradients, variables)
         return self._update_metrics(total, ce, kd, y, logits)
 
-    def test_step(self, data):
+    def test_step(self, *args):
+        if _backend.BACKEND == "jax":
+            return self._jax_step(*args, training=False)
+        (data,) = args
         x, y = self._unpack(data)
         window, cached = self._split(x)
         total, ce, kd, logits = self._loss_terms(window, y, cached, False)
         return self._update_metrics(total, ce, kd, y, logits)
+
+    def _jax_step(self, state, data, training):
+        """JAX's stateless step: ``(logs, new state)`` from the state
+        (trainable, non-trainable, [optimizer,] metrics variables)."""
+        import jax
+
+        if training:
+            trainable, non_trainable, optimizer_state, metrics_state = state
+            fixed = list(zip(self.optimizer.variables, optimizer_state))
+        else:
+            trainable, non_trainable, metrics_state = state
+            fixed = []
+        fixed += list(zip(self.non_trainable_variables, non_trainable))
+        x, y = self._unpack(data)
+        window, cached = self._split(x)
+
+        def loss(trainable_values):
+            mapping = [*zip(self.trainable_variables, trainable_values), *fixed]
+            with keras.StatelessScope(state_mapping=mapping) as scope:
+                terms = self._loss_terms(window, y, cached, training)
+                total = terms[0]
+                if training:
+                    total = self.optimizer.scale_loss(total)
+            updated = [
+                scope.get_current_value(v) for v in self.non_trainable_variables
+            ]
+            return total, (terms, updated)
+
+        if training:
+            (_, (terms, non_trainable)), gradients = jax.value_and_grad(
+                loss, has_aux=True
+            )(trainable)
+            trainable, optimizer_state = self.optimizer.stateless_apply(
+                optimizer_state, gradients, trainable
+            )
+        else:
+            _, (terms, non_trainable) = loss(trainable)
+        mapping = list(zip(self.metrics_variables, metrics_state))
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            logs = self._update_metrics(*terms[:3], y, terms[3])
+        metrics_state = [
+            scope.get_current_value(v) for v in self.metrics_variables
+        ]
+        if training:
+            return logs, (
+                trainable,
+                non_trainable,
+                optimizer_state,
+                metrics_state,
+            )
+        return logs, (trainable, non_trainable, metrics_state)
 
     def cache_teacher(
         self, windows, labels, batch_size=128, shuffle=True, seed=0
@@ -348,19 +421,20 @@ class Distiller(keras.Model):
         arrays (:meth:`teacher_outputs`) across the students of a sweep.
 
         Args:
-            windows: ``(n, length, 1)`` windows (or a ``(x, y)`` batched
-                ``tf.data.Dataset`` and ``labels=None``; it is read once).
+            windows: ``(n, length, 1)`` windows (or batches of ``(x, y)``,
+                a ``tf.data.Dataset`` for one, and ``labels=None``; they
+                are read once).
             labels: ``(n,)`` class indices.
             batch_size: Batch size of the returned dataset.
             shuffle: Shuffle every epoch.
             seed: Shuffle seed.
 
         Returns:
-            A ``tf.data.Dataset`` of ``({"window", "teacher/logits", ...},
-            label)`` batches to pass to ``fit``.
+            ``({"window", "teacher/logits", ...}, label)`` batches to pass
+            to ``fit`` (see :func:`cached_dataset`).
         """
-        if isinstance(windows, tf.data.Dataset):
-            xs, ys = zip(*[(x.numpy(), y.numpy()) for x, y in windows])
+        if labels is None:  # a dataset of (x, y) batches
+            xs, ys = zip(*[(np.asarray(x), np.asarray(y)) for x, y in windows])
             windows, labels = np.concatenate(xs), np.concatenate(ys)
         outputs = self.teacher_outputs(windows, batch_size=max(batch_size, 256))
         return cached_dataset(
@@ -407,8 +481,11 @@ def cached_dataset(
     shuffle: bool = True,
     seed: int = 0,
     drop_remainder: bool = False,
-) -> tf.data.Dataset:
+) -> Any:
     """A fit-ready dataset of windows, labels and precomputed teacher outputs.
+
+    A ``tf.data.Dataset`` on the TensorFlow backend, else a
+    :class:`~keras_ppg_kd.data.batches.ArrayBatches`.
 
     Args:
         windows: ``(n, length, 1)`` windows.
@@ -429,9 +506,58 @@ def cached_dataset(
                 f"{len(features[WINDOW_KEY])} windows."
             )
         features[TEACHER_PREFIX + key] = value
-    ds = tf.data.Dataset.from_tensor_slices(
-        (features, np.asarray(labels, "int32"))
+    return batches(
+        features,
+        np.asarray(labels, "int32"),
+        batch_size,
+        shuffle,
+        seed,
+        drop_remainder,
     )
-    if shuffle:
-        ds = ds.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size, drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+
+def _label_message(classes):
+    return (
+        f"labels must be class indices in [0, {classes}); -1 marks an "
+        "unlabelled window: drop those before distilling"
+    )
+
+
+def _check_label_values(values, classes):
+    """Raise ValueError unless every label is in ``[0, classes)``."""
+    values = np.asarray(values, "float32")
+    if values.size and not (values.min() >= 0 and values.max() < classes):
+        raise ValueError(
+            f"{_label_message(classes)}. Received labels from "
+            f"{values.min()} to {values.max()}"
+        )
+
+
+def _checked_labels(y, classes):
+    """``y``, once every label is known to be a class index in
+    ``[0, classes)``: an error otherwise, raised where the backend can (a
+    ``tf.debugging`` assertion in a TensorFlow graph, at once in eager
+    PyTorch, a host callback under JAX's jit; :meth:`Distiller.fit` checks
+    arrays before the first step, since a JAX error inside ``fit`` leaves
+    the model without its weights)."""
+    if _backend.BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        labels = tf.cast(y, "float32")
+        message = _label_message(classes)
+        checks = [
+            tf.debugging.assert_greater_equal(labels, 0.0, message=message),
+            tf.debugging.assert_less(labels, float(classes), message=message),
+        ]
+        # The losses read y only after the checks have run.
+        with tf.control_dependencies([c for c in checks if c is not None]):
+            return tf.identity(y)
+    if _backend.BACKEND == "jax":
+        import jax
+
+        jax.debug.callback(
+            functools.partial(_check_label_values, classes=classes), y
+        )
+        return y
+    _check_label_values(keras.ops.convert_to_numpy(y), classes)
+    return y

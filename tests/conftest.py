@@ -1,4 +1,4 @@
-"""Shared test fixtures."""
+"""Shared test fixtures and markers."""
 
 import os
 import pathlib
@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, settings
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras_ppg_kd  # noqa: E402,F401
+import keras_ppg_kd  # noqa: E402
 
 # Property-based tests: a fast profile in CI, a long one for
 # benchmarks/fuzz.py (HYPOTHESIS_PROFILE=long).
@@ -27,6 +27,29 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# The backend-neutral core (models, losses, Distiller, heart rate,
+# tracking, metrics, the study's training functions): marked ``core`` and
+# run under JAX too (``KERAS_BACKEND=jax python -m pytest -m core``).
+CORE = (
+    "test_backends.py",
+    "test_distiller.py",
+    "test_heart_rate.py",
+    "test_metrics.py",
+    "test_models.py",
+    "test_tcn.py",
+    "losses/",
+    "tracking/",
+    "study/test_recipes.py",
+    "data/test_batches.py",
+)
+TENSORFLOW = keras_ppg_kd._backend.is_tensorflow()
+
+
+tensorflow_only = pytest.mark.skipif(
+    not TENSORFLOW, reason="a TensorFlow feature; this run's backend is not"
+)
+
 
 _SHARED_DATA = (
     pathlib.Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -69,3 +92,8 @@ def pytest_collection_modifyitems(config, items):
     helpers = [item for item in items if item.name == "test_session"]
     config.hook.pytest_deselected(items=helpers)
     items[:] = [item for item in items if item.name != "test_session"]
+    root = pathlib.Path(__file__).parent
+    for item in items:
+        where = item.path.relative_to(root).as_posix()
+        if any(where.startswith(prefix) for prefix in CORE):
+            item.add_marker(pytest.mark.core)

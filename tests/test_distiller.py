@@ -9,6 +9,7 @@ import pytest
 from keras_ppg_kd import MLP, Distiller, HRClasses, ResNet1D
 from keras_ppg_kd.data import WindowConfig
 from keras_ppg_kd.losses import DKD, FeatureDistillation, SoftDistillation
+from tests.conftest import tensorflow_only
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(96, 200, 1)).astype("float32")
@@ -226,6 +227,7 @@ def test_mixed_precision_student():
 
 
 @pytest.mark.slow
+@tensorflow_only
 def test_mirrored_strategy_two_cpus():
     script = textwrap.dedent(
         """

@@ -5,6 +5,7 @@ import pytest
 
 from keras_ppg_kd import models
 from keras_ppg_kd.models import TCN, ResNet1D
+from tests.conftest import tensorflow_only
 
 
 def trainable(model):
@@ -51,6 +52,7 @@ def test_registry_resolves_identifiers_and_rejects_bad_ones():
             models.get(bad)
 
 
+@tensorflow_only  # LiteRT converts a TensorFlow graph
 def test_tcn_exports_to_an_int8_only_file(tmp_path):
     pytest.importorskip("ai_edge_litert", reason="needs the 'litert' extra")
     from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite

@@ -28,9 +28,11 @@ Distiller accept (ordinal soft targets with ``label_sigma > 0``).
 import dataclasses
 
 import numpy as np
-import tensorflow as tf
 
+from keras_ppg_kd import _backend
 from keras_ppg_kd.data.transforms import WindowSet
+
+tf = _backend.LazyTensorFlow("augmentation (a tf.data pipeline)")
 
 
 @dataclasses.dataclass(frozen=True)

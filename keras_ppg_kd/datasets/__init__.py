@@ -1,3 +1,4 @@
+# ruff: noqa: E402  (TensorFlow is required before the imports below)
 """tensorflow-datasets builders, one self-contained folder per dataset.
 
 Each folder holds the dataset's reader (raw files -> ``Recording``), its
@@ -12,7 +13,9 @@ for your own recordings, and any folder added beside them); that is where
 import importlib
 import pkgutil
 
-from keras_ppg_kd import _backend  # noqa: F401
+from keras_ppg_kd import _backend
+
+_backend.require_tensorflow("tfds dataset builders")
 from keras_ppg_kd.datasets.loading import (
     available,
     builder,

@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+from keras_ppg_kd.data.batches import to_dataset  # noqa: F401 (re-exported)
 from keras_ppg_kd.data.transforms import WindowConfig, WindowSet
 from keras_ppg_kd.datasets.base import WindowedPPGBuilder
 
@@ -129,38 +130,6 @@ def load_windows(
         windows.dropped.update(found.info.metadata.get("dropped_windows", {}))
         parts.append(windows)
     return WindowSet.concatenate(parts)
-
-
-def to_dataset(
-    windows: WindowSet,
-    batch_size: int = 128,
-    shuffle: bool = True,
-    seed: int = 0,
-    repeat: bool = False,
-    drop_remainder: bool = False,
-) -> tf.data.Dataset:
-    """A batched, prefetched ``tf.data.Dataset`` of ``(window, class)``.
-
-    Args:
-        windows: A :class:`WindowSet` (or a subset of one).
-        batch_size: Batch size.
-        shuffle: Shuffle every epoch (deterministic from ``seed``).
-        seed: Shuffle seed.
-        repeat: Repeat indefinitely.
-        drop_remainder: Leave out the last partial batch, so that every
-            batch has one shape and the training step is traced once, not
-            twice. With shuffling, different windows sit out each epoch.
-    """
-    if len(windows) == 0:
-        raise ValueError("Cannot build a dataset from 0 windows.")
-    ds = tf.data.Dataset.from_tensor_slices(
-        (windows.windows, windows.label.astype("int32"))
-    )
-    if shuffle:
-        ds = ds.shuffle(len(windows), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
-    return ds.batch(batch_size, drop_remainder).prefetch(tf.data.AUTOTUNE)
 
 
 def load(

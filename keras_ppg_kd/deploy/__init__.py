@@ -1,6 +1,9 @@
+# ruff: noqa: E402  (TensorFlow is required before the imports below)
 """Edge deployment: LiteRT export and verification, budget planning."""
 
-from keras_ppg_kd import _backend  # noqa: F401
+from keras_ppg_kd import _backend
+
+_backend.require_tensorflow("LiteRT export and planning")
 from keras_ppg_kd.deploy.litert import (
     QUANTIZATIONS,
     LiteRTModel,

@@ -2,12 +2,27 @@
 
 import dataclasses
 import json
+import pathlib
+import sys
 
-from keras_ppg_kd import datasets, models, pretrained
+from keras_ppg_kd import models, pretrained
 from keras_ppg_kd.losses import REGISTRY as LOSSES
 from keras_ppg_kd.losses import get as get_loss
 
 SCHEDULES = ("constant", "cosine")
+_DATASETS = pathlib.Path(__file__).parents[1] / "datasets"
+
+
+def known_datasets():
+    """Dataset names a study accepts: the shipped dataset folders, and
+    every registered builder once :mod:`keras_ppg_kd.datasets` is imported
+    (it imports TensorFlow, which a study on another backend needs only
+    when it loads data)."""
+    names = {p.parent.name for p in _DATASETS.glob("*/*_dataset_builder.py")}
+    if "keras_ppg_kd.datasets" in sys.modules:
+        names.update(sys.modules["keras_ppg_kd.datasets"].available())
+    return sorted(names)
+
 
 SPLITS = ("kfold", "holdout", "lodo")
 SCRATCH = "scratch"
@@ -128,7 +143,7 @@ class StudyConfig:
                 except ValueError as error:
                     problems.append(f"{role}: {error}")
         names = [d.partition("/")[0] for d in self.datasets]
-        known = datasets.available()
+        known = known_datasets()
         bad = [d for d in names if d not in known]
         if not self.datasets or bad:
             problems.append(
@@ -355,6 +370,19 @@ PRESETS["scaling"] = PRESETS["quick"].replace(
     epochs=8,
     pretrained_teacher="",
     teacher_folds=2,
+)
+# The same study with a teacher that never saw the study's people (the
+# shipped 6-block teacher, trained on other synthetic participants, as in
+# the main job) instead of cross-fitted half-data teachers
+# (docs/results/scaling_pretrained/): tests whether the distilled students
+# of the first study lost to scratch because of their teachers. Students
+# are the ResNet1D sizes below the teacher's (1-5 blocks).
+PRESETS["scaling_pretrained"] = PRESETS["scaling"].replace(
+    name="scaling_pretrained",
+    teachers=(6,),
+    students=(1, 2, 3, 4, 5),
+    pretrained_teacher="synthetic_resnet6",
+    teacher_folds=0,
 )
 
 

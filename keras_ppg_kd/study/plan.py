@@ -6,7 +6,6 @@ import numpy as np
 
 from keras_ppg_kd import models
 from keras_ppg_kd.data import splits
-from keras_ppg_kd.datasets.loading import load_windows
 from keras_ppg_kd.study.config import SCRATCH, StudyConfig
 
 
@@ -133,6 +132,8 @@ def parse_shard(text):
 
 
 def load_study_windows(config, data_dir=None, manual_dir=None):
+    from keras_ppg_kd.datasets import load_windows  # tfds: TensorFlow
+
     windows = load_windows(
         list(config.datasets), data_dir=data_dir, manual_dir=manual_dir
     )

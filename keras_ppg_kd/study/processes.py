@@ -24,11 +24,13 @@ import sys
 import threading
 import time
 
-import tensorflow as tf
-
+from keras_ppg_kd import _backend
 from keras_ppg_kd.study.cells import CellRunner
 from keras_ppg_kd.study.config import StudyConfig
 from keras_ppg_kd.study.progress import cell_work
+
+# The sweep's workers set TensorFlow's threads and log level.
+tf = _backend.LazyTensorFlow("sweep worker processes")
 
 
 def balance(cells, config, workers):

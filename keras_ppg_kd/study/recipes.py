@@ -17,9 +17,9 @@ import numpy as np
 
 from keras_ppg_kd import models
 from keras_ppg_kd.data.augment import Augmentation, augmented_dataset
+from keras_ppg_kd.data.batches import to_dataset
 from keras_ppg_kd.data.splits import k_fold, participant_keys
 from keras_ppg_kd.data.transforms import WindowSet
-from keras_ppg_kd.datasets.loading import to_dataset
 from keras_ppg_kd.distiller import Distiller, cached_dataset
 from keras_ppg_kd.heart_rate import logits_to_bpm
 from keras_ppg_kd.losses import FeatureDistillation, HeartRateCrossEntropy
