@@ -32,7 +32,6 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # tracking, metrics, the study's training functions): marked ``core`` and
 # run under JAX too (``KERAS_BACKEND=jax python -m pytest -m core``).
 CORE = (
-    "test_backends.py",
     "test_distiller.py",
     "test_heart_rate.py",
     "test_metrics.py",
