@@ -48,6 +48,33 @@ def test_installed_script_help_version_and_stray_flags():
     assert first.startswith("keras-ppg-kd train: error: --strategy does not")
 
 
+def test_help_and_version_import_neither_keras_nor_tensorflow():
+    """What makes ``keras-ppg-kd --help`` answer at once (TensorFlow's
+    import alone takes seconds; time in benchmarks, not here); any other
+    import of the package registers the model classes."""
+    code = (
+        "import sys; sys.argv = ['/bin/keras-ppg-kd', *sys.argv[1:]]\n"
+        "from keras_ppg_kd.cli import run; run()\n"
+        "print(sorted({'keras', 'tensorflow'} & set(sys.modules)))"
+    )
+    for args in (["--help"], ["train", "--help"], ["--version"]):
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True
+        )
+        assert done.returncode == 0 and done.stdout.endswith("[]\n"), done
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, keras_ppg_kd, keras; "
+            "print(keras.saving.get_registered_object('keras_ppg_kd>ResNet1D'))",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert "ResNet1D" in done.stdout, done.stderr
+
+
 def test_cli_fit_report_and_errors(tmp_path):
     path = tmp_path / "results.csv"
     results_table().to_csv(path, index=False)
