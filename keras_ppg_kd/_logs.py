@@ -61,3 +61,30 @@ def import_tensorflow():
             (DROPPED if _PRE_INIT_INFO.match(line) else kept).append(line)
         if kept:
             print("\n".join(kept), file=sys.stderr)
+
+
+# What the LiteRT converter and interpreter print from C++ on every call.
+LITERT_CHATTER = re.compile(
+    r"^(fully_quantize: |INFO: Created TensorFlow Lite XNNPACK delegate)"
+)
+
+
+@contextlib.contextmanager
+def quiet_native(chatter):
+    """Drop the lines native code writes to stderr that match ``chatter``
+    (kept in :data:`DROPPED`) unless ``TF_CPP_MIN_LOG_LEVEL`` is 0; every
+    other line passes on when the block ends."""
+    level = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0")
+    if not level.isdigit() or int(level) < 1:
+        yield
+        return
+    log = []
+    try:
+        with captured_stderr() as log:
+            yield
+    finally:
+        kept = []
+        for line in "".join(log).splitlines():
+            (DROPPED if chatter.match(line) else kept).append(line)
+        if kept:
+            print("\n".join(kept), file=sys.stderr)

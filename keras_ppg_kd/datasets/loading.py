@@ -5,7 +5,10 @@ from :class:`~keras_ppg_kd.datasets.base.WindowedPPGBuilder` works, also
 one a user defines in their own code.
 """
 
+import contextlib
+import io
 import os
+import sys
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -102,9 +105,20 @@ def load_windows(
         if manual is None and os.environ.get("PPG_DATA_DIR"):
             manual = os.path.join(os.environ["PPG_DATA_DIR"], name)
         try:
-            found.download_and_prepare(
-                download_config=tfds.download.DownloadConfig(manual_dir=manual)
-            )
+            # tfds prints "Downloading and preparing dataset Unknown size"
+            # for local files; one line of ours says what happened instead.
+            with contextlib.redirect_stdout(io.StringIO()) as said:
+                found.download_and_prepare(
+                    download_config=tfds.download.DownloadConfig(
+                        manual_dir=manual
+                    )
+                )
+            if "prepared" in said.getvalue():
+                print(
+                    f"{name}: windows prepared once in {found.data_dir} "
+                    "(later runs reuse them)",
+                    file=sys.stderr,
+                )
         except AssertionError as error:  # tfds's word for a missing folder
             if "Manual directory" not in str(error):
                 raise

@@ -19,6 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_ppg_kd import _logs
 from keras_ppg_kd.data.transforms import WindowConfig, WindowSet
 from keras_ppg_kd.deploy import micro
 from keras_ppg_kd.deploy.arena import (
@@ -201,7 +202,10 @@ def export_tflite(
         (batch_size, *model.input.shape[1:]), tf.float32, name="ppg"
     )
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with (
+            contextlib.redirect_stdout(io.StringIO()),
+            _logs.quiet_native(_logs.LITERT_CHATTER),
+        ):
             model.export(
                 path, format="litert", input_signature=[spec], **options
             )
@@ -298,10 +302,11 @@ class LiteRTModel:
         if not os.path.isfile(path):
             raise FileNotFoundError(f"No LiteRT file at {path}")
         self.path = path
-        self.interpreter = interpreter_class()(
-            model_path=path, num_threads=num_threads
-        )
-        self.interpreter.allocate_tensors()
+        with _logs.quiet_native(_logs.LITERT_CHATTER):
+            self.interpreter = interpreter_class()(
+                model_path=path, num_threads=num_threads
+            )
+            self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
         self.protocol = read_protocol(path)
