@@ -107,6 +107,12 @@ flags.DEFINE_integer(
     "(recipes.cross_fitted_teachers; 0: off).",
 )
 flags.DEFINE_bool("experiment", True, "Run the MAE experiment too.")
+flags.DEFINE_list(
+    "columns",
+    None,
+    "Experiment columns to run (default: all), e.g. scratch,soft,dkd,"
+    "'keras.distillation ordinal'.",
+)
 FLAGS = flags.FLAGS
 CE = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 # The keras.distillation columns: name -> ordinal student loss.
@@ -276,6 +282,11 @@ def main(_):
                 flush=True,
             )
         names[-2:-2] = [f"{name} cross-fit" for name in CROSS_FIT]
+    if FLAGS.columns:
+        unknown = sorted(set(FLAGS.columns) - set(names))
+        if unknown:
+            raise app.UsageError(f"--columns {unknown} not among {names}")
+        names = [name for name in names if name in FLAGS.columns]
     recipe = dict(
         epochs=FLAGS.epochs,
         batch_size=FLAGS.batch_size,

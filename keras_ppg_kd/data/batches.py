@@ -86,7 +86,7 @@ def batches(
     seed=0,
     drop_remainder=False,
     repeat=False,
-):
+) -> "tf.data.Dataset | ArrayBatches":  # noqa: F821 (tf: only named)
     """``(features, labels)`` batches for ``fit``: ``tf.data`` on
     TensorFlow, :class:`ArrayBatches` on other backends (where ``repeat``
     is refused: pass ``steps_per_epoch`` to ``fit`` instead)."""
@@ -117,7 +117,7 @@ def to_dataset(
     seed: int = 0,
     repeat: bool = False,
     drop_remainder: bool = False,
-):
+) -> "tf.data.Dataset | ArrayBatches":  # noqa: F821 (tf: only named)
     """Shuffled, batched ``(window, class)`` pairs of a :class:`WindowSet`.
 
     Args:
