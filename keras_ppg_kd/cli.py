@@ -153,7 +153,10 @@ flags.DEFINE_float("flash_kb", None, "plan: flash budget in KB.")
 flags.DEFINE_float("ram_kb", None, "plan: RAM (tensor arena) budget in KB.")
 flags.DEFINE_float("latency_ms", None, "plan: latency budget per window, ms.")
 flags.DEFINE_list(
-    "sizes", ["1", "2", "4", "6", "8", "10"], "plan: ResNet1D sizes to measure."
+    "sizes",
+    None,
+    "plan: ResNet1D sizes to measure (default: 1,2,4,6,8,10 where a law is "
+    "identified, else the sizes the laws' study measured).",
 )
 
 _COMMANDS = {}  # name -> (function, the flags it reads)
@@ -600,7 +603,8 @@ def cmd_plan():
     from keras_ppg_kd.deploy import load_fits, measure_candidates, plan
 
     laws = load_fits(FLAGS.fits)  # fail on bad fits before measuring
-    candidates = measure_candidates([int(s) for s in FLAGS.sizes])
+    sizes = [int(s) for s in FLAGS.sizes or ()] or _plan_sizes(laws)
+    candidates = measure_candidates(sizes)
     result = plan(
         laws,
         candidates,
@@ -620,6 +624,21 @@ def cmd_plan():
             f"{low:>5.2f}-{high:<5.2f}  {'yes' if o.fits_budget else 'no'}"
         )
     print(result.summary())
+
+
+def _plan_sizes(laws):
+    """ResNet1D sizes to plan over: any size where a law predicts, else
+    those whose MAE the study measured (nothing else has a number)."""
+    from keras_ppg_kd import models
+
+    if laws.fits:
+        return [1, 2, 4, 6, 8, 10]
+    measured = {int(row["params"]) for row in laws.measured}
+    return [
+        blocks
+        for blocks in range(1, models.ResNet1D.MAX_SIZE + 1)
+        if models.cost(f"resnet:{blocks}")[0] in measured
+    ]
 
 
 def _fail(command, message):

@@ -192,7 +192,7 @@ def test_plan_works_out_of_the_box_with_the_shipped_laws():
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "recommended:" in done.stdout and "95 %" in done.stdout
-    assert "synthetic_crowd.json" in done.stdout
+    assert "synthetic_crowd_shipped_teacher.json" in done.stdout
 
 
 def test_sweep_config_overrides_and_verbosity(tmp_path):

@@ -13,7 +13,7 @@ the default one from a study's report folder, its sweep folder and a card.
 import json
 import pathlib
 
-DEFAULT = "synthetic_crowd"
+DEFAULT = "synthetic_crowd_shipped_teacher"
 _HERE = pathlib.Path(__file__).parent
 
 
