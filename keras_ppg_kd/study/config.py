@@ -384,6 +384,13 @@ PRESETS["scaling_pretrained"] = PRESETS["scaling"].replace(
     pretrained_teacher="synthetic_resnet6",
     teacher_folds=0,
 )
+# And scaled by width at a fixed depth of two blocks (1.3K-95K parameters;
+# docs/results/scaling_width/): depth also changes what a ResNet1D sees,
+# width only its size.
+PRESETS["scaling_width"] = PRESETS["scaling_pretrained"].replace(
+    name="scaling_width",
+    students=tuple(f"resnetw:{w}" for w in (4, 8, 16, 24, 32, 48, 64)),
+)
 
 
 def get_config(spec: "StudyConfig | str | dict") -> "StudyConfig":
