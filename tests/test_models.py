@@ -168,3 +168,20 @@ def test_get_config_round_trip():
     clone = ResNet1D.from_config(model.get_config())
     assert clone.get_config() == model.get_config()
     assert clone.count_params() == model.count_params()
+
+
+def test_width_scaled_resnet_grows_with_width_only(tmp_path):
+    import keras
+
+    from keras_ppg_kd import models
+
+    small, large = models.get("resnetw:8"), models.get("resnetw:32")
+    assert small.count_params() < large.count_params()
+    # Same depth (what the model sees); resnetw:32 is ResNet1D(2) itself.
+    assert small.num_blocks == large.num_blocks == 2
+    assert models.cost("resnetw:32") == models.cost("resnet:2")
+    small.save(tmp_path / "w8.keras")
+    loaded = keras.saving.load_model(tmp_path / "w8.keras")
+    assert loaded.base_filters == 8 and loaded.name == "resnet1d_2w8"
+    with pytest.raises(ValueError, match="resnetw:0"):
+        models.get("resnetw:0")
