@@ -61,8 +61,9 @@ def check_shipped_laws(numbers):
     """Each measured (strategy, size) beside the shipped law's prediction.
 
     The shipped laws come from the reference scaling study with the
-    shipped teacher (docs/results/scaling_pretrained); where a strategy has no identified law, the
-    study's measured mean at that size (and its 95 % interval) stands in.
+    shipped teacher (docs/results/scaling_pretrained); where a strategy
+    has no identified law, the study's measured mean at that size (and
+    its 95 % interval) stands in.
     """
     laws = load_fits()
     print(f"\n== 2b. this run beside the shipped laws ({laws.source})")

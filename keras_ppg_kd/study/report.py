@@ -377,24 +377,36 @@ def report(results, out_dir, teacher=None):
     paths += [md, csv]
     text = [to_markdown(frame), ""]
 
+    families = set(table["model"][table["role"] != "teacher"])
+    others = sorted(families - {STUDY_FAMILY})
     fits = fit_strategies(table, teacher)
-    with open(os.path.join(out_dir, "fits.json"), "w") as f:
-        json.dump(
-            {
-                s: {law: fit.to_dict() for law, fit in per.items()}
-                | {"best": best.law}
-                for s, (best, per) in fits.items()
-            },
-            f,
-            indent=1,
-        )
-    paths.append(os.path.join(out_dir, "fits.json"))
-    for strategy, (best, per) in fits.items():
-        text.append(format_fit(strategy, best, per))
-    if not fits:
+    by_family = {f: fit_strategies(table, teacher, f) for f in others}
+    # fits.json: the study's ResNet1D students; fits_<family>.json: each
+    # other student family's own laws.
+    for family, name in [(STUDY_FAMILY, "fits.json")] + [
+        (family, f"fits_{family}.json") for family in others
+    ]:
+        family_fits = by_family.get(family, fits)
+        if family != STUDY_FAMILY and not family_fits:
+            continue
+        with open(os.path.join(out_dir, name), "w") as f:
+            json.dump(
+                {
+                    s: {law: fit.to_dict() for law, fit in per.items()}
+                    | {"best": best.law}
+                    for s, (best, per) in family_fits.items()
+                },
+                f,
+                indent=1,
+            )
+        paths.append(os.path.join(out_dir, name))
+        if family != STUDY_FAMILY:
+            text.append(f"{family} students:")
+        for strategy, (best, per) in family_fits.items():
+            text.append(format_fit(strategy, best, per))
+    if not fits and not others:
         text.append("scaling laws: need >= 3 student sizes per strategy")
 
-    families = set(table["model"][table["role"] != "teacher"])
     study = table[
         (table["role"] == "student") & (table["model"] == STUDY_FAMILY)
     ]
@@ -404,12 +416,10 @@ def report(results, out_dir, teacher=None):
     if STUDY_FAMILY in families:
         name = os.path.join(out_dir, "fig2_scaling")
         paths += _written(figure_scaling(table, fits, name, teacher))
-    others = sorted(families - {STUDY_FAMILY})
     for family in others:  # each family's own scaling figure
-        family_fits = fit_strategies(table, teacher, family)
         name = os.path.join(out_dir, f"fig2_scaling_{family}")
         paths += _written(
-            figure_scaling(table, family_fits, name, teacher, family)
+            figure_scaling(table, by_family[family], name, teacher, family)
         )
     if len(families) > 1:
         name = os.path.join(out_dir, "fig3_families")
