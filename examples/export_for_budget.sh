@@ -13,5 +13,5 @@ MODEL=${MODEL:-keras_ppg_kd/pretrained/synthetic_resnet1.keras}
 
 keras-ppg-kd export --model="$MODEL" --quantization=int8 \
   --out="$RUN/export"
-keras-ppg-kd plan --sizes=1,2,4,6 --flash_kb=64 --ram_kb=32 --latency_ms=0.2
+keras-ppg-kd plan --flash_kb=64 --ram_kb=32 --latency_ms=0.2
 python benchmarks/bench_edge.py --out="$RUN/bench_edge"
