@@ -9,7 +9,7 @@ set -euo pipefail
 RUN=${1:-main_job_output}
 MODEL=$(ls "$RUN"/sweep/models/*-resnet1-dkd.keras 2>/dev/null | head -n 1 \
   || true)
-MODEL=${MODEL:-keras_ppg_kd/pretrained/synthetic_resnet1.keras}
+MODEL=${MODEL:-synthetic_resnet1}  # a shipped name: its card names its data
 
 keras-ppg-kd export --model="$MODEL" --quantization=int8 \
   --out="$RUN/export"
