@@ -358,6 +358,21 @@ def format_fit(strategy, best, fits):
     return "\n".join(lines)
 
 
+def _write_fits(fits, path):
+    """Write ``{strategy: {law: fit, "best": law}}`` as JSON; the path."""
+    with open(path, "w") as f:
+        json.dump(
+            {
+                s: {law: fit.to_dict() for law, fit in per.items()}
+                | {"best": best.law}
+                for s, (best, per) in fits.items()
+            },
+            f,
+            indent=1,
+        )
+    return path
+
+
 def report(results, out_dir, teacher=None):
     """Write Table 2 (Markdown + CSV), fits.json and Figures 1-3.
 
@@ -383,27 +398,17 @@ def report(results, out_dir, teacher=None):
     by_family = {f: fit_strategies(table, teacher, f) for f in others}
     # fits.json: the study's ResNet1D students; fits_<family>.json: each
     # other student family's own laws.
-    for family, name in [(STUDY_FAMILY, "fits.json")] + [
-        (family, f"fits_{family}.json") for family in others
-    ]:
-        family_fits = by_family.get(family, fits)
-        if family != STUDY_FAMILY and not family_fits:
-            continue
-        with open(os.path.join(out_dir, name), "w") as f:
-            json.dump(
-                {
-                    s: {law: fit.to_dict() for law, fit in per.items()}
-                    | {"best": best.law}
-                    for s, (best, per) in family_fits.items()
-                },
-                f,
-                indent=1,
-            )
-        paths.append(os.path.join(out_dir, name))
-        if family != STUDY_FAMILY:
+    paths.append(_write_fits(fits, os.path.join(out_dir, "fits.json")))
+    text += [format_fit(s, best, per) for s, (best, per) in fits.items()]
+    for family, family_fits in by_family.items():
+        if family_fits:
+            name = os.path.join(out_dir, f"fits_{family}.json")
+            paths.append(_write_fits(family_fits, name))
             text.append(f"{family} students:")
-        for strategy, (best, per) in family_fits.items():
-            text.append(format_fit(strategy, best, per))
+            text += [
+                format_fit(s, best, per)
+                for s, (best, per) in family_fits.items()
+            ]
     if not fits and not others:
         text.append("scaling laws: need >= 3 student sizes per strategy")
 
