@@ -46,10 +46,21 @@ def captured_stderr():
 
 def import_tensorflow():
     """Import TensorFlow, dropping its pre-init INFO lines unless asked."""
-    if "tensorflow" in sys.modules:
-        return
-    with quiet_native(_PRE_INIT_INFO):  # an ImportError's lines pass on
+    level = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0")
+    if "tensorflow" in sys.modules or not level.isdigit() or int(level) < 1:
         import tensorflow  # noqa: F401
+
+        return
+    log = []
+    try:
+        with captured_stderr() as log:
+            import tensorflow  # noqa: F401
+    finally:  # an ImportError's messages pass on too
+        kept = []
+        for line in "".join(log).splitlines():
+            (DROPPED if _PRE_INIT_INFO.match(line) else kept).append(line)
+        if kept:
+            print("\n".join(kept), file=sys.stderr)
 
 
 # What the LiteRT converter and interpreter print from C++ on every call.
