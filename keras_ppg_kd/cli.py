@@ -87,7 +87,8 @@ flags.DEFINE_string(
 flags.DEFINE_string(
     "config",
     "quick",
-    "sweep: a preset (quick, paper) or a StudyConfig JSON file.",
+    "sweep: a preset (quick, paper, scaling, scaling_pretrained, "
+    "scaling_width) or a StudyConfig JSON file.",
 )
 flags.DEFINE_enum(
     "engine",

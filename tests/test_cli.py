@@ -202,7 +202,11 @@ def test_sweep_config_overrides_and_verbosity(tmp_path):
     assert done.returncode == 2 and "apply to `sweep` only" in done.stderr
     done = cli("sweep", "--config.epochs", f"--out={tmp_path}")
     assert done.returncode == 2 and "--config.<field>=value" in done.stderr
-    assert "--config.<field>=value" in cli("sweep", "--help").stdout
+    helped = cli("sweep", "--help").stdout
+    assert "--config.<field>=value" in helped
+    from keras_ppg_kd.study import PRESETS
+
+    assert all(name in " ".join(helped.split()) for name in PRESETS)
     done = cli("models", "--blocks=1", "--verbosity=0")
     assert done.returncode == 0 and "oneDNN" in done.stderr
     assert "oneDNN" not in cli("models", "--blocks=1").stderr

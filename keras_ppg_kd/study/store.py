@@ -2,7 +2,9 @@
 
 A sweep directory holds::
 
-    study.json            the StudyConfig (a rerun must match it)
+    study.json            the StudyConfig (a rerun must match it, or extend
+                          its grid: more seeds, students, strategies or
+                          teachers, everything else the same)
     data.json             fingerprint of the windows the study runs on
     cells/<cell>.json     one finished cell's Result (the completion marker)
     models/<cell>.keras   its trained model (teachers and students)
@@ -14,7 +16,8 @@ Our files are written to a temporary name and then moved into place;
 Keras's backups keep the previous checkpoint too, and a backup that still
 fails to load is moved aside (``backup/<cell>.corrupt-*``) with a warning
 and the cell restarts. A cell record counts as done only when it parses,
-has every field and was made by this config on these data; otherwise it
+has every field and was made by this protocol (the config less its grid)
+on these data; otherwise it
 is moved aside (``.corrupt-*``) with a warning naming it and the cell is
 redone.
 """
@@ -112,14 +115,29 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
             self.restarted = True
 
 
+# The grid's axes: a rerun may add to them (an extended study); every
+# other field is the cells' protocol and must match.
+GRID_AXES = ("seeds", "students", "strategies", "teachers")
+
+
+def _hash(config, without=()):
+    fields = json.loads(config.to_json())
+    for key in without:
+        fields.pop(key)
+    text = json.dumps(fields, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 class SweepStore:
     """The sweep directory: config, per-cell results, models, backups."""
 
     def __init__(self, out_dir, config, fingerprint=None):
         self.out_dir = os.path.abspath(out_dir)
-        self.config_hash = hashlib.sha256(
-            config.to_json().encode()
-        ).hexdigest()[:16]
+        # Records carry the protocol's hash, so extending the grid keeps
+        # them; records written before that carry the whole config's hash
+        # (legacy), valid while study.json is the config that made them.
+        self.config_hash = _hash(config, GRID_AXES)
+        self._valid_hashes = {self.config_hash}
         self.fingerprint = fingerprint
         self.settings = {
             "learning_rate": config.learning_rate,
@@ -132,21 +150,48 @@ class SweepStore:
         if os.path.exists(path):
             with open(path) as f:
                 saved = StudyConfig.from_json(f.read())
+            legacy = hashlib.sha256(saved.to_json().encode()).hexdigest()[:16]
+            self._valid_hashes.add(legacy)
             if saved != config:
-                diff = {
-                    key: (getattr(saved, key), getattr(config, key))
-                    for key in dataclasses.asdict(config)
-                    if getattr(saved, key) != getattr(config, key)
-                }
-                raise ValueError(
-                    f"{self.out_dir} holds a different study; differences "
-                    f"(saved, requested): {diff}. Use another output "
-                    "directory, or the saved config to resume."
-                )
+                self._extend(saved, config, legacy)
+                self._write_text(path, config.to_json())
         else:
             self._write_text(path, config.to_json())
         if fingerprint is not None:
             self._check_data(fingerprint)
+
+    def _extend(self, saved, config, legacy):
+        """Accept ``config`` when it only adds to ``saved``'s grid.
+
+        Legacy records are re-stamped with the protocol hash before
+        study.json changes, so a crash in between leaves a directory that
+        either config still reads.
+        """
+        diff = {
+            key: (getattr(saved, key), getattr(config, key))
+            for key in dataclasses.asdict(config)
+            if getattr(saved, key) != getattr(config, key)
+        }
+        grows = all(
+            key in GRID_AXES and set(old) <= set(new)
+            for key, (old, new) in diff.items()
+        )
+        if not grows:
+            raise ValueError(
+                f"{self.out_dir} holds a different study; differences "
+                f"(saved, requested): {diff}. Use another output "
+                "directory, the saved config to resume, or one that only "
+                f"adds to its grid ({', '.join(GRID_AXES)})."
+            )
+        for record in glob.glob(os.path.join(self.out_dir, "cells", "*.json")):
+            try:
+                with open(record) as f:
+                    row = json.load(f)
+            except ValueError:
+                continue  # moved aside when its cell is read
+            if row.get("config_hash") == legacy:
+                row["config_hash"] = self.config_hash
+                self._write_text(record, json.dumps(row, indent=1))
 
     def _check_data(self, fingerprint):
         path = os.path.join(self.out_dir, "data.json")
@@ -211,7 +256,7 @@ class SweepStore:
         except ValueError as error:  # JSONDecodeError is a ValueError
             _move_aside(path, f"unreadable cell record ({error})")
             return None
-        if row["config_hash"] != self.config_hash or (
+        if row["config_hash"] not in self._valid_hashes or (
             self.fingerprint and row["data_fingerprint"] != self.fingerprint
         ):
             raise ValueError(

@@ -1,6 +1,7 @@
 """Sweeps: one row per cell, resumable after a kill, shardable, Ray."""
 
 import dataclasses
+import hashlib
 import io
 import json
 import os
@@ -101,6 +102,37 @@ def test_sweep_writes_every_cell_once_and_a_rerun_trains_nothing(
 
     with pytest.raises(ValueError, match="holds a different study"):
         run_sweep(config.replace(epochs=2), out, windows=windows)
+    with pytest.raises(ValueError, match="holds a different study"):
+        run_sweep(config.replace(strategies=("dkd",)), out, windows=windows)
+
+
+def test_a_study_extends_its_grid_and_keeps_its_cells(windows, tmp_path):
+    config = tiny_config().replace(students=(1,), strategies=("dkd",))
+    out = str(tmp_path / "sweep")
+    table = run_sweep(config, out, windows=windows)
+    # A record of the days when records carried the whole config's hash.
+    saved = hashlib.sha256(config.to_json().encode()).hexdigest()[:16]
+    record = os.path.join(out, "cells", "f0-s0-scratch-resnet1.json")
+    row = json.loads(open(record).read())
+    open(record, "w").write(json.dumps({**row, "config_hash": saved}))
+    before = cell_files(out)
+    del before[os.path.basename(record)]
+
+    wider = config.replace(seeds=(0, 1), strategies=("dkd", "feature"))
+    stream = io.StringIO()
+    grown = run_sweep(wider, out, windows=windows, stream=stream)
+    assert set(grown["cell"]) == {c.id for c in plan_cells(wider)}
+    kept = grown[grown["cell"].isin(table["cell"])]
+    assert kept.sort_values("cell")["mae"].tolist() == (
+        table.sort_values("cell")["mae"].tolist()
+    )
+    trained = re.findall(r"\] (\S+)", stream.getvalue())
+    assert sorted(trained) == sorted(set(grown["cell"]) - set(table["cell"]))
+    assert json.loads(open(record).read())["config_hash"] != saved
+    assert all(cell_files(out)[n] == m for n, m in before.items())
+    assert json.loads(open(os.path.join(out, "study.json")).read()) == (
+        json.loads(wider.to_json())
+    )
 
 
 def test_shards_partition_the_cells():
