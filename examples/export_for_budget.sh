@@ -3,11 +3,11 @@
 # ask the planner which student and strategy fit a device budget, using the
 # scaling laws that ship with the package (keras_ppg_kd/pretrained/laws;
 # pass --fits=<report>/fits.json to plan from your own sweep's laws).
-# The student is the main job's 1-block DKD student when RUN holds a main
-# job's output, else the shipped synthetic-only 1-block student.
+# The student is the main job's smallest DKD student (8 filters) when RUN
+# holds a main job's output, else the shipped synthetic-only 1-block one.
 set -euo pipefail
 RUN=${1:-main_job_output}
-MODEL=$(ls "$RUN"/sweep/models/*-resnet1-dkd.keras 2>/dev/null | head -n 1 \
+MODEL=$(ls "$RUN"/sweep/models/*-resnetw8-dkd.keras 2>/dev/null | head -n 1 \
   || true)
 MODEL=${MODEL:-synthetic_resnet1}  # a shipped name: its card names its data
 

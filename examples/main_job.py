@@ -3,12 +3,13 @@
 1. Runs the ``quick`` study preset as a resumable sweep: the shipped
    6-block teacher (trained on other synthetic participants;
    ``--retrain_teacher`` trains one here instead), scratch baselines and
-   students of three sizes distilled with soft and DKD, plus a size-matched
-   MLP, over two seeds.
+   students of three widths distilled with soft and DKD, plus a
+   size-matched MLP, over two seeds.
 2. Prints the Table-2-style MAE table (mean ± std over seeds), fits the
    scaling laws (reported as points only when the data do not identify
-   them), writes Figures 1-3 (PNG + PDF).
-3. Exports the best 1-block student to full-integer int8 LiteRT, checks its
+   them), writes Figures 1-3 (PNG + PDF), and puts each measured MAE
+   beside the shipped law's prediction and 95 % interval.
+3. Exports the best smallest student to full-integer int8 LiteRT, checks its
    heart-rate parity against Keras on the held-out participants, prints
    its size, tensor arena and latency, and the MAE with the causal
    heart-rate tracker.
@@ -34,6 +35,7 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags, logging
 
+from keras_ppg_kd import models
 from keras_ppg_kd.data.splits import participant_keys
 from keras_ppg_kd.deploy import (
     LiteRTModel,
@@ -57,16 +59,19 @@ flags.DEFINE_bool(
 FLAGS = flags.FLAGS
 
 
-def check_shipped_laws(numbers):
+def check_shipped_laws(numbers, family):
     """Each measured (strategy, size) beside the shipped law's prediction.
 
-    The shipped laws come from the reference scaling study with the
-    shipped teacher (docs/results/scaling_pretrained); where a strategy
-    has no identified law, the study's measured mean at that size (and
-    its 95 % interval) stands in.
+    The shipped laws come from the reference width study with the shipped
+    teacher (docs/results/scaling_width); where a strategy has no
+    identified law, the study's measured mean at that size (and its 95 %
+    interval) stands in.
     """
     laws = load_fits()
     print(f"\n== 2b. this run beside the shipped laws ({laws.source})")
+    if laws.family != family:
+        print(f"  they hold for {laws.family} students, not {family}")
+        return
     measured = {(r["strategy"], int(r["params"])): r for r in laws.measured}
     for row in numbers.itertuples():
         fit = laws.fits.get(row.strategy)
@@ -84,7 +89,7 @@ def check_shipped_laws(numbers):
             continue
         inside = "inside" if low <= row.mean <= high else "OUTSIDE"
         print(
-            f"  {row.strategy:8s} {row.size} block(s): measured "
+            f"  {row.strategy:8s} {family}:{row.size:<3d} measured "
             f"{row.mean:5.2f}, {how} {expected:5.2f} (95 % {low:.2f}-"
             f"{high:.2f}) {inside}"
         )
@@ -119,18 +124,20 @@ def main(_):
     print("\n== 2. Table 2, scaling laws, figures")
     text, paths = report.report(table, os.path.join(out, "report"))
     print(text)
-    _, numbers = report.table2(table)
-    with open(os.path.join(out, "report", "fits.json")) as f:
+    family = models.parse(config.students[0])[0]
+    _, numbers = report.table2(table, family=family)
+    suffix = "" if family == report.STUDY_FAMILY else f"_{family}"
+    with open(os.path.join(out, "report", f"fits{suffix}.json")) as f:
         fits = {s: per[per["best"]] for s, per in json.load(f).items()}
     teacher = table[table["role"] == "teacher"].iloc[0]
     print(
         f"teacher: {teacher['size']}-block ResNet1D, MAE "
         f"{teacher['mae']:.2f} BPM"
     )
-    check_shipped_laws(numbers)
+    check_shipped_laws(numbers, family)
 
-    print("\n== 3. best 1-block student -> int8 LiteRT")
-    small = table[(table["role"] == "student") & (table["model"] == "resnet")]
+    print("\n== 3. best smallest student -> int8 LiteRT")
+    small = table[(table["role"] == "student") & (table["model"] == family)]
     small = small[small["size"] == small["size"].min()]
     best = small.loc[small["mae"].idxmin()]
     student = keras.saving.load_model(

@@ -60,9 +60,9 @@ def mae(model, windows):
     return float(np.mean(np.abs(logits_to_bpm(logits) - windows.hr_bpm)))
 
 
-def show(table):
+def show(table, family):
     """The main job's table of ``table`` and its teacher's MAE."""
-    print(report.to_markdown(report.table2(table)[0]))
+    print(report.to_markdown(report.table2(table, family=family)[0]))
     teacher = table[table["role"] == "teacher"]["mae"].iloc[0]
     print(f"teacher {teacher:.2f}")
 
@@ -81,7 +81,8 @@ def main(_):
         )
     config = builder(name, config=config_name or None).builder_config
     table = report.read_results(os.path.join(sweep, "results.csv"))
-    table = table[table["model"] == report.STUDY_FAMILY]
+    family = study.students[0].partition(":")[0]  # canonical family:size
+    table = table[(table["role"] == "teacher") | (table["model"] == family)]
     models = {
         cell: keras.saving.load_model(
             os.path.join(sweep, "models", cell + ".keras")
@@ -89,7 +90,7 @@ def main(_):
         for cell in table["cell"]
     }
     print(f"{FLAGS.run}: the job's own test split ({dataset})")
-    show(table)
+    show(table, family)
     for seed in map(int, FLAGS.populations):
         people = population(seed, config)
         scored = table.copy()
@@ -98,7 +99,7 @@ def main(_):
             f"\n{FLAGS.participants} new people (generator seed {seed}, "
             f"{len(people)} windows)"
         )
-        show(scored)
+        show(scored, family)
 
 
 if __name__ == "__main__":

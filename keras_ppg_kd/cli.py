@@ -156,8 +156,8 @@ flags.DEFINE_float("latency_ms", None, "plan: latency budget per window, ms.")
 flags.DEFINE_list(
     "sizes",
     None,
-    "plan: ResNet1D sizes to measure (default: 1,2,4,6,8,10 where a law is "
-    "identified, else the sizes the laws' study measured).",
+    "plan: students to measure, 'family:size' or a size of the laws' family "
+    "(default: the sizes the laws' study measured).",
 )
 
 _COMMANDS = {}  # name -> (function, the flags it reads)
@@ -604,8 +604,14 @@ def cmd_plan():
     from keras_ppg_kd.deploy import load_fits, measure_candidates, plan
 
     laws = load_fits(FLAGS.fits)  # fail on bad fits before measuring
-    sizes = [int(s) for s in FLAGS.sizes or ()] or _plan_sizes(laws)
-    candidates = measure_candidates(sizes)
+    students = [
+        s if ":" in s else f"{laws.family}:{s}" for s in FLAGS.sizes or ()
+    ]
+    students = students or laws.sizes()
+    if not students:
+        _fail("plan", f"{laws.source} lists no measured sizes; pass --sizes")
+    laws.check_family(students)
+    candidates = measure_candidates(students)
     result = plan(
         laws,
         candidates,
@@ -614,32 +620,17 @@ def cmd_plan():
         latency_ms=FLAGS.latency_ms,
     )
     print(
-        f"{'strategy':<9} {'blocks':>6} {'params':>8} {'KB':>6} "
+        f"{'strategy':<9} {'student':>10} {'params':>8} {'KB':>6} "
         f"{'arena':>6} {'us':>6} {'MAE':>6} {'95 %':>11}  fits"
     )
     for o in result.options:
         c, (low, high) = o.candidate, o.interval
         print(
-            f"{o.strategy:<9} {c.size:>6} {c.params:>8,} {c.flash_kb:>6.1f} "
+            f"{o.strategy:<9} {c.model:>10} {c.params:>8,} {c.flash_kb:>6.1f} "
             f"{c.ram_kb:>6.1f} {c.latency_ms * 1e3:>6.0f} {o.mae:>6.2f} "
             f"{low:>5.2f}-{high:<5.2f}  {'yes' if o.fits_budget else 'no'}"
         )
     print(result.summary())
-
-
-def _plan_sizes(laws):
-    """ResNet1D sizes to plan over: any size where a law predicts, else
-    those whose MAE the study measured (nothing else has a number)."""
-    from keras_ppg_kd import models
-
-    if laws.fits:
-        return [1, 2, 4, 6, 8, 10]
-    measured = {int(row["params"]) for row in laws.measured}
-    return [
-        blocks
-        for blocks in range(1, models.ResNet1D.MAX_SIZE + 1)
-        if models.cost(f"resnet:{blocks}")[0] in measured
-    ]
 
 
 def _fail(command, message):

@@ -188,11 +188,14 @@ def test_plan_validates_its_fits_before_measuring_anything(tmp_path):
 
 def test_plan_works_out_of_the_box_with_the_shipped_laws():
     done = cli(
-        "plan", "--sizes=1,2", "--flash_kb=32", "--ram_kb=64", "--latency_ms=5"
+        "plan", "--sizes=8,16", "--flash_kb=32", "--ram_kb=64", "--latency_ms=5"
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "recommended:" in done.stdout and "95 %" in done.stdout
-    assert "synthetic_crowd_shipped_teacher.json" in done.stdout
+    assert "recommended: resnetw:" in done.stdout and "95 %" in done.stdout
+    assert "predicted MAE" in done.stdout  # a law, not a measured fallback
+    assert "synthetic_crowd_width.json" in done.stdout
+    done = cli("plan", "--sizes=resnet:1", "--flash_kb=32")
+    assert done.returncode != 0 and "another family" in done.stderr
 
 
 def test_sweep_config_overrides_and_verbosity(tmp_path):

@@ -24,7 +24,7 @@ class Candidate:
     """A measured student size.
 
     Attributes:
-        size: ResNet1D blocks.
+        model: Model identifier, ``"family:size"`` (``"resnetw:16"``).
         params: Trainable parameters.
         flash_kb: LiteRT file size, KB.
         ram_kb: Tensor arena, KB: what TensorFlow Lite for
@@ -33,7 +33,7 @@ class Candidate:
         latency_ms: LiteRT latency per window (batch 1), ms.
     """
 
-    size: int
+    model: str
     params: int
     flash_kb: float
     ram_kb: float
@@ -91,7 +91,7 @@ class Plan:
             "identified; the study's mean at this size)"
         )
         return (
-            f"recommended: {c.size}-block ResNet1D ({c.params:,} params) "
+            f"recommended: {c.model} ({c.params:,} params) "
             f"{how}; {what} {self.predicted_mae:.2f} BPM (95 % "
             f"{low:.2f}-{high:.2f}); measured {c.flash_kb:.1f} KB flash, "
             f"~{c.ram_kb:.1f} KB arena, {c.latency_ms * 1e3:.0f} us per "
@@ -106,25 +106,54 @@ class Laws:
     Attributes:
         fits: ``{strategy: ScalingFit}``, identified laws only.
         unidentified: ``{strategy: why}`` for the laws left out.
-        measured: ``[{"strategy", "params", "mean", "std", "count"}]``
-            mean MAE per measured student size (the fallback).
+        measured: ``[{"size", "params", "strategy", "mean", "std",
+            "count"}]``: mean MAE per measured student size (the
+            fallback).
         source: Where they came from (a path or a shipped name).
+        family: The student family the laws were fitted on (a law in
+            parameters holds for its family only).
     """
 
     fits: dict
     unidentified: dict
     measured: tuple = ()
     source: str = ""
+    family: str = "resnet"
+
+    def sizes(self):
+        """The measured students, ``["family:size", ...]``, smallest first:
+        the sizes where the laws were fitted (or, without a law, the only
+        ones with a number)."""
+        by_params = {int(r["params"]): int(r["size"]) for r in self.measured}
+        return [f"{self.family}:{by_params[n]}" for n in sorted(by_params)]
+
+    def check_family(self, students):
+        """Raise ValueError for ``"family:size"`` students of another
+        family than the laws' (no check when ``family`` is empty)."""
+        others = [
+            s
+            for s in students
+            if self.family and s.split(":")[0] != self.family
+        ]
+        if others:
+            raise ValueError(
+                f"The laws in {self.source!r} were fitted on "
+                f"{self.family!r} students; {others} are of another family. "
+                f"Plan over '{self.family}:<size>' students or pass laws "
+                "fitted on theirs (--fits)."
+            )
 
 
 def load_fits(path: str | os.PathLike | None = None) -> "Laws":
     """Scaling laws from a fits.json, a shipped laws file, or the default.
 
     Args:
-        path: The ``fits.json`` that ``keras-ppg-kd report`` writes (its
-            ``table2.csv`` beside it, if present, gives the measured
-            fallback), a laws file of :mod:`keras_ppg_kd.pretrained.laws`,
-            or None for the shipped default laws.
+        path: The ``fits.json`` or ``fits_<family>.json`` that
+            ``keras-ppg-kd report`` writes (its ``table2.csv`` or
+            ``table2_<family>.csv`` beside it, if present, gives the
+            measured sizes), a laws file of
+            :mod:`keras_ppg_kd.pretrained.laws`, or None for the shipped
+            default laws.
 
     Raises:
         ValueError: an unreadable file, or one with neither an identified
@@ -144,8 +173,11 @@ def load_fits(path: str | os.PathLike | None = None) -> "Laws":
         ) from None
     if "fits" in data:  # a shipped laws file
         fitted, measured = data["fits"], data.get("measured", [])
+        family = data["card"].get("family", "resnet")
     else:
-        fitted, measured = data, _table2_beside(path)
+        stem = os.path.splitext(os.path.basename(os.fspath(path)))[0]
+        family = stem[5:] if stem.startswith("fits_") else "resnet"
+        fitted, measured = data, _table2_beside(path, family)
     fits, unidentified = {}, {}
     for strategy, per_law in fitted.items():
         fit = ScalingFit.from_dict(per_law[per_law["best"]])
@@ -159,11 +191,12 @@ def load_fits(path: str | os.PathLike | None = None) -> "Laws":
             f"({unidentified}) and no measured sizes are beside it; sweep "
             "more student sizes or seeds first."
         )
-    return Laws(fits, unidentified, tuple(measured), str(path))
+    return Laws(fits, unidentified, tuple(measured), str(path), family)
 
 
-def _table2_beside(path):
-    table = os.path.join(os.path.dirname(os.fspath(path)), "table2.csv")
+def _table2_beside(path, family):
+    name = "table2.csv" if family == "resnet" else f"table2_{family}.csv"
+    table = os.path.join(os.path.dirname(os.fspath(path)), name)
     if not os.path.isfile(table):
         return []
     import pandas as pd
@@ -172,42 +205,50 @@ def _table2_beside(path):
 
 
 def measure_candidates(
-    sizes: Sequence[int],
+    students: Sequence[int | str],
     quantization: str = "int8",
     representative_data: np.ndarray | None = None,
 ) -> list["Candidate"]:
-    """Export each ResNet1D size to LiteRT and measure it on this machine.
+    """Export each student to LiteRT and measure it on this machine.
 
     Size, arena and latency do not depend on the trained weights, so fresh
     models stand in for trained students.
+
+    Args:
+        students: Model identifiers (``"resnetw:16"``); an int is that
+            many ResNet1D blocks.
+        quantization: See :func:`keras_ppg_kd.deploy.export_tflite`.
+        representative_data: Calibration windows (random ones if None).
     """
     import numpy as np
 
+    from keras_ppg_kd import models
     from keras_ppg_kd.deploy.litert import (
         LiteRTModel,
         export_tflite,
         inspect_tflite,
     )
-    from keras_ppg_kd.models import ResNet1D
 
     candidates = []
     with tempfile.TemporaryDirectory() as folder:
-        for size in sizes:
-            model = ResNet1D(size)
+        for student in students:
+            family, number = models.parse(student)
+            identifier = f"{family}:{number}"
+            model = models.get(identifier)
             if representative_data is None:
                 shape = (64, model.input_length, model.channels)
                 rng = np.random.default_rng(0)
                 representative_data = rng.standard_normal(shape, "float32")
             path = export_tflite(
                 model,
-                os.path.join(folder, f"resnet{size}.tflite"),
+                os.path.join(folder, f"{family}{number}.tflite"),
                 quantization,
                 representative_data=representative_data,
             )
             report = inspect_tflite(path)
             candidates.append(
                 Candidate(
-                    size=size,
+                    model=identifier,
                     params=int(
                         sum(np.prod(w.shape) for w in model.trainable_weights)
                     ),
@@ -231,7 +272,7 @@ def plan(
     With identified laws the MAE is each law's prediction at the
     candidate's size. Without one, the planner falls back to the sizes the
     study measured (candidates of another size are left out) and says so
-    in :attr:`Plan.basis`.
+    in :attr:`Plan.basis`. Candidates must be of the laws' family.
 
     Args:
         laws: :class:`Laws`, a path for :func:`load_fits`,
@@ -242,14 +283,16 @@ def plan(
         latency_ms: Latency budget per window, ms; None = unlimited.
 
     Raises:
-        ValueError: When no candidate fits, naming the smallest one's needs.
+        ValueError: When no candidate fits, naming the smallest one's
+            needs, or when a candidate is of another family than the laws.
     """
     if isinstance(laws, dict):
-        laws = Laws(dict(laws), {})
+        laws = Laws(dict(laws), {}, family="")
     elif not isinstance(laws, Laws):
         laws = load_fits(laws)
     if not candidates:
         raise ValueError("plan() needs at least one candidate.")
+    laws.check_family(c.model for c in candidates)
 
     def fits_budget(c):
         return (
@@ -289,14 +332,14 @@ def plan(
             raise ValueError(
                 f"No law in {laws.source!r} is identified "
                 f"({laws.unidentified}) and none of the candidates "
-                f"{[c.size for c in candidates]} was measured there."
+                f"{[c.model for c in candidates]} was measured there."
             )
     feasible = [o for o in options if o.fits_budget]
     if not feasible:
         small = min(candidates, key=lambda c: c.params)
         raise ValueError(
             f"No student fits flash_kb={flash_kb}, ram_kb={ram_kb}, "
-            f"latency_ms={latency_ms}. The smallest ({small.size} block) "
+            f"latency_ms={latency_ms}. The smallest ({small.model}) "
             f"needs {small.flash_kb:.1f} KB flash, {small.ram_kb:.1f} KB RAM "
             f"and {small.latency_ms:.3f} ms; relax the budget."
         )

@@ -94,7 +94,11 @@ def table2(results, teacher=None, family=STUDY_FAMILY):
     )
     display = {}
     for (size, params), group in numbers.groupby(["size", "params"]):
-        label = f"{size} block{'s' * (size > 1)} ({params / 1e3:.0f}K)"
+        what = f"{size} block{'s' * (size > 1)}"
+        if family != STUDY_FAMILY:
+            what = f"{family}:{size}"
+        digits = 1 if params < 1e4 else 0
+        label = f"{what} ({params / 1e3:.{digits}f}K)"
         cells = {}
         for _, row in group.iterrows():
             cells[row["strategy"]] = (
@@ -376,24 +380,32 @@ def _write_fits(fits, path):
 def report(results, out_dir, teacher=None):
     """Write Table 2 (Markdown + CSV), fits.json and Figures 1-3.
 
+    The study's ResNet1D students give ``table2.{md,csv}`` and
+    ``fits.json``; every other student family its own
+    ``table2_<family>.{md,csv}`` and ``fits_<family>.json``.
+
     Returns:
         ``(text, paths)``: a printable summary and the files written.
     """
     table = read_results(results)
     os.makedirs(out_dir, exist_ok=True)
     teacher = default_teacher(table) if teacher is None else teacher
-    frame, numbers = table2(table, teacher)
-    paths = []
-    md = os.path.join(out_dir, "table2.md")
-    with open(md, "w") as f:
-        f.write(to_markdown(frame) + "\n")
-    csv = os.path.join(out_dir, "table2.csv")
-    numbers.to_csv(csv, index=False)
-    paths += [md, csv]
-    text = [to_markdown(frame), ""]
-
     families = set(table["model"][table["role"] != "teacher"])
     others = sorted(families - {STUDY_FAMILY})
+    paths, text = [], []
+    for family in [STUDY_FAMILY, *others]:
+        frame, numbers = table2(table, teacher, family)
+        if numbers.empty and (family != STUDY_FAMILY or others):
+            continue
+        suffix = "" if family == STUDY_FAMILY else f"_{family}"
+        md = os.path.join(out_dir, f"table2{suffix}.md")
+        with open(md, "w") as f:
+            f.write(to_markdown(frame) + "\n")
+        csv = os.path.join(out_dir, f"table2{suffix}.csv")
+        numbers.to_csv(csv, index=False)
+        paths += [md, csv]
+        text += [to_markdown(frame), ""]
+
     fits = fit_strategies(table, teacher)
     by_family = {f: fit_strategies(table, teacher, f) for f in others}
     # fits.json: the study's ResNet1D students; fits_<family>.json: each

@@ -9,9 +9,9 @@ from keras_ppg_kd.deploy import Candidate, load_fits, plan
 from keras_ppg_kd.study import report, scaling
 
 CANDIDATES = [
-    Candidate(1, 16_628, 25.0, 19.0, 0.07),
-    Candidate(2, 27_060, 38.0, 19.0, 0.12),
-    Candidate(6, 126_132, 140.0, 30.0, 0.60),
+    Candidate("resnet:1", 16_628, 25.0, 19.0, 0.07),
+    Candidate("resnet:2", 27_060, 38.0, 19.0, 0.12),
+    Candidate("resnet:6", 126_132, 140.0, 30.0, 0.60),
 ]
 
 
@@ -29,16 +29,16 @@ def small_fits():
 def test_plan_picks_lowest_predicted_mae_within_budget():
     fits = small_fits()
     result = plan(fits, CANDIDATES, flash_kb=64, latency_ms=0.5)
-    assert result.strategy == "dkd" and result.candidate.size == 2
+    assert result.strategy == "dkd" and result.candidate.model == "resnet:2"
     assert result.predicted_mae == pytest.approx(
         float(fits["dkd"].predict(27_060))
     )
     assert result.basis == "law"
     low, high = result.interval
     assert low <= result.predicted_mae <= high
-    assert "2-block" in result.summary() and "95 %" in result.summary()
+    assert "resnet:2" in result.summary() and "95 %" in result.summary()
     unlimited = plan(fits, CANDIDATES)
-    assert unlimited.candidate.size == 6
+    assert unlimited.candidate.model == "resnet:6"
     with pytest.raises(ValueError, match="relax the budget"):
         plan(fits, CANDIDATES, flash_kb=10)
 
@@ -51,7 +51,10 @@ def test_fits_json_from_report_round_trips(tmp_path):
     saved = json.loads((tmp_path / "fits.json").read_text())
     assert set(laws.fits) | set(laws.unidentified) == set(saved)
     assert all(f.law == saved[s]["best"] for s, f in laws.fits.items())
-    assert plan(laws, CANDIDATES, ram_kb=20).candidate.size in (1, 2)
+    assert plan(laws, CANDIDATES, ram_kb=20).candidate.model in (
+        "resnet:1",
+        "resnet:2",
+    )
     with pytest.raises(ValueError, match="Cannot read fitted scaling laws"):
         load_fits(tmp_path / "nope.json")
 
@@ -90,7 +93,9 @@ def test_without_a_law_plan_falls_back_to_measured_sizes(tmp_path):
     assert not laws.fits and "dkd" in laws.unidentified
     result = plan(laws, CANDIDATES, flash_kb=64)
     assert result.basis == "measured"
-    assert (result.strategy, result.candidate.size) == ("dkd", 2)
+    assert (result.strategy, result.candidate.model) == ("dkd", "resnet:2")
+    assert laws.family == "resnet"
+    assert laws.sizes() == ["resnet:1", "resnet:2", "resnet:6"]
     assert result.predicted_mae == 6.5
     low, high = result.interval
     assert low < 6.5 < high
@@ -109,8 +114,36 @@ def test_the_shipped_laws_have_a_card_and_plan_by_default():
     assert card["study"]["teachers"] and len(card["study"]["seeds"]) >= 3
     shipped = load_fits()
     assert shipped.source.endswith(f"{laws.DEFAULT}.json")
-    assert shipped.fits or shipped.measured
-    result = plan(None, CANDIDATES)
+    # The default laws: soft, DKD and scratch identified, on their family.
+    assert all(shipped.fits[s].r2 >= 0.9 for s in ("soft", "dkd", "scratch"))
+    students = shipped.sizes()
+    assert students and all(
+        s.startswith(f"{shipped.family}:") for s in students
+    )
+    width = [
+        Candidate(s, int(r["params"]), 10.0, 10.0, 0.1)
+        for s, r in zip(
+            students,
+            sorted(
+                {int(r["params"]): r for r in shipped.measured}.values(),
+                key=lambda r: int(r["params"]),
+            ),
+        )
+    ]
+    result = plan(None, width)
     low, high = result.interval
-    assert result.basis in ("law", "measured")
-    assert low <= result.predicted_mae <= high
+    assert result.basis == "law" and low <= result.predicted_mae <= high
+    with pytest.raises(ValueError, match="another family"):
+        plan(None, CANDIDATES)
+
+
+def test_report_writes_each_familys_table_and_laws_for_plan(tmp_path):
+    from tests.study.test_report import results_table
+
+    table = results_table()
+    table = table[table["model"] == "resnet"].assign(model="resnetw")
+    report.report(table, str(tmp_path))
+    assert (tmp_path / "table2_resnetw.csv").is_file()
+    assert "resnetw:1 (" in (tmp_path / "table2_resnetw.md").read_text()
+    laws = load_fits(tmp_path / "fits_resnetw.json")
+    assert laws.family == "resnetw" and laws.sizes()[0] == "resnetw:1"

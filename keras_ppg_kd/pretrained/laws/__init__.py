@@ -5,15 +5,17 @@ wall time), ``fits`` (what ``keras-ppg-kd report`` writes to fits.json:
 each strategy's exponential and power laws, 95 % intervals, R²,
 leave-one-size-out error, parameter draws) and ``measured`` (mean, std and
 count of the MAE per student size and strategy: Table 2 in numbers).
+``card["family"]`` names the student family the laws hold for.
 ``keras-ppg-kd plan`` reads :data:`DEFAULT` unless ``--fits`` is given.
 ``python -m keras_ppg_kd.pretrained.laws REPORT STUDY CARD.json`` writes
-the default one from a study's report folder, its sweep folder and a card.
+``<card name>.json`` from a study's report folder, its sweep folder and a
+card.
 """
 
 import json
 import pathlib
 
-DEFAULT = "synthetic_crowd_shipped_teacher"
+DEFAULT = "synthetic_crowd_width"
 _HERE = pathlib.Path(__file__).parent
 
 
@@ -36,16 +38,22 @@ def card(name=DEFAULT):
 
 
 def build(report_dir, study_dir, card):
-    """A laws dict from a report folder (fits.json, table2.csv) and a card.
+    """A laws dict from a report folder and a card.
 
-    ``card`` is completed with the study's config (``study.json``).
+    The report's ``fits.json`` and ``table2.csv`` for ResNet1D students,
+    ``fits_<family>.json`` and ``table2_<family>.csv`` for the card's
+    ``family``; ``card`` is completed with the study's config
+    (``study.json``).
     """
     import pandas as pd
 
     report_dir, study_dir = pathlib.Path(report_dir), pathlib.Path(study_dir)
+    family = card.setdefault("family", "resnet")
+    suffix = "" if family == "resnet" else f"_{family}"
     config = json.loads((study_dir / "study.json").read_text())
+    table = pd.read_csv(report_dir / f"table2{suffix}.csv")
     return {
         "card": {**card, "study": config},
-        "fits": json.loads((report_dir / "fits.json").read_text()),
-        "measured": pd.read_csv(report_dir / "table2.csv").to_dict("records"),
+        "fits": json.loads((report_dir / f"fits{suffix}.json").read_text()),
+        "measured": table.to_dict("records"),
     }
