@@ -190,9 +190,6 @@ def write_summary(out):
 def main(_):
     import dataclasses
 
-    import keras
-
-    from keras_ppg_kd import version
     from keras_ppg_kd.study.generalize import GeneralizingRecipe
 
     if FLAGS.summary:
@@ -215,16 +212,37 @@ def main(_):
             seed=FLAGS.seed,
             recipe=json.loads(json.dumps(dataclasses.asdict(recipe))),
             machine=f"{platform.machine()} {platform.processor()}".strip(),
-            versions={
-                "keras_ppg_kd": version.__version__,
-                "keras": keras.__version__,
-            },
+            versions=_versions(),
             date=time.strftime("%Y-%m-%d"),
         )
         tmp = csv.with_suffix(".tmp")
         table.to_csv(tmp, index=False, float_format="%.3f")
         csv.with_suffix(".json").write_text(json.dumps(log, indent=1) + "\n")
         tmp.replace(csv)  # the CSV last: a direction counts once it exists
+
+
+def _versions():
+    """The package's and the numerical libraries' versions: float results
+    can move with any of them."""
+    from importlib import metadata
+
+    from keras_ppg_kd import version
+
+    found = {"keras_ppg_kd": version.__version__}
+    for name in (
+        "keras",
+        "tensorflow",
+        "tensorflow-cpu",
+        "numpy",
+        "scipy",
+        "ai-edge-litert",
+        "jax",
+    ):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
 """Train the models that ship in the package, on synthetic data only.
 
-``--model teacher``: a ResNet1D(6) trained with cross-entropy on ordinal
-soft targets. ``--model student``: a student (``--student resnet:1`` or
-``tcn:5``) distilled with DKD from the shipped teacher. Both see only the
-built-in synthetic data, augmented (:mod:`keras_ppg_kd.data.augment`), for
-a fixed cosine schedule.
+``--model teacher``: a ResNet1D (``--blocks``, 6 as shipped) trained with
+cross-entropy on ordinal soft targets. ``--model student``: a student
+(``--student resnet:1`` or ``tcn:5``) distilled with DKD from the shipped
+teacher. Both see only the built-in synthetic data, augmented
+(:mod:`keras_ppg_kd.data.augment`), for a fixed cosine schedule.
 
 Writes ``keras_ppg_kd/pretrained/synthetic_<family><size>.keras`` and its
 model card (``.json``: data, recipe and the MAE on the real SPC 2015
@@ -14,6 +14,8 @@ data.
 
 Usage: python examples/pretrain_synthetic.py --model teacher
        python examples/pretrain_synthetic.py --model student --student tcn:5
+       python examples/pretrain_synthetic.py --model teacher --blocks 2 \
+           --out docs/results/scaling_teachers/teachers
 """
 
 import dataclasses
@@ -39,6 +41,9 @@ from keras_ppg_kd.study.generalize import (
 
 flags.DEFINE_enum("model", "teacher", ["teacher", "student"], "What to train.")
 flags.DEFINE_string("student", "resnet:1", "Student, '<family>:<size>'.")
+flags.DEFINE_integer(
+    "blocks", None, "Teacher: ResNet1D blocks (default: the recipe's, 6)."
+)
 flags.DEFINE_string(
     "spc_dir", "../shared/data/ieee_spc2015", "SPC 2015 (scored, not trained)."
 )
@@ -57,7 +62,7 @@ def main(_):
     optimizer = keras.optimizers.Adam(
         keras.optimizers.schedules.CosineDecay(1e-3, steps)
     )
-    identifier = f"resnet:{recipe.teacher_blocks}"
+    identifier = f"resnet:{FLAGS.blocks or recipe.teacher_blocks}"
     if FLAGS.model == "teacher":
         model = trainer = models.get(identifier)
         trainer.compile(optimizer, HeartRateCrossEntropy(recipe.label_sigma))
@@ -80,6 +85,7 @@ def main(_):
     )
     name = pretrained.student_name(identifier)
     out = pathlib.Path(FLAGS.out)
+    out.mkdir(parents=True, exist_ok=True)
     shipped = models.get(identifier)  # uncompiled: no optimizer state
     shipped.set_weights(model.get_weights())
     shipped.save(out / f"{name}.keras")

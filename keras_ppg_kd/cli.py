@@ -119,7 +119,10 @@ flags.DEFINE_bool(
 )
 # --- fit / report ---
 flags.DEFINE_string(
-    "results", None, "fit/report: results.csv of a sweep (or its directory)."
+    "results",
+    None,
+    "fit/report: results.csv of a sweep (or its directory); report: "
+    "several, comma-separated, to combine studies (one per teacher).",
 )
 flags.DEFINE_integer(
     "teacher_blocks", None, "fit/report: teacher to analyse (largest default)."
@@ -537,11 +540,13 @@ def cmd_report():
     """Write Table 2, fits and Figures 1-3 next to the results."""
     from keras_ppg_kd.study import report
 
-    results = FLAGS.results
+    results = FLAGS.results.split(",")
+    first = results[0]
     out = FLAGS.out or os.path.join(
-        results if os.path.isdir(results) else os.path.dirname(results),
+        first if os.path.isdir(first) else os.path.dirname(first),
         "report",
     )
+    results = results if len(results) > 1 else first
     text, paths = report.report(results, out, teacher=FLAGS.teacher_blocks)
     print(text)
     print("\n".join(["wrote:", *paths]))

@@ -23,8 +23,12 @@ from keras_ppg_kd.study.store import (
 
 
 def _shipped_teacher(name, cell):
-    """The shipped teacher ``name`` for a teacher cell (sizes must match)."""
-    model = pretrained.load(name)
+    """The shipped teacher ``name`` (or ``.keras`` path) for a teacher cell
+    (sizes must match)."""
+    if name.endswith(".keras"):
+        model = keras.saving.load_model(name)
+    else:
+        model = pretrained.load(name)
     if cell.identifier != f"resnet:{model.num_blocks}":
         raise ValueError(
             f"pretrained_teacher {name!r} has {model.num_blocks} blocks; the "

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import os
 import pathlib
 import sys
 
@@ -69,10 +70,11 @@ class StudyConfig:
             family's default (ResNet1D: the study's 0.5, set for 300
             epochs, which holds short runs back).
         pretrained_teacher: Name of a shipped teacher
-            (:func:`keras_ppg_kd.pretrained.available`) that teacher cells
-            load instead of training (it must not have seen the study's
-            data; the shipped ones are trained on other synthetic
-            participants). Empty: train teachers.
+            (:func:`keras_ppg_kd.pretrained.available`) or path of a
+            ``.keras`` teacher that teacher cells load instead of training
+            (it must not have seen the study's data; the shipped ones are
+            trained on other synthetic participants). Empty: train
+            teachers.
         teacher_folds: Cross-fit each teacher's logits on its training
             windows: this many sub-teachers, each trained without one
             share of the participants, score the windows they did not see
@@ -174,12 +176,17 @@ class StudyConfig:
             problems.append(f"dropout must be in [0, 1); got {self.dropout}")
         if self.label_sigma < 0:
             problems.append(f"label_sigma must be >= 0; got {self.label_sigma}")
-        if self.pretrained_teacher and (
-            self.pretrained_teacher not in pretrained.available()
+        if self.pretrained_teacher and not (
+            self.pretrained_teacher in pretrained.available()
+            or (
+                self.pretrained_teacher.endswith(".keras")
+                and os.path.isfile(self.pretrained_teacher)
+            )
         ):
             problems.append(
-                f"pretrained_teacher {self.pretrained_teacher!r} is not "
-                f"shipped; available: {pretrained.available()}"
+                f"pretrained_teacher {self.pretrained_teacher!r} is neither "
+                f"a shipped teacher ({pretrained.available()}) nor a .keras "
+                "file"
             )
         if self.teacher_folds < 0 or self.teacher_folds == 1:
             problems.append(

@@ -71,6 +71,12 @@ def _remove_stale_jobs(folder):
             continue
 
 
+_WORKER = (
+    "import sys; from keras_ppg_kd.study.processes import _worker; "
+    "_worker(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))"
+)
+
+
 def _worker(job_path, index, parent):
     """One worker process: its group of cells, ``threads`` TF threads."""
     _exit_with_parent(parent)
@@ -120,11 +126,12 @@ def run_processes(context, todo, workers, progress, poll_s=0.5):
     with open(job_path, "wb") as f:
         pickle.dump(job, f)
     # Fresh interpreters (not multiprocessing): the caller's script is not
-    # re-imported, so it needs no ``if __name__ == "__main__"`` guard.
-    module = "keras_ppg_kd.study.processes"
+    # re-imported, so it needs no ``if __name__ == "__main__"`` guard. Not
+    # ``-m`` this module: the package's __init__ imports it first, and
+    # runpy warns about running a module already imported.
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", module, str(job_path), str(i)]
+            [sys.executable, "-c", _WORKER, str(job_path), str(i)]
             + [str(os.getpid())]
         )
         for i in range(len(groups))
@@ -155,7 +162,3 @@ def run_processes(context, todo, workers, progress, poll_s=0.5):
             f"{len(waiting)} cell(s) unfinished (see the error above); the "
             "finished cells are kept and a rerun resumes"
         )
-
-
-if __name__ == "__main__":
-    _worker(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))

@@ -19,7 +19,19 @@ COLORS = {SCRATCH: "#444444", **{n: c.color for n, c in LOSSES.items()}}
 
 
 def read_results(results):
-    """A results DataFrame from a DataFrame, a CSV/Parquet path or a dir."""
+    """A results DataFrame from a DataFrame, a CSV/Parquet path, a dir, or
+    a list of them (studies of one protocol, e.g. one per teacher)."""
+    if isinstance(results, (list, tuple)):
+        table = pd.concat([read_results(r) for r in results])
+        if "cell" in table:
+            repeated = sorted(set(table["cell"][table["cell"].duplicated()]))
+            if repeated:
+                raise ValueError(
+                    f"Cells {repeated[:5]} are in more than one of "
+                    f"{list(map(str, results))}; combine studies whose "
+                    "cells differ (e.g. one per teacher)."
+                )
+        return table.reset_index(drop=True)
     if isinstance(results, pd.DataFrame):
         table = results
     else:
@@ -211,7 +223,11 @@ def figure_heatmap(results, strategy, path, family=STUDY_FAMILY):
     image = ax.imshow(grid.values, cmap="viridis_r", aspect="auto")
     ax.set_xticks(range(grid.shape[1]), [f"{c}" for c in grid.columns])
     ax.set_yticks(range(grid.shape[0]), [f"{t}" for t in grid.index])
-    ax.set_xlabel("student (ResNet1D blocks)")
+    ax.set_xlabel(
+        "student (ResNet1D blocks)"
+        if family == STUDY_FAMILY
+        else f"student ({family}:<size>)"
+    )
     ax.set_ylabel("teacher (ResNet1D blocks)")
     finite = grid.values[np.isfinite(grid.values)]
     middle = (finite.min() + finite.max()) / 2 if finite.size else 0
@@ -424,12 +440,15 @@ def report(results, out_dir, teacher=None):
     if not fits and not others:
         text.append("scaling laws: need >= 3 student sizes per strategy")
 
-    study = table[
-        (table["role"] == "student") & (table["model"] == STUDY_FAMILY)
-    ]
-    for strategy in _strategies(study):
-        name = os.path.join(out_dir, f"fig1_heatmap_{strategy}")
-        paths += _written(figure_heatmap(table, strategy, name))
+    students = table[table["role"] == "student"]
+    for family in [STUDY_FAMILY, *others]:
+        rows = students[students["model"] == family]
+        if family != STUDY_FAMILY and rows["teacher"].nunique() < 2:
+            continue  # Figure 1 of another family: with several teachers
+        suffix = "" if family == STUDY_FAMILY else f"{family}_"
+        for strategy in _strategies(rows):
+            name = os.path.join(out_dir, f"fig1_heatmap_{suffix}{strategy}")
+            paths += _written(figure_heatmap(table, strategy, name, family))
     if STUDY_FAMILY in families:
         name = os.path.join(out_dir, "fig2_scaling")
         paths += _written(figure_scaling(table, fits, name, teacher))

@@ -51,7 +51,8 @@ def test_paper_preset_is_the_study_grid():
         ({"schedule": "linear"}, "schedule 'linear' is not one of"),
         ({"label_sigma": -1.0}, "label_sigma must be >= 0"),
         ({"dropout": 1.0}, r"dropout must be in \[0, 1\)"),
-        ({"pretrained_teacher": "nope"}, "'nope' is not shipped"),
+        ({"pretrained_teacher": "nope"}, "'nope' is neither a shipped"),
+        ({"pretrained_teacher": "gone.keras"}, "nor a .keras file"),
     ],
 )
 def test_invalid_configs_say_what_to_change(changes, message):

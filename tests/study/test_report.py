@@ -172,3 +172,22 @@ def test_participant_units_line_up_across_folds():
         None,
         None,
     )
+
+
+def test_studies_combine_into_figure_1_of_their_family(tmp_path):
+    """One study per teacher: their results together give Figure 1."""
+    width = results_table().query("model == 'resnet'").assign(model="resnetw")
+    paths = []
+    for teacher in (2, 6):
+        study = width[width["role"] == "student"].assign(
+            teacher=teacher,
+            cell=lambda t, teacher=teacher: t["cell"] + f"-t{teacher}",
+        )
+        paths.append(tmp_path / f"t{teacher}.csv")
+        study.to_csv(paths[-1], index=False)
+    _, written = report.report(paths, str(tmp_path / "report"))
+    names = {os.path.basename(p) for p in written}
+    assert "fig1_heatmap_resnetw_dkd.png" in names
+    assert "table2_resnetw.csv" in names
+    with pytest.raises(ValueError, match="more than one"):
+        report.read_results([paths[0], paths[0]])

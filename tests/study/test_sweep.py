@@ -221,7 +221,7 @@ def test_ray_sweep_on_a_local_cluster(windows, tmp_path):
 
 
 def test_local_workers_split_the_cells_and_a_failure_is_reported(
-    windows, tmp_path, capsys
+    windows, tmp_path, capfd
 ):
     from keras_ppg_kd.study.processes import balance
     from keras_ppg_kd.study.progress import cell_work
@@ -238,7 +238,9 @@ def test_local_workers_split_the_cells_and_a_failure_is_reported(
     table = run_sweep(config, str(tmp_path / "two"), windows=windows, workers=2)
     assert set(table["cell"]) == {c.id for c in cells}
     assert table["mae"].notna().all()
-    assert capsys.readouterr().out.count(f"/{len(cells)}]") == len(cells)
+    out, err = capfd.readouterr()  # the workers' output included
+    assert out.count(f"/{len(cells)}]") == len(cells)
+    assert "Warning" not in err, err
 
     # Windows the models cannot take (2 channels): the workers fail, the
     # parent says so and that a rerun resumes.
@@ -409,6 +411,17 @@ def test_a_shipped_teacher_is_loaded_not_trained(windows, tmp_path):
             windows=windows,
             stream=io.StringIO(),
         )
+    # A teacher from a .keras file (one pre-trained here, say) is loaded
+    # the same way.
+    path = str(tmp_path / "mine.keras")
+    shipped.save(path)
+    own = run_sweep(
+        config.replace(pretrained_teacher=path, seeds=(0,)),
+        str(tmp_path / "own"),
+        windows=windows,
+        stream=io.StringIO(),
+    )
+    assert own.loc[own.role == "teacher", "mae"].iloc[0] == teacher["mae"]
 
 
 def test_teacher_folds_cross_fit_the_logits_and_leave_feature_taps(
