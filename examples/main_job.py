@@ -59,8 +59,9 @@ flags.DEFINE_bool(
 FLAGS = flags.FLAGS
 
 
-def check_shipped_laws(numbers, family):
-    """Each measured (strategy, size) beside the shipped law's prediction.
+def check_shipped_laws(table, numbers, family, out):
+    """Each measured (strategy, size) beside the shipped law's prediction,
+    and Figure 2 with this run's points on the shipped laws' curves.
 
     The shipped laws come from the reference width study with the shipped
     teacher (docs/results/scaling_width); where a strategy has no
@@ -72,6 +73,15 @@ def check_shipped_laws(numbers, family):
     if laws.family != family:
         print(f"  they hold for {laws.family} students, not {family}")
         return
+    _, written = report.figure_scaling(
+        table,
+        {s: (fit,) for s, fit in laws.fits.items()},
+        os.path.join(out, "report", "fig2_vs_shipped_laws"),
+        family=family,
+        title="this run (points) and the shipped laws (curves, 95 % bands)",
+        bands=True,
+    )
+    print(f"  drawn in {written[0]}")
     measured = {(r["strategy"], int(r["params"])): r for r in laws.measured}
     for row in numbers.itertuples():
         fit = laws.fits.get(row.strategy)
@@ -134,7 +144,7 @@ def main(_):
         f"teacher: {teacher['size']}-block ResNet1D, MAE "
         f"{teacher['mae']:.2f} BPM"
     )
-    check_shipped_laws(numbers, family)
+    check_shipped_laws(table, numbers, family, out)
 
     print("\n== 3. best smallest student -> int8 LiteRT")
     small = table[(table["role"] == "student") & (table["model"] == family)]

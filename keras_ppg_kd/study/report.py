@@ -249,10 +249,28 @@ def figure_heatmap(results, strategy, path, family=STUDY_FAMILY):
     return _save(fig, path)
 
 
-def figure_scaling(results, fits, path, teacher=None, family=STUDY_FAMILY):
+def figure_scaling(
+    results,
+    fits,
+    path,
+    teacher=None,
+    family=STUDY_FAMILY,
+    title=None,
+    bands=False,
+):
     """Figure 2: MAE vs student parameters per strategy (mean ± std over
     runs), with the fitted law where the data identify one and the
     teacher's MAE as a dotted line.
+
+    Args:
+        results: The results table (see :func:`read_results`).
+        fits: ``{strategy: (ScalingFit, ...)}`` to draw: this table's
+            fits, or others' (shipped laws) to check the points against.
+        path: Output path without extension.
+        teacher: Teacher blocks (default: the largest).
+        family: Student family.
+        title: Title (default: the family and teacher).
+        bands: Shade each law's 95 % interval (from its parameter draws).
 
     Returns ``(figure, [png path, pdf path])``.
     """
@@ -285,6 +303,9 @@ def figure_scaling(results, fits, path, teacher=None, family=STUDY_FAMILY):
                 stats.index.min() * 0.8, stats.index.max() * 1.5
             )
             ax.plot(grid, best.predict(grid), style, color=color)
+            if bands and len(best.draws):
+                band = np.array([best.predict_interval(n) for n in grid])
+                ax.fill_between(grid, *band.T, color=color, alpha=0.1)
             label += f" ({best.law}, R²={best.r2:.2f})"
             ax.plot([], [], style + "o", color=color, label=label)
         else:  # points only: no law drawn where the data identify none
@@ -303,7 +324,8 @@ def figure_scaling(results, fits, path, teacher=None, family=STUDY_FAMILY):
     ax.set_xlabel("student parameters")
     ax.set_ylabel("MAE (BPM)")
     ax.set_title(
-        f"{family} student MAE vs size (teacher: {teacher}-block ResNet1D)"
+        title
+        or f"{family} student MAE vs size (teacher: {teacher}-block ResNet1D)"
     )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
@@ -453,6 +475,8 @@ def report(results, out_dir, teacher=None):
         name = os.path.join(out_dir, "fig2_scaling")
         paths += _written(figure_scaling(table, fits, name, teacher))
     for family in others:  # each family's own scaling figure
+        if students.loc[students["model"] == family, "size"].nunique() < 2:
+            continue  # one size: Figure 3 shows it
         name = os.path.join(out_dir, f"fig2_scaling_{family}")
         paths += _written(
             figure_scaling(table, by_family[family], name, teacher, family)
