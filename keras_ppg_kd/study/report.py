@@ -469,6 +469,9 @@ def report(results, out_dir, teacher=None):
             continue  # Figure 1 of another family: with several teachers
         suffix = "" if family == STUDY_FAMILY else f"{family}_"
         for strategy in _strategies(rows):
+            several = rows.loc[rows["strategy"] == strategy, "teacher"]
+            if family != STUDY_FAMILY and several.nunique() < 2:
+                continue
             name = os.path.join(out_dir, f"fig1_heatmap_{suffix}{strategy}")
             paths += _written(figure_heatmap(table, strategy, name, family))
     if STUDY_FAMILY in families:
