@@ -9,9 +9,14 @@ set -euo pipefail
 RUN=${1:-main_job_output}
 MODEL=$(ls "$RUN"/sweep/models/*-resnetw8-dkd.keras 2>/dev/null | head -n 1 \
   || true)
-MODEL=${MODEL:-synthetic_resnet1}  # a shipped name: its card names its data
+if [ -n "$MODEL" ]; then
+  DATA=(--datasets=synthetic_ppg/crowd)  # the main job's data
+else
+  MODEL=synthetic_resnet1  # a shipped name: its card names its data
+  DATA=()
+fi
 
-keras-ppg-kd export --model="$MODEL" --quantization=int8 \
+keras-ppg-kd export --model="$MODEL" "${DATA[@]}" --quantization=int8 \
   --out="$RUN/export"
 keras-ppg-kd plan --flash_kb=64 --ram_kb=32 --latency_ms=0.2
 python benchmarks/bench_edge.py --out="$RUN/bench_edge"
