@@ -136,8 +136,8 @@ def main(_):
     print(text)
     family = models.parse(config.students[0])[0]
     _, numbers = report.table2(table, family=family)
-    suffix = "" if family == report.STUDY_FAMILY else f"_{family}"
-    with open(os.path.join(out, "report", f"fits{suffix}.json")) as f:
+    fits_file = f"fits{report.family_suffix(family)}.json"
+    with open(os.path.join(out, "report", fits_file)) as f:
         fits = {s: per[per["best"]] for s, per in json.load(f).items()}
     teacher = table[table["role"] == "teacher"].iloc[0]
     print(

@@ -81,6 +81,13 @@ def default_teacher(table):
 STUDY_FAMILY = "resnet"  # the study's students (Table 2, Figures 1-2)
 
 
+def family_suffix(family):
+    """What the report's file names of ``family`` add: ``""`` for the
+    study's ResNet1D students (``fits.json``), else ``"_<family>"``
+    (``fits_resnetw.json``)."""
+    return "" if family == STUDY_FAMILY else f"_{family}"
+
+
 def _students(table, teacher, family=STUDY_FAMILY):
     """Rows of ``family`` students of ``teacher`` plus scratch baselines."""
     rows = table[(table["model"] == family) & (table["role"] != "teacher")]
@@ -435,7 +442,7 @@ def report(results, out_dir, teacher=None):
         frame, numbers = table2(table, teacher, family)
         if numbers.empty and (family != STUDY_FAMILY or others):
             continue
-        suffix = "" if family == STUDY_FAMILY else f"_{family}"
+        suffix = family_suffix(family)
         md = os.path.join(out_dir, f"table2{suffix}.md")
         with open(md, "w") as f:
             f.write(to_markdown(frame) + "\n")
@@ -452,7 +459,7 @@ def report(results, out_dir, teacher=None):
     text += [format_fit(s, best, per) for s, (best, per) in fits.items()]
     for family, family_fits in by_family.items():
         if family_fits:
-            name = os.path.join(out_dir, f"fits_{family}.json")
+            name = os.path.join(out_dir, f"fits{family_suffix(family)}.json")
             paths.append(_write_fits(family_fits, name))
             text.append(f"{family} students:")
             text += [
@@ -467,12 +474,13 @@ def report(results, out_dir, teacher=None):
         rows = students[students["model"] == family]
         if family != STUDY_FAMILY and rows["teacher"].nunique() < 2:
             continue  # Figure 1 of another family: with several teachers
-        suffix = "" if family == STUDY_FAMILY else f"{family}_"
         for strategy in _strategies(rows):
             several = rows.loc[rows["strategy"] == strategy, "teacher"]
             if family != STUDY_FAMILY and several.nunique() < 2:
                 continue
-            name = os.path.join(out_dir, f"fig1_heatmap_{suffix}{strategy}")
+            name = os.path.join(
+                out_dir, f"fig1_heatmap{family_suffix(family)}_{strategy}"
+            )
             paths += _written(figure_heatmap(table, strategy, name, family))
     if STUDY_FAMILY in families:
         name = os.path.join(out_dir, "fig2_scaling")
