@@ -7,8 +7,9 @@
    size-matched MLP, over two seeds.
 2. Prints the Table-2-style MAE table (mean ± std over seeds), fits the
    scaling laws (reported as points only when the data do not identify
-   them), writes Figures 1-3 (PNG + PDF), and puts each measured MAE
-   beside the shipped law's prediction and 95 % interval.
+   them), writes Figures 2 and 3 (PNG + PDF; Figure 1 needs several
+   teachers), and puts each measured MAE beside the shipped law's
+   prediction and 95 % interval.
 3. Exports the best smallest student to full-integer int8 LiteRT, checks its
    heart-rate parity against Keras on the held-out participants, prints
    its size, tensor arena and latency, and the MAE with the causal
