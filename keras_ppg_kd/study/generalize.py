@@ -18,8 +18,8 @@ dataset, test on another; leave-one-participant-out on SPC 2015):
    from it with DKD on the same augmented stream, selected and averaged
    the same way;
 3. an :class:`~keras_ppg_kd.tracking.HRTracker` whose transition is learned
-   from the training labels and whose temperature is calibrated on the
-   held-out participants.
+   from the training labels; its temperature, transition scale and jump
+   probability are then those that track the held-out participants best.
 
 :func:`score` then reports, per recording, the spectral peak, the teacher,
 the student, its int8 LiteRT file and the int8 file with the causal
@@ -94,12 +94,13 @@ class GeneralizingRecipe:
             start from scratch keep their weights). Below 1 it keeps part
             of what synthetic pre-training gives on other devices; 1 keeps
             the fine-tuned weights.
-        temperature_scale: The tracker's emission temperature, calibrated
-            on the validation participants, is multiplied by this. Those
-            participants share the training data's device and protocol, so
-            the student is more confident there than it should be on
-            another device; above 1 the tracker trusts each window less
-            and the transition more.
+        temperature_factors: Multiples of the tracker's emission
+            temperature (fitted window by window on the validation
+            participants) that :meth:`HRTracker.calibrate` tries, keeping
+            the one that tracks those participants best. Overlapping
+            windows err together, so the tracker wants a higher
+            temperature than the one that scores windows one at a time;
+            ``(1.0,)`` keeps that one (the default before 2026-12-03).
         spectral_fusion: Feed the tracker the student's posterior fused
             with each window's spectrum (:class:`SpectralFusion`, fitted on
             the validation participants; with ``accelerometer`` it also
@@ -131,7 +132,7 @@ class GeneralizingRecipe:
     student_learning_rate: float = 1e-4
     validation_participants: int = 2
     finetune_weight: float = 0.5
-    temperature_scale: float = 1.0
+    temperature_factors: tuple = (1.0, 2.0, 4.0)
     spectral_fusion: bool = False
     accelerometer: bool = False
 
@@ -141,10 +142,11 @@ class GeneralizingRecipe:
                 "`finetune_weight` must be in [0, 1]. Received: "
                 f"finetune_weight={self.finetune_weight}"
             )
-        if not 0.0 < self.temperature_scale < float("inf"):
+        factors = self.temperature_factors
+        if not factors or not all(0.0 < f < float("inf") for f in factors):
             raise ValueError(
-                "`temperature_scale` must be positive and finite. Received: "
-                f"temperature_scale={self.temperature_scale}"
+                "`temperature_factors` must be positive and finite numbers, "
+                f"at least one. Received: temperature_factors={factors}"
             )
 
     @property
@@ -463,15 +465,12 @@ def train_and_distill(
                 validation.config,
             )
             logits = fusion.fuse(validation.windows, logits)
-        calibrated = tracker.calibrate(logits, validation.hr_bpm)
-        tracker = tracker.replace(
-            temperature=calibrated.temperature * recipe.temperature_scale
-        ).calibrate(
+        tracker = tracker.calibrate(
             logits,
             validation.hr_bpm,
             participant_keys(validation),
             validation.start_times,
-            temperature=False,
+            temperature_factors=recipe.temperature_factors,
         )
     elif recipe.spectral_fusion:
         raise ValueError(
