@@ -101,6 +101,14 @@ class GeneralizingRecipe:
             windows err together, so the tracker wants a higher
             temperature than the one that scores windows one at a time;
             ``(1.0,)`` keeps that one (the default before 2026-12-03).
+        calibration_participants: Synthetic participants that no model
+            trained on (the generator's seed ``synthetic_seed + 1``; the
+            shipped models saw seed ``synthetic_seed``) on which, with the
+            validation participants, the tracker is calibrated: a handful
+            of real people from one device is too few to choose its
+            settings, and 8 synthetic people with every activity make the
+            choice hold on other devices. 0, or no synthetic participants,
+            calibrates on the validation participants alone.
         spectral_fusion: Feed the tracker the student's posterior fused
             with each window's spectrum (:class:`SpectralFusion`, fitted on
             the validation participants; with ``accelerometer`` it also
@@ -133,6 +141,7 @@ class GeneralizingRecipe:
     validation_participants: int = 2
     finetune_weight: float = 0.5
     temperature_factors: tuple = (1.0, 2.0, 4.0)
+    calibration_participants: int = 8
     spectral_fusion: bool = False
     accelerometer: bool = False
 
@@ -230,7 +239,19 @@ def synthetic_windows(recipe, exclude_activities=()):
     window of them exists (for leave-one-activity-out evaluation). None
     when the recipe uses no synthetic participants.
     """
+    return _synthetic(recipe, recipe.synthetic_participants, exclude_activities)
+
+
+def calibration_windows(recipe):
+    """The recipe's synthetic calibration people (``synthetic_seed + 1``,
+    whom no model trained on), or None."""
     if not recipe.synthetic_participants:
+        return None
+    return _synthetic(recipe, recipe.calibration_participants, seed_offset=1)
+
+
+def _synthetic(recipe, participants, exclude_activities=(), seed_offset=0):
+    if not participants:
         return None
     weights = tuple(
         (name, weight)
@@ -238,9 +259,9 @@ def synthetic_windows(recipe, exclude_activities=()):
         if name not in exclude_activities
     )
     config = SyntheticConfig(
-        num_participants=recipe.synthetic_participants,
+        num_participants=participants,
         minutes=recipe.synthetic_minutes,
-        seed=recipe.synthetic_seed,
+        seed=recipe.synthetic_seed + seed_offset,
         activity_weights=weights,
     )
     return WindowSet.concatenate(
@@ -392,6 +413,11 @@ def train_and_distill(
     fit_set, validation = split_validation(
         train, recipe.validation_participants, seed
     )
+    if recipe.spectral_fusion and not len(validation):
+        raise ValueError(
+            "spectral_fusion needs validation participants to fit it on; "
+            "set validation_participants >= 1."
+        )
     if synthetic is None:
         synthetic = synthetic_windows(recipe)
     if pretrained is None and (
@@ -455,28 +481,28 @@ def train_and_distill(
         fit_set.hr_bpm, participant_keys(fit_set), fit_set.start_times
     )
     fusion = None
-    if len(validation):
-        logits = student.predict(validation.windows, verbose=0)
-        if recipe.spectral_fusion:
-            fusion = SpectralFusion.fit(
-                validation.windows,
-                logits,
-                validation.hr_bpm,
-                validation.config,
-            )
-            logits = fusion.fuse(validation.windows, logits)
+    if recipe.spectral_fusion:
+        fusion = SpectralFusion.fit(
+            validation.windows,
+            student.predict(validation.windows, verbose=0),
+            validation.hr_bpm,
+            validation.config,
+        )
+    people = [validation, calibration_windows(recipe)]
+    people = [p for p in people if p is not None and len(p)]
+    if people:
+        held = WindowSet.concatenate(people)
+        logits = student.predict(held.windows, batch_size=512, verbose=0)
+        if fusion is not None:
+            logits = fusion.fuse(held.windows, logits)
         tracker = tracker.calibrate(
             logits,
-            validation.hr_bpm,
-            participant_keys(validation),
-            validation.start_times,
+            held.hr_bpm,
+            participant_keys(held),
+            held.start_times,
             temperature_factors=recipe.temperature_factors,
         )
-    elif recipe.spectral_fusion:
-        raise ValueError(
-            "spectral_fusion needs validation participants to fit it on; "
-            "set validation_participants >= 1."
-        )
+        log["calibration_windows"] = len(held)
     log["wall_s"] = time.perf_counter() - start
     return Trained(teacher, student, tracker, fusion, validation, log)
 

@@ -151,3 +151,25 @@ def test_finetuned_weights_are_averaged_back_toward_the_start():
     for factors in ((), (0.0,), (1.0, float("inf"))):
         with pytest.raises(ValueError, match="temperature_factors"):
             GeneralizingRecipe(temperature_factors=factors)
+
+
+def test_the_tracker_calibrates_on_synthetic_people_no_model_saw():
+    from keras_ppg_kd.study.generalize import (
+        calibration_windows,
+        synthetic_windows,
+    )
+
+    recipe = GeneralizingRecipe(
+        synthetic_participants=2,
+        calibration_participants=3,
+        synthetic_minutes=1,
+    )
+    trained_on, held = synthetic_windows(recipe), calibration_windows(recipe)
+    assert len(np.unique(held.participant)) == 3
+    # Other people (seed + 1): no window of theirs is a training window.
+    first = {w.tobytes() for w in trained_on.windows[:, :, 0]}
+    assert not first & {w.tobytes() for w in held.windows[:, :, 0]}
+    assert calibration_windows(recipe.replace(synthetic_participants=0)) is None
+    assert (
+        calibration_windows(recipe.replace(calibration_participants=0)) is None
+    )
