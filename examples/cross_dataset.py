@@ -166,7 +166,7 @@ def write_summary(out):
                 "direction": csv.stem,
                 "variant": csv.parent.name,
                 "overrides": " ".join(log["overrides"]) or "(the default)",
-                **{c: f"{mean[c]:.2f}" for c in SUMMARY_COLUMNS},
+                **{c: mean[c] for c in SUMMARY_COLUMNS},
                 "minutes": f"{log['seconds'] / 60:.1f}",
             }
         )
@@ -177,14 +177,56 @@ def write_summary(out):
         "| " + " | ".join(frame.columns) + " |",
         "|" + "---|" * len(frame.columns),
     ]
-    lines += ["| " + " | ".join(row) + " |" for row in frame.to_numpy()]
+    lines += [
+        "| "
+        + " | ".join(f"{v:.2f}" if isinstance(v, float) else v for v in row)
+        + " |"
+        for row in frame.to_numpy()
+    ]
     text = (
         "Mean MAE per recording (BPM) of each variant, written by "
         "`python examples/cross_dataset.py --summary` from the files "
-        "beside it.\n\n" + "\n".join(lines)
+        "beside it.\n\n" + "\n".join(lines) + _over_seeds(frame)
     )
     (out / "summary.md").write_text(text + "\n")
     print(text)
+
+
+def _over_seeds(frame):
+    """Variants named ``<name>_seed<k>`` as one row per name and direction:
+    mean ± standard deviation over seeds, then the seeds' values."""
+    import re
+
+    frame = frame.assign(
+        name=frame.variant.str.replace(r"_seed\d+$", "", regex=True),
+        seeded=frame.variant.str.contains(r"_seed\d+$", regex=True),
+    )
+    frame = frame[frame.seeded]
+    if frame.empty:
+        return ""
+    lines = [
+        "\n\nOver seeds: variants named `<name>_seed<k>`, mean ± standard "
+        "deviation (the seeds' values in brackets).\n",
+        "| direction | variant | seeds | " + " | ".join(SUMMARY_COLUMNS) + " |",
+        "|" + "---|" * (len(SUMMARY_COLUMNS) + 3),
+    ]
+    for (direction, name), group in frame.groupby(["direction", "name"]):
+        seeds = [re.search(r"\d+$", v).group() for v in group.variant]
+        cells = []
+        for column in SUMMARY_COLUMNS:
+            values = group[column].to_numpy()
+            each = ", ".join(f"{v:.2f}" for v in values)
+            if len(values) > 1:
+                each = (
+                    f"{values.mean():.2f} ± {values.std(ddof=1):.2f} ({each})"
+                )
+            cells.append(each)
+        lines.append(
+            f"| {direction} | {name} | {','.join(seeds)} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    return "\n".join(lines)
 
 
 def main(_):

@@ -1,6 +1,8 @@
 """examples/cross_dataset.py on the real shared data, with a tiny recipe."""
 
 import json
+import re
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -46,9 +48,22 @@ def test_wrist_to_spc_writes_its_table_and_resumes(
     assert log["train_windows"] > 1000 and log["overrides"] == TINY
     again = _run("cross_dataset.py", *args)
     assert again.returncode == 0 and "skipped" in again.stdout
+    # Two seeds of one variant: the summary also gives their mean ± sd.
+    for seed, shift in ((0, 0.0), (1, 2.0)):
+        folder = tmp_path / "out" / f"tiny_seed{seed}"
+        shutil.copytree(tmp_path / "out" / "tiny", folder)
+        shifted = pd.read_csv(folder / "wrist_to_spc.csv")
+        shifted["int8+tracker"] += shift
+        shifted.to_csv(folder / "wrist_to_spc.csv", index=False)
     summary = _run("cross_dataset.py", f"--out={tmp_path / 'out'}", "--summary")
     assert summary.returncode == 0
-    assert (
-        "| wrist_to_spc | tiny |"
-        in (tmp_path / "out" / "summary.md").read_text()
-    )
+    text = (tmp_path / "out" / "summary.md").read_text()
+    assert "| wrist_to_spc | tiny |" in text
+    mean = table.set_index("recording").loc["mean", "int8+tracker"]
+    header = next(r for r in text.splitlines() if "| seeds |" in r)
+    row = next(r for r in text.splitlines() if "| tiny | 0,1 |" in r)
+    cell = row.split(" | ")[header.split(" | ").index("int8+tracker")]
+    average, spread, first, second = map(float, re.findall(r"\d+\.\d+", cell))
+    assert average == pytest.approx(mean + 1, abs=0.006)
+    assert spread == pytest.approx(2**0.5, abs=0.006)
+    assert (first, second) == pytest.approx((mean, mean + 2), abs=0.006)
