@@ -15,9 +15,9 @@ scores every recording of the target dataset, which no model saw:
   ``int8+offline`` (smoothed): the recipe's models.
 
 Writes ``<out>/<variant>/<direction>.csv`` (one row per recording, then the
-mean and median) and ``<out>/<variant>/<direction>.json`` (recipe, times,
-package versions). A direction already written is skipped, so a killed run
-resumes; ``--overwrite`` redoes it.
+mean and median) and ``<out>/<variant>/<direction>.json`` (recipe, the
+calibrated tracker, times, package versions). A direction already written
+is skipped, so a killed run resumes; ``--overwrite`` redoes it.
 
 Usage:
     python examples/cross_dataset.py            # both directions
@@ -125,6 +125,7 @@ def evaluate(direction, recipe, seed):
         "test_dropped": dict(test.dropped),
         "seconds": round(time.perf_counter() - start, 1),
         **{k: v for k, v in trained.log.items() if k.endswith("epoch")},
+        "tracker": trained.tracker.get_config(),
     }
     return table, log
 

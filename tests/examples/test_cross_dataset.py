@@ -46,6 +46,7 @@ def test_wrist_to_spc_writes_its_table_and_resumes(
     assert np.allclose(numbers.iloc[:-2].median(), numbers.iloc[-1], atol=2e-3)
     log = json.loads(csv.with_suffix(".json").read_text())
     assert log["train_windows"] > 1000 and log["overrides"] == TINY
+    assert log["tracker"]["temperature"] > 0
     again = _run("cross_dataset.py", *args)
     assert again.returncode == 0 and "skipped" in again.stdout
     # Two seeds of one variant: the summary also gives their mean ± sd.
