@@ -95,12 +95,12 @@ class GeneralizingRecipe:
             of what synthetic pre-training gives on other devices; 1 keeps
             the fine-tuned weights.
         temperature_factors: Multiples of the tracker's emission
-            temperature (fitted window by window on the validation
-            participants) that :meth:`HRTracker.calibrate` tries, keeping
-            the one that tracks those participants best. Overlapping
-            windows err together, so the tracker wants a higher
-            temperature than the one that scores windows one at a time;
-            ``(1.0,)`` keeps that one (the default before 2026-12-03).
+            temperature (fitted window by window on the held-out people)
+            that :meth:`HRTracker.calibrate` tries, keeping the one that
+            tracks those people best. Overlapping windows err together, so
+            the tracker wants a higher temperature than the one that
+            scores windows one at a time; ``(1.0,)`` keeps that one (the
+            default until 2026-12-02).
         calibration_participants: Synthetic participants that no model
             trained on (the generator's seed ``synthetic_seed + 1``; the
             shipped models saw seed ``synthetic_seed``) on which, with the
@@ -150,6 +150,11 @@ class GeneralizingRecipe:
             raise ValueError(
                 "`finetune_weight` must be in [0, 1]. Received: "
                 f"finetune_weight={self.finetune_weight}"
+            )
+        if self.calibration_participants < 0:
+            raise ValueError(
+                "`calibration_participants` must be 0 or more. Received: "
+                f"calibration_participants={self.calibration_participants}"
             )
         factors = self.temperature_factors
         if not factors or not all(0.0 < f < float("inf") for f in factors):

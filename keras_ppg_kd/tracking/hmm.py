@@ -220,13 +220,12 @@ class HRTracker:
         temperature_factors=(1.0, 2.0, 4.0),
         scale_factors=(1.0, 2.0, 4.0),
         jump_probabilities=(1e-3, 1e-2, 5e-2),
-        temperature=True,
     ):
         """A copy calibrated on validation windows (this one is unchanged).
 
         The emission temperature first minimises the NLL of the true
         classes, window by window (against a 2-BPM Gaussian target, so near
-        misses count as near); ``temperature=False`` keeps this tracker's.
+        misses count as near).
         Given the windows' ``recording`` and ``start_times`` too, three
         settings are then chosen on a small grid for the lowest causal MAE
         on those recordings:
@@ -250,7 +249,6 @@ class HRTracker:
             temperature_factors: Multipliers of the temperature to try.
             scale_factors: Multipliers of ``transition_scale`` to try.
             jump_probabilities: Jump probabilities to try.
-            temperature: Fit the temperature (else keep this one's).
 
         Returns:
             A new :class:`HRTracker`.
@@ -290,12 +288,8 @@ class HRTracker:
             log_p = special.log_softmax(logits / np.exp(log_t), axis=1)
             return -np.mean(np.sum(target * log_p, axis=1))
 
-        best = self
-        if temperature:
-            found = optimize.minimize_scalar(
-                nll, bounds=(-3, 4), method="bounded"
-            )
-            best = self.replace(temperature=float(np.exp(found.x)))
+        found = optimize.minimize_scalar(nll, bounds=(-3, 4), method="bounded")
+        best = self.replace(temperature=float(np.exp(found.x)))
         if recording is None:
             return best
         chosen, best_mae = best, np.inf

@@ -148,6 +148,8 @@ def test_finetuned_weights_are_averaged_back_toward_the_start():
         np.testing.assert_array_equal(now, then)
     with pytest.raises(ValueError, match="finetune_weight"):
         GeneralizingRecipe(finetune_weight=1.5)
+    with pytest.raises(ValueError, match="calibration_participants=-1"):
+        GeneralizingRecipe(calibration_participants=-1)
     for factors in ((), (0.0,), (1.0, float("inf"))):
         with pytest.raises(ValueError, match="temperature_factors"):
             GeneralizingRecipe(temperature_factors=factors)
