@@ -166,7 +166,8 @@ def write_summary(out):
             {
                 "direction": csv.stem,
                 "variant": csv.parent.name,
-                "overrides": " ".join(log["overrides"]) or "(the default)",
+                "overrides": " ".join(log["overrides"])
+                or "(the defaults when run: see its JSON)",
                 **{c: mean[c] for c in SUMMARY_COLUMNS},
                 "minutes": f"{log['seconds'] / 60:.1f}",
             }
