@@ -27,6 +27,7 @@ Usage:
 import json
 import pathlib
 import platform
+import re
 import tempfile
 import time
 
@@ -197,8 +198,6 @@ def write_summary(out):
 def _over_seeds(frame):
     """Variants named ``<name>_seed<k>`` as one row per name and direction:
     mean ± standard deviation over seeds, then the seeds' values."""
-    import re
-
     frame = frame.assign(
         name=frame.variant.str.replace(r"_seed\d+$", "", regex=True),
         seeded=frame.variant.str.contains(r"_seed\d+$", regex=True),

@@ -485,20 +485,21 @@ def train_and_distill(
     tracker = HRTracker.fit(
         fit_set.hr_bpm, participant_keys(fit_set), fit_set.start_times
     )
+    # Calibrated on the validation participants (first) and the synthetic
+    # calibration people, in one forward pass.
     fusion = None
-    if recipe.spectral_fusion:
-        fusion = SpectralFusion.fit(
-            validation.windows,
-            student.predict(validation.windows, verbose=0),
-            validation.hr_bpm,
-            validation.config,
-        )
     people = [validation, calibration_windows(recipe)]
     people = [p for p in people if p is not None and len(p)]
     if people:
         held = WindowSet.concatenate(people)
         logits = student.predict(held.windows, batch_size=512, verbose=0)
-        if fusion is not None:
+        if recipe.spectral_fusion:
+            fusion = SpectralFusion.fit(
+                validation.windows,
+                logits[: len(validation)],
+                validation.hr_bpm,
+                validation.config,
+            )
             logits = fusion.fuse(held.windows, logits)
         tracker = tracker.calibrate(
             logits,

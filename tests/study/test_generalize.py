@@ -175,3 +175,28 @@ def test_the_tracker_calibrates_on_synthetic_people_no_model_saw():
     assert (
         calibration_windows(recipe.replace(calibration_participants=0)) is None
     )
+
+
+@pytest.mark.slow
+def test_fusion_and_tracker_fit_on_the_held_out_people():
+    from keras_ppg_kd.study.generalize import calibration_windows
+
+    config = SyntheticConfig(minutes=2, seed=5)
+    train = WindowSet.concatenate(
+        windows_from_recording(generate_recording(i, config)) for i in range(3)
+    )
+    recipe = GeneralizingRecipe(
+        teacher_epochs=1,
+        student_epochs=1,
+        synthetic_participants=1,
+        synthetic_minutes=1,
+        calibration_participants=2,
+        validation_participants=1,
+        spectral_fusion=True,
+    )
+    trained = train_and_distill(train, recipe)
+    assert trained.fusion is not None
+    calibration = len(trained.validation) + len(calibration_windows(recipe))
+    assert trained.log["calibration_windows"] == calibration
+    with pytest.raises(ValueError, match="spectral_fusion needs validation"):
+        train_and_distill(train, recipe.replace(validation_participants=0))
