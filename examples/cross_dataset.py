@@ -25,6 +25,7 @@ Usage:
 """
 
 import json
+import os
 import pathlib
 import platform
 import re
@@ -254,7 +255,7 @@ def main(_):
             overrides=FLAGS.set,
             seed=FLAGS.seed,
             recipe=json.loads(json.dumps(dataclasses.asdict(recipe))),
-            machine=f"{platform.machine()} {platform.processor()}".strip(),
+            machine=_machine(),
             versions=_versions(),
             date=time.strftime("%Y-%m-%d"),
         )
@@ -262,6 +263,20 @@ def main(_):
         table.to_csv(tmp, index=False, float_format="%.3f")
         csv.with_suffix(".json").write_text(json.dumps(log, indent=1) + "\n")
         tmp.replace(csv)  # the CSV last: a direction counts once it exists
+
+
+def _machine():
+    """The CPU's model name (``/proc/cpuinfo`` on Linux) and core count."""
+    name = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    name = line.partition(":")[2].strip()
+                    break
+    except OSError:
+        pass
+    return f"{name}, {os.cpu_count()} cores"
 
 
 def _versions():

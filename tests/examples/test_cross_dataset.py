@@ -47,6 +47,7 @@ def test_wrist_to_spc_writes_its_table_and_resumes(
     log = json.loads(csv.with_suffix(".json").read_text())
     assert log["train_windows"] > 1000 and log["overrides"] == TINY
     assert log["tracker"]["temperature"] > 0
+    assert log["machine"].endswith(" cores")
     again = _run("cross_dataset.py", *args)
     assert again.returncode == 0 and "skipped" in again.stdout
     # Two seeds of one variant: the summary also gives their mean ± sd.
