@@ -88,7 +88,7 @@ def evaluate(direction, recipe, seed):
             f"Unknown direction {direction!r}; use SOURCE_to_TARGET with two "
             f"of {sorted(DATASETS)}."
         )
-    config = "ppg_acc" if recipe.accelerometer else None
+    config = recipe.builder_config
     train, test = _windows(source, config), _windows(target, config)
     people = len(np.unique(participant_keys(train)))
     if recipe.validation_participants >= people:

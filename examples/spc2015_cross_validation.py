@@ -55,7 +55,7 @@ def main(_):
         "ieee_spc2015",
         data_dir=FLAGS.data_dir,
         manual_dir=FLAGS.spc_dir,
-        config="ppg_acc" if recipe.accelerometer else None,
+        config=recipe.builder_config,
     )
     synthetic = synthetic_windows(recipe)
     pretrained = zero_shot = None

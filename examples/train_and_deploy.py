@@ -66,7 +66,7 @@ def main(_):
         FLAGS.datasets,
         data_dir=FLAGS.data_dir,
         manual_dir=parse_manual_dir(FLAGS.manual_dir),
-        config="ppg_acc" if recipe.accelerometer else None,
+        config=recipe.builder_config,
     )
     print(
         f"{len(windows)} windows from {len(set(windows.participant))} "

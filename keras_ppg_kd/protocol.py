@@ -32,6 +32,15 @@ class WindowConfig:
         accelerometer: Add the three accelerometer axes as channels 1-3
             (band-passed like the PPG, standardised together so their
             relative size is kept). Needs a recording with ``acc``.
+        cancel_motion: Remove from each window's PPG the part that the
+            three accelerometer axes explain linearly (least squares in
+            the window, after band-passing both; then standardised again):
+            adaptive noise cancellation with the accelerometer as the
+            motion's reference. Wrist motion leaks into the PPG at the
+            cadence and its harmonics, often within a few BPM of the pulse,
+            where an 8 s window cannot tell them apart by frequency; the
+            accelerometer can. Needs a recording with ``acc``; a recording
+            whose accelerometer is flat gets its windows unchanged.
     """
 
     window_seconds: float = 8.0
@@ -44,6 +53,7 @@ class WindowConfig:
     max_clipped_fraction: float = 0.1
     classes: HRClasses = DEFAULT_CLASSES
     accelerometer: bool = False
+    cancel_motion: bool = False
 
     def __post_init__(self):
         for name in ("window_seconds", "stride_seconds", "target_rate"):

@@ -347,7 +347,9 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
         )
 
     acc = (
-        _accelerometer(recording, raw, where) if config.accelerometer else None
+        _accelerometer(recording, raw, where)
+        if config.accelerometer or config.cancel_motion
+        else None
     )
 
     # Per-sample badness at the native rate.
@@ -465,6 +467,11 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
             motion = windows[..., 1:] - windows[..., 1:].mean(1, keepdims=True)
             scale = motion.std(axis=(1, 2), keepdims=True)
             windows[..., 1:] = motion / (scale + 1e-8)
+    if config.cancel_motion:
+        windows[..., 0] = cancel_motion(windows[..., 0], windows[..., 1:])
+        if config.zscore:
+            windows[..., :1] = standardize(windows[..., :1], axis=1)
+    windows = windows[..., : config.channels]
     n = int(keep.sum())
     return WindowSet(
         windows=windows,
@@ -483,12 +490,42 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
     )
 
 
+def cancel_motion(ppg, acc):
+    """Each window's PPG less the part its accelerometer explains linearly.
+
+    Least squares of the PPG on the three (centred) axes, one fit per
+    window: adaptive noise cancellation with the accelerometer as the
+    motion's reference. On a watch it is a 3 x 3 solve and about 2,400
+    multiply-adds per 200-sample window.
+
+    Args:
+        ppg: ``(n, length)`` PPG windows.
+        acc: ``(n, length, 3)`` accelerometer windows on the same samples.
+
+    Returns:
+        ``(n, length)`` float32 residual PPG (a flat accelerometer leaves
+        the window as it is).
+    """
+    ppg = np.asarray(ppg, "float64")
+    acc = np.asarray(acc, "float64")
+    acc = acc - acc.mean(axis=1, keepdims=True)
+    gram = np.einsum("nti,ntj->nij", acc, acc)
+    # A tiny ridge keeps a flat (or one-axis) accelerometer solvable.
+    ridge = 1e-9 * np.trace(gram, axis1=1, axis2=2) + 1e-12
+    gram += ridge[:, None, None] * np.eye(acc.shape[-1])
+    weights = np.linalg.solve(gram, np.einsum("nti,nt->ni", acc, ppg)[..., None])
+    return (ppg - np.einsum("nti,ni->nt", acc, weights[..., 0])).astype(
+        "float32"
+    )
+
+
 def _accelerometer(recording, raw, where):
     """The recording's ``(n, 3)`` accelerometer, checked against the PPG."""
     if recording.acc is None:
         raise ValueError(
-            f"{where}: the config asks for accelerometer channels "
-            "(accelerometer=True) but this recording has no `acc`."
+            f"{where}: the config asks for the accelerometer "
+            "(accelerometer=True or cancel_motion=True) but this recording "
+            "has no `acc`."
         )
     acc = np.asarray(recording.acc, dtype="float64")
     if acc.shape != (len(raw), 3):
@@ -552,7 +589,7 @@ def windows_from_signal(ppg, fs, config=WindowConfig(), acc=None):
         fs: Sampling rate in Hz (any; resampled to ``config.target_rate``).
         config: The :class:`WindowConfig`.
         acc: ``(n, 3)`` accelerometer on the PPG's clock, for a config with
-            ``accelerometer=True``.
+            ``accelerometer=True`` or ``cancel_motion=True``.
 
     Returns:
         ``(windows, start_times)``: float32 ``(num_windows, 200, channels)`` and

@@ -61,6 +61,13 @@ DEFAULT_CONFIGS = [
         "1-3 (window shape (200, 4)).",
         window=WindowConfig(accelerometer=True),
     ),
+    PPGBuilderConfig(
+        name="cancel_motion",
+        description="As default, with the part of the PPG that the "
+        "accelerometer explains removed in each window (WindowConfig."
+        "cancel_motion; window shape (200, 1)).",
+        window=WindowConfig(cancel_motion=True),
+    ),
 ]
 
 

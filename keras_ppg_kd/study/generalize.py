@@ -118,6 +118,10 @@ class GeneralizingRecipe:
             (``WindowConfig(accelerometer=True)``, e.g. the builders'
             ``ppg_acc`` config). Shipped PPG-only weights start the models
             with zero weights on the accelerometer inputs.
+        cancel_motion: Train on PPG windows less the part the
+            accelerometer explains (``WindowConfig(cancel_motion=True)``,
+            the builders' ``cancel_motion`` config); the watch then needs
+            its accelerometer to make windows.
     """
 
     teacher_blocks: int = 6
@@ -144,8 +148,16 @@ class GeneralizingRecipe:
     calibration_participants: int = 8
     spectral_fusion: bool = False
     accelerometer: bool = False
+    cancel_motion: bool = False
 
     def __post_init__(self):
+        if self.accelerometer and self.cancel_motion:
+            raise ValueError(
+                "Choose one of `accelerometer` (the axes as model inputs) "
+                "and `cancel_motion` (the axes used to clean the PPG); no "
+                "builder config makes both. Received: accelerometer=True, "
+                "cancel_motion=True"
+            )
         if not 0.0 <= self.finetune_weight <= 1.0:
             raise ValueError(
                 "`finetune_weight` must be in [0, 1]. Received: "
@@ -166,7 +178,16 @@ class GeneralizingRecipe:
     @property
     def window(self):
         """The :class:`WindowConfig` of the windows this recipe takes."""
-        return WindowConfig(accelerometer=self.accelerometer)
+        return WindowConfig(
+            accelerometer=self.accelerometer, cancel_motion=self.cancel_motion
+        )
+
+    @property
+    def builder_config(self):
+        """The builders' config that makes :attr:`window` (None: default)."""
+        if self.accelerometer:
+            return "ppg_acc"
+        return "cancel_motion" if self.cancel_motion else None
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
@@ -304,7 +325,7 @@ def pretrain_teacher(recipe, synthetic=None, seed=0, verbose=0):
     """
     if recipe.pretrained_teacher:
         teacher = shipped.load(recipe.pretrained_teacher)
-        if recipe.accelerometer:
+        if teacher.protocol != recipe.window:
             teacher = load_weights_expanding_inputs(
                 models.get(teacher.num_blocks, protocol=recipe.window), teacher
             )
@@ -405,15 +426,11 @@ def train_and_distill(
     start = time.perf_counter()
     log = {}
     for name, windows in (("train", train), ("synthetic", synthetic)):
-        if windows is not None and windows.windows.shape[-1] != (
-            recipe.window.channels
-        ):
+        if windows is not None and windows.config != recipe.window:
             raise ValueError(
-                f"The {name} windows have {windows.windows.shape[-1]} "
-                f"channel(s); the recipe (accelerometer="
-                f"{recipe.accelerometer}) takes {recipe.window.channels}. "
-                "Load them with the matching config (`ppg_acc` for PPG + "
-                "accelerometer)."
+                f"The {name} windows were made with {windows.config}; the "
+                f"recipe takes {recipe.window}. Load them with the builders' "
+                f"config {recipe.builder_config or 'default'!r}."
             )
     fit_set, validation = split_validation(
         train, recipe.validation_participants, seed
