@@ -64,7 +64,9 @@ flags.DEFINE_string(
     "acc",
     None,
     "Accelerometer (.npy (n, 3) or .csv with 3 columns) on --ppg's clock, "
-    "for a model trained with accelerometer=true.",
+    "for a model whose protocol has accelerometer or cancel_motion; 'none' "
+    "runs a cancel_motion model on a recording without one (as if the "
+    "wrist were still).",
 )
 flags.DEFINE_string("out_csv", None, "Write start_s,bpm rows here.")
 FLAGS = flags.FLAGS
@@ -137,13 +139,23 @@ def _main(_):
     model = LiteRTModel(model_path)
     # The file carries the protocol it was trained with (rate, length,
     # channels); files from other tools get the default one.
-    config = model.protocol or WindowConfig(accelerometer=bool(FLAGS.acc))
-    if config.accelerometer != bool(FLAGS.acc):
+    still = FLAGS.acc == "none"  # a still wrist: nothing to cancel
+    config = model.protocol or WindowConfig(
+        accelerometer=bool(FLAGS.acc) and not still
+    )
+    if still:  # fine unless the model reads the axes themselves
+        wrong = config.accelerometer
+    else:
+        wrong = config.needs_accelerometer != bool(FLAGS.acc)
+    if wrong:
         raise app.UsageError(
             f"{FLAGS.model} takes "
             + (
                 "PPG + accelerometer: give --acc."
                 if config.accelerometer
+                else "PPG cleaned with its accelerometer (cancel_motion): "
+                "give --acc, or --acc=none for a recording without one."
+                if config.cancel_motion
                 else "PPG only: leave out --acc."
             )
         )
@@ -164,7 +176,13 @@ def _main(_):
             participant="user",
             ppg=ppg,
             fs=FLAGS.fs,
-            acc=read_acc(FLAGS.acc, len(ppg)) if FLAGS.acc else None,
+            acc=(
+                np.zeros((len(ppg), 3))
+                if still
+                else read_acc(FLAGS.acc, len(ppg))
+                if FLAGS.acc
+                else None
+            ),
             source=FLAGS.ppg,
         )
         try:

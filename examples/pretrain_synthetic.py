@@ -55,7 +55,11 @@ FLAGS = flags.FLAGS
 
 def main(_):
     start = time.perf_counter()
-    recipe = GeneralizingRecipe(synthetic_participants=FLAGS.participants)
+    # The shipped models take plain PPG windows (their protocol); the
+    # recipe cancels motion when it fine-tunes them.
+    recipe = GeneralizingRecipe(
+        synthetic_participants=FLAGS.participants, cancel_motion=False
+    )
     synthetic = synthetic_windows(recipe)
     keras.utils.set_random_seed(0)
     steps = FLAGS.epochs * int(np.ceil(len(synthetic) / recipe.batch_size))

@@ -80,6 +80,11 @@ class WindowConfig:
         """Channels per window: 1 (PPG), or 4 (PPG + 3-axis ACC)."""
         return 4 if self.accelerometer else 1
 
+    @property
+    def needs_accelerometer(self) -> bool:
+        """Whether windows are made from PPG and a 3-axis accelerometer."""
+        return self.accelerometer or self.cancel_motion
+
     def get_config(self):
         """A JSON-ready dict; :meth:`from_config` rebuilds the config."""
         config = dataclasses.asdict(self)

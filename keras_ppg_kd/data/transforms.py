@@ -348,7 +348,7 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
 
     acc = (
         _accelerometer(recording, raw, where)
-        if config.accelerometer or config.cancel_motion
+        if config.needs_accelerometer
         else None
     )
 
@@ -513,10 +513,9 @@ def cancel_motion(ppg, acc):
     # A tiny ridge keeps a flat (or one-axis) accelerometer solvable.
     ridge = 1e-9 * np.trace(gram, axis1=1, axis2=2) + 1e-12
     gram += ridge[:, None, None] * np.eye(acc.shape[-1])
-    weights = np.linalg.solve(gram, np.einsum("nti,nt->ni", acc, ppg)[..., None])
-    return (ppg - np.einsum("nti,ni->nt", acc, weights[..., 0])).astype(
-        "float32"
-    )
+    target = np.einsum("nti,nt->ni", acc, ppg)[..., None]
+    weights = np.linalg.solve(gram, target)[..., 0]
+    return (ppg - np.einsum("nti,ni->nt", acc, weights)).astype("float32")
 
 
 def _accelerometer(recording, raw, where):
@@ -525,7 +524,8 @@ def _accelerometer(recording, raw, where):
         raise ValueError(
             f"{where}: the config asks for the accelerometer "
             "(accelerometer=True or cancel_motion=True) but this recording "
-            "has no `acc`."
+            "has no `acc`. For PPG alone use a config without both (the "
+            "builders' `default`; GeneralizingRecipe(cancel_motion=False))."
         )
     acc = np.asarray(recording.acc, dtype="float64")
     if acc.shape != (len(raw), 3):

@@ -68,6 +68,12 @@ DEFAULT_CONFIGS = [
         "cancel_motion; window shape (200, 1)).",
         window=WindowConfig(cancel_motion=True),
     ),
+    PPGBuilderConfig(
+        name="cancel_motion_acc",
+        description="As cancel_motion, with the 3-axis accelerometer as "
+        "channels 1-3 (window shape (200, 4)).",
+        window=WindowConfig(accelerometer=True, cancel_motion=True),
+    ),
 ]
 
 

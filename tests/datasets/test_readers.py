@@ -206,7 +206,7 @@ def test_own_folder_errors_rates_and_missing_accelerometer(tmp_path):
     with pytest.raises(ValueError, match="b.csv: sampled at 50.000 Hz"):
         read_ppg_folder(tmp_path / "P")
     root = pathlib.Path(ppg_folder.__file__).parent / "dummy_data"
-    with pytest.raises(ValueError, match="P02: the config asks for acc"):
+    with pytest.raises(ValueError, match="P02: the config asks for the acc"):
         windows_from_recording(
             read_ppg_folder(root / "P02"), WindowConfig(accelerometer=True)
         )

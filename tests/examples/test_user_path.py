@@ -60,30 +60,39 @@ def test_train_and_deploy_writes_the_manifest(deployed):
 def test_hr_from_recording_writes_one_row_per_step(deployed, tmp_path):
     out, spc_dir = deployed
     mat = spc_dir / "Training_data" / "DATA_01_TYPE01.mat"
-    ppg = scipy.io.loadmat(mat)["sig"][1][: 125 * 60]  # one minute
+    sig = scipy.io.loadmat(mat)["sig"][:, : 125 * 60]  # one minute
+    ppg = sig[1]
     np.save(tmp_path / "rec.npy", ppg)
-    csv = tmp_path / "hr.csv"
-    done = _run(
-        "hr_from_recording.py",
-        f"--model={out / 'student_int8.tflite'}",
-        f"--tracker={out / 'tracker.json'}",
-        f"--ppg={tmp_path / 'rec.npy'}",
-        "--fs=125",
-        f"--out_csv={csv}",
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    rows = csv.read_text().splitlines()
-    assert rows[0] == "start_s,bpm"
-    starts = [float(r.split(",")[0]) for r in rows[1:]]
-    assert starts == [2.0 * i for i in range(27)]  # (60 - 8) / 2 + 1
-    bpm = [float(r.split(",")[1]) for r in rows[1:]]
-    assert all(30 <= b < 210 for b in bpm)
+    np.save(tmp_path / "acc.npy", sig[3:6].T)
+    model = f"--model={out / 'student_int8.tflite'}"
+    # The recipe's student cleans the PPG with the accelerometer.
+    done = _run("hr_from_recording.py", model, f"--ppg={tmp_path / 'rec.npy'}")
+    assert done.returncode != 0 and "--acc=none" in done.stderr
+    for acc in (tmp_path / "acc.npy", "none"):
+        csv = tmp_path / f"hr_{pathlib.Path(str(acc)).stem}.csv"
+        done = _run(
+            "hr_from_recording.py",
+            model,
+            f"--tracker={out / 'tracker.json'}",
+            f"--ppg={tmp_path / 'rec.npy'}",
+            f"--acc={acc}",
+            "--fs=125",
+            f"--out_csv={csv}",
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        rows = csv.read_text().splitlines()
+        assert rows[0] == "start_s,bpm"
+        starts = [float(r.split(",")[0]) for r in rows[1:]]
+        assert starts == [2.0 * i for i in range(27)]  # (60 - 8) / 2 + 1
+        bpm = [float(r.split(",")[1]) for r in rows[1:]]
+        assert all(30 <= b < 210 for b in bpm)
 
     np.save(tmp_path / "two.npy", np.stack([ppg, ppg], axis=1))
     done = _run(
         "hr_from_recording.py",
-        f"--model={out / 'student_int8.tflite'}",
+        model,
         f"--ppg={tmp_path / 'two.npy'}",
+        "--acc=none",
         "--fs=125",
     )
     assert done.returncode != 0 and "(7500, 2)" in done.stderr
@@ -93,16 +102,18 @@ def test_hr_from_recording_writes_one_row_per_step(deployed, tmp_path):
     )
     done = _run(
         "hr_from_recording.py",
-        f"--model={out / 'student_int8.tflite'}",
+        model,
         f"--ppg={table}",
+        "--acc=none",
         "--fs=125",
     )
     assert done.returncode != 0 and "--column" in done.stderr
     done = _run(
         "hr_from_recording.py",
-        f"--model={out / 'student_int8.tflite'}",
+        model,
         f"--ppg={table}",
         "--column=ppg",
+        "--acc=none",
         "--fs=125",
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -113,7 +124,7 @@ def test_hr_from_recording_refuses_a_wrong_rate_or_tracker(deployed, tmp_path):
     out, spc_dir = deployed
     mat = spc_dir / "Training_data" / "DATA_01_TYPE01.mat"
     np.save(tmp_path / "rec.npy", scipy.io.loadmat(mat)["sig"][1])  # 5 min
-    common = [f"--model={out / 'student_int8.tflite'}"]
+    common = [f"--model={out / 'student_int8.tflite'}", "--acc=none"]
     common.append(f"--ppg={tmp_path / 'rec.npy'}")
     for fs in ("12.5", "1250"):
         done = _run("hr_from_recording.py", *common, f"--fs={fs}")

@@ -128,8 +128,33 @@ def test_accelerometer_recipe_starts_from_the_ppg_only_weights():
     ppg_only = windows_from_recording(
         generate_recording(0, SyntheticConfig(minutes=1))
     )
-    with pytest.raises(ValueError, match="train windows have 1 channel"):
+    with pytest.raises(ValueError, match="config 'cancel_motion_acc'"):
         train_and_distill(ppg_only, recipe)
+
+
+def test_cancel_motion_recipe_takes_only_cleaned_windows():
+    recipe = GeneralizingRecipe()  # cancel_motion by default
+    assert recipe.window.cancel_motion and recipe.window.channels == 1
+    assert recipe.builder_config == "cancel_motion"
+    assert GeneralizingRecipe(cancel_motion=False).builder_config is None
+    # The shipped teacher is carried over to the recipe's protocol, so the
+    # student it teaches (and exports) names the windows it needs.
+    teacher = pretrain_teacher(recipe)
+    assert teacher.protocol == recipe.window
+    plain = pretrained.load(pretrained.TEACHER_NAME)
+    x = np.random.default_rng(0).normal(size=(2, 200, 1)).astype("float32")
+    np.testing.assert_allclose(
+        teacher.predict(x, verbose=0), plain.predict(x, verbose=0), atol=1e-5
+    )
+    # Windows of the same shape but not cleaned are refused.
+    recording = generate_recording(0, SyntheticConfig(minutes=1))
+    with pytest.raises(ValueError, match="config 'cancel_motion'"):
+        train_and_distill(windows_from_recording(recording), recipe)
+    cleaned = windows_from_recording(recording, recipe.window)
+    assert cleaned.config == recipe.window
+    both = recipe.replace(accelerometer=True)
+    assert both.builder_config == "cancel_motion_acc"
+    assert both.window.channels == 4
 
 
 def test_finetuned_weights_are_averaged_back_toward_the_start():
@@ -182,9 +207,6 @@ def test_fusion_and_tracker_fit_on_the_held_out_people():
     from keras_ppg_kd.study.generalize import calibration_windows
 
     config = SyntheticConfig(minutes=2, seed=5)
-    train = WindowSet.concatenate(
-        windows_from_recording(generate_recording(i, config)) for i in range(3)
-    )
     recipe = GeneralizingRecipe(
         teacher_epochs=1,
         student_epochs=1,
@@ -193,6 +215,10 @@ def test_fusion_and_tracker_fit_on_the_held_out_people():
         calibration_participants=2,
         validation_participants=1,
         spectral_fusion=True,
+    )
+    train = WindowSet.concatenate(
+        windows_from_recording(generate_recording(i, config), recipe.window)
+        for i in range(3)
     )
     trained = train_and_distill(train, recipe)
     assert trained.fusion is not None
