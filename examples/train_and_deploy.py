@@ -6,11 +6,14 @@ in, augmented, ordinal soft targets), distils the recipe's student (the
 shipped synthetic-pretrained TCN(5) by default; ``--set student=resnet:1``
 for the study's 1-block ResNet) with DKD,
 exports it to int8 LiteRT, fits and calibrates the heart-rate tracker and
-exports its plain-C causal step. Two participants are held out of training
-to choose the epoch and calibrate the tracker; their scores are printed.
+exports its plain-C causal step (and, since the recipe cancels motion with
+the accelerometer, the plain-C cancellation step). Two participants are
+held out of training to choose the epoch and calibrate the tracker; their
+scores are printed.
 
 Writes into ``--out``: ``teacher.keras``, ``student.keras``,
-``student_int8.tflite``, ``tracker.json``, ``tracker_c/`` and
+``student_int8.tflite``, ``tracker.json``, ``tracker_c/`` (the tracker's
+and the motion cancellation's C) and
 ``manifest.json`` (keys ``teacher``, ``student``, ``tflite``, ``tracker``:
 paths relative to ``--out``; plus the recipe and validation scores).
 
@@ -18,7 +21,7 @@ Usage: python examples/train_and_deploy.py --datasets ieee_spc2015 \
     --manual_dir ../shared/data/ieee_spc2015 --out deploy_out
 Then: python examples/hr_from_recording.py \
     --model deploy_out/student_int8.tflite --tracker deploy_out/tracker.json \
-    --ppg rec.npy --fs 125 --out_csv hr.csv
+    --ppg rec.npy --acc acc.npy --fs 125 --out_csv hr.csv
 """
 
 import dataclasses
@@ -28,6 +31,7 @@ import time
 
 from absl import app, flags
 
+from keras_ppg_kd.data import export_cancel_motion_c
 from keras_ppg_kd.datasets import load_windows, parse_manual_dir
 from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
 from keras_ppg_kd.study.generalize import (
@@ -92,6 +96,8 @@ def main(_):
     trained.tracker.save(out / "tracker.json")
     scale = float(int8.output["quantization"][0])
     trained.tracker.export_c(out / "tracker_c", logit_scale=scale)
+    if windows.config.cancel_motion:  # the watch cleans its windows too
+        export_cancel_motion_c(out / "tracker_c")
     print(inspect_tflite(tflite).summary())
 
     manifest = {

@@ -8,6 +8,7 @@ that is rejected is counted with its reason in :attr:`WindowSet.dropped`.
 import collections
 import dataclasses
 import fractions
+import pathlib
 
 import numpy as np
 from scipy import ndimage, signal
@@ -516,6 +517,27 @@ def cancel_motion(ppg, acc):
     target = np.einsum("nti,nt->ni", acc, ppg)[..., None]
     weights = np.linalg.solve(gram, target)[..., 0]
     return (ppg - np.einsum("nti,ni->nt", acc, weights)).astype("float32")
+
+
+def export_cancel_motion_c(directory):
+    """Write the plain-C :func:`cancel_motion` step for a watch.
+
+    Writes ``cancel_motion.c`` and ``cancel_motion.h`` into ``directory``
+    (created): ``ppg_cancel_motion(ppg, acc, n)`` cleans and standardises
+    one band-passed window in place, as :func:`windows_from_recording`
+    does for ``WindowConfig(cancel_motion=True)``.
+
+    Returns:
+        The paths written.
+    """
+    out = pathlib.Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    here = pathlib.Path(__file__).parent
+    written = []
+    for name in ("cancel_motion.c", "cancel_motion.h"):
+        (out / name).write_text((here / name).read_text())
+        written.append(out / name)
+    return written
 
 
 def _accelerometer(recording, raw, where):

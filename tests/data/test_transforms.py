@@ -1,4 +1,7 @@
+import ctypes
 import json
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -11,7 +14,13 @@ from keras_ppg_kd.data import (
     windows_from_recording,
     windows_from_signal,
 )
-from keras_ppg_kd.data.transforms import bandpass, resample
+from keras_ppg_kd.data.transforms import (
+    bandpass,
+    cancel_motion,
+    export_cancel_motion_c,
+    resample,
+    standardize,
+)
 
 
 def _sine(fs, seconds, hz=1.5, seed=0):
@@ -307,6 +316,34 @@ def test_cancel_motion_removes_what_the_accelerometer_explains():
     np.testing.assert_allclose(still.windows, plain.windows, atol=1e-5)
     with pytest.raises(ValueError, match=r"cancel_motion=True\) but this"):
         windows_from_recording(_recording(ppg, fs), config)
+
+
+def test_the_c_cancellation_matches_the_windows(tmp_path):
+    if shutil.which("gcc") is None:
+        pytest.skip("needs gcc to compile the exported C step")
+    written = export_cancel_motion_c(tmp_path / "c")
+    library = tmp_path / "libcancel.so"
+    subprocess.run(
+        ["gcc", "-O2", "-shared", "-fPIC", "-o", str(library), str(written[0])],
+        check=True,
+    )
+    lib = ctypes.CDLL(str(library))
+    floats = ctypes.POINTER(ctypes.c_float)
+    # Band-passed windows as windows_from_recording holds them before the
+    # step (PPG and axes at their own scales), and a still accelerometer.
+    rng = np.random.default_rng(0)
+    ppg = rng.normal(size=(5, 200)).astype("float32") * 300 + 7
+    acc = rng.normal(size=(5, 200, 3)).astype("float32") * [0.1, 2, 0.01]
+    acc[..., 0] += ppg * 1e-3  # motion that the PPG partly follows
+    acc[4] = 0.0
+    expected = standardize(cancel_motion(ppg, acc)[..., None], axis=1)
+    for i in range(5):
+        out = np.ascontiguousarray(ppg[i])
+        window = np.ascontiguousarray(acc[i], "float32")
+        lib.ppg_cancel_motion(
+            out.ctypes.data_as(floats), window.ctypes.data_as(floats), 200
+        )
+        np.testing.assert_allclose(out, expected[i, :, 0], atol=2e-4)
 
 
 def test_window_sets_carry_their_protocol():

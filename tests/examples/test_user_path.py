@@ -51,6 +51,7 @@ def test_train_and_deploy_writes_the_manifest(deployed):
     for key in ("teacher", "student", "tflite", "tracker"):
         assert (out / manifest[key]).is_file(), key
     assert (out / "tracker_c" / "hr_tracker_params.h").is_file()
+    assert (out / "tracker_c" / "cancel_motion.c").is_file()
     scores = manifest["validation_mae"]
     assert {"spectral_peak", "int8", "int8+tracker"} <= set(scores)
     assert all(np.isfinite(v) for v in scores.values())
