@@ -20,6 +20,8 @@ For ResNet1D 1/2/6/8/10/12 blocks, MLPs of matched size and the TCN:
   and constant bytes, and the median time per window of its exported
   plain-C step (compiled with ``gcc -O2``, int8 logits in) and of the NumPy
   reference, beside the 1-block int8 student (target: < 10 % of it).
+* The window protocol's motion cancellation (``cancel_motion``): its
+  plain-C step (``gcc -O2``) and the NumPy one, per 200-sample window.
 
 Prints a Markdown table and writes it with a latency/size plot to --out.
 
@@ -41,6 +43,7 @@ import tensorflow as tf
 from absl import app, flags
 
 from keras_ppg_kd import models
+from keras_ppg_kd.data import cancel_motion, export_cancel_motion_c
 from keras_ppg_kd.deploy import (
     LiteRTModel,
     MicroModel,
@@ -257,6 +260,79 @@ def tracker_cost(student_us):
             )
 
 
+_CANCEL_DRIVER = r"""
+#include <string.h>
+#include <time.h>
+#include "cancel_motion.h"
+/* ns per window over `steps` windows (each copied in: the step is in place). */
+double cm_time_steps(const float *ppg, const float *acc, int windows,
+                     int steps) {
+  static float work[200];
+  volatile float sink = 0.0f;
+  struct timespec a, b;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  for (int i = 0; i < steps; ++i) {
+    memcpy(work, ppg + (i % windows) * 200, sizeof(work));
+    ppg_cancel_motion(work, acc + (i % windows) * 600, 200);
+    sink += work[0];
+  }
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  return ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / steps;
+}
+"""
+
+
+def cancel_motion_cost(students):
+    """Cost per window of the protocol's motion cancellation (C, NumPy),
+    beside the int8 students' (``{name: us}``)."""
+    rng = np.random.default_rng(0)
+    ppg = rng.normal(size=(64, 200)).astype("float32")
+    acc = rng.normal(size=(64, 200, 3)).astype("float32")
+    # 3 centring, 9 normal-equation and 3 residual MACs per sample, and the
+    # standardisation (2): the 3 x 3 solve is a few dozen more.
+    macs = (3 + 9 + 3 + 2) * 200
+    c_us = None
+    if shutil.which("gcc"):
+        folder = os.path.join(FLAGS.out, "cancel_motion_c")
+        source = export_cancel_motion_c(folder)[0]
+        with open(os.path.join(folder, "driver.c"), "w") as f:
+            f.write(_CANCEL_DRIVER)
+        library = os.path.join(folder, "libcm.so")
+        subprocess.run(
+            ["gcc", "-O2", "-shared", "-fPIC", "-o", library, str(source)]
+            + [os.path.join(folder, "driver.c"), "-lm"],
+            check=True,
+        )
+        lib = ctypes.CDLL(os.path.abspath(library))
+        lib.cm_time_steps.restype = ctypes.c_double
+        floats = ctypes.POINTER(ctypes.c_float)
+        c_us = statistics.median(
+            lib.cm_time_steps(
+                ppg.ctypes.data_as(floats),
+                acc.ctypes.data_as(floats),
+                64,
+                20000,
+            )
+            / 1e3
+            for _ in range(9)
+        )
+    times = []
+    for i in range(2000):
+        start = time.perf_counter_ns()
+        cancel_motion(ppg[i % 64][None], acc[i % 64][None])
+        times.append((time.perf_counter_ns() - start) / 1e3)
+    print(
+        f"cancel_motion step: ~{macs:,} MACs; "
+        + (f"C (gcc -O2) {c_us:.2f} us/window, " if c_us else "C not timed, ")
+        + f"NumPy {statistics.median(times):.1f} us/window"
+    )
+    for name, us in students.items() if c_us else ():
+        print(
+            f"cancel_motion C step (gcc -O2) / {name} int8: "
+            f"{c_us:.2f} / {us:.1f} us = {100 * c_us / us:.1f}%"
+        )
+
+
 def main(_):
     os.makedirs(FLAGS.out, exist_ok=True)
     gpus = tf.config.list_physical_devices("GPU")
@@ -375,6 +451,13 @@ def main(_):
     with open(os.path.join(FLAGS.out, "table3.md"), "w") as f:
         f.write(table + "\n")
     tracker_cost(by_name.get("resnet1", {}).get("i8_us"))
+    cancel_motion_cost(
+        {
+            name: by_name[name]["i8_us"]
+            for name in ("resnet1", *(f"tcn{b}" for b in FLAGS.tcn_blocks))
+            if name in by_name
+        }
+    )
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     for kind, marker in (("resnet", "o"), ("mlp", "s"), ("tcn", "^")):

@@ -6,7 +6,7 @@
  * the three centred axes and standardises what is left, in place, as
  * keras_ppg_kd's windows_from_recording does:
  *   ppg_cancel_motion(ppg, acc, 200);    acc: 200 rows of x, y, z
- * Cost per 200-sample window: about 2,400 multiply-adds and a 3 x 3 solve.
+ * Cost per 200-sample window: about 3,400 multiply-adds and a 3 x 3 solve.
  */
 #ifndef PPG_CANCEL_MOTION_H_
 #define PPG_CANCEL_MOTION_H_
