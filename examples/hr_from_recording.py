@@ -143,10 +143,14 @@ def _main(_):
     config = model.protocol or WindowConfig(
         accelerometer=bool(FLAGS.acc) and not still
     )
-    if still:  # fine unless the model reads the axes themselves
+    if not FLAGS.ppg:  # the synthetic recording brings its accelerometer
+        wrong = bool(FLAGS.acc)
+    elif still:  # fine unless the model reads the axes themselves
         wrong = config.accelerometer
     else:
         wrong = config.needs_accelerometer != bool(FLAGS.acc)
+    if wrong and not FLAGS.ppg:
+        raise app.UsageError("--acc goes with --ppg.")
     if wrong:
         raise app.UsageError(
             f"{FLAGS.model} takes "

@@ -7,6 +7,8 @@ synthetic windows, the only data the model saw) and
 ``synthetic_tcn5_tracker.json`` (transition learned from the synthetic
 labels, temperature and grid calibrated on held-out synthetic
 participants), and records both in the card (``int8``, ``tracker``):
+the int8 file's protocol (by default ``cancel_motion``: the watch cleans
+each window with its accelerometer, as the recipe's students do),
 their hashes, the int8 file's size and the MAE on the real SPC 2015
 recordings when ``--spc_dir`` holds them. ``examples/hr_from_recording.py``
 uses the bundle by default.
@@ -14,6 +16,7 @@ uses the bundle by default.
 Usage: python examples/ship_int8_bundle.py [--name synthetic_tcn5]
 """
 
+import dataclasses
 import hashlib
 import json
 import pathlib
@@ -39,6 +42,12 @@ flags.DEFINE_integer("participants", 12, "Synthetic participants.")
 flags.DEFINE_string(
     "spc_dir", "../shared/data/ieee_spc2015", "SPC 2015 (for the card)."
 )
+flags.DEFINE_bool(
+    "cancel_motion",
+    True,
+    "Ship the bundle for windows cleaned with the accelerometer "
+    "(WindowConfig.cancel_motion).",
+)
 FLAGS = flags.FLAGS
 
 
@@ -51,13 +60,16 @@ def main(_):
     config = SyntheticConfig(
         num_participants=FLAGS.participants, minutes=10.0, seed=33
     )
+    protocol = dataclasses.replace(
+        model.protocol, cancel_motion=FLAGS.cancel_motion
+    )
     windows = WindowSet.concatenate(
-        windows_from_recording(generate_recording(i, config), model.protocol)
+        windows_from_recording(generate_recording(i, config), protocol)
         for i in range(config.num_participants)
     )
     fit, held = split_validation(windows, 3, seed=0)
     tflite = pretrained.int8_path(FLAGS.name, must_exist=False)
-    export_tflite(model, tflite, "int8", fit.windows, protocol=model.protocol)
+    export_tflite(model, tflite, "int8", fit.windows, protocol=protocol)
     runner = LiteRTModel(tflite)
     tracker = HRTracker.fit(
         fit.hr_bpm, participant_keys(fit), fit.start_times
@@ -78,6 +90,7 @@ def main(_):
         "sha256": _sha256(tflite),
         "kb": round(inspect_tflite(tflite).size_kb, 1),
         "calibration": f"{len(fit)} synthetic windows (seed 33)",
+        "protocol": protocol.get_config(),
     }
     card["tracker"] = {
         "file": tracker_path.name,
@@ -88,7 +101,11 @@ def main(_):
     }
     spc = pathlib.Path(FLAGS.spc_dir)
     if (spc / "Training_data").is_dir():
-        real = load_windows("ieee_spc2015", manual_dir=str(spc))
+        real = load_windows(
+            "ieee_spc2015",
+            manual_dir=str(spc),
+            config="cancel_motion" if protocol.cancel_motion else None,
+        )
         logits = runner.predict(real)
         tracked = tracker.track(
             logits, participant_keys(real), real.start_times

@@ -159,3 +159,21 @@ def test_hr_from_recording_works_out_of_the_box_with_the_shipped_bundle():
     assert "tracked heart rates" in done.stdout
     mae = float(done.stdout.split("MAE vs the synthetic truth:")[1].split()[0])
     assert mae < 10.0
+
+
+def test_the_shipped_bundle_asks_for_the_accelerometer(tmp_path):
+    from keras_ppg_kd.data import SyntheticConfig, generate_recording
+
+    recording = generate_recording(0, SyntheticConfig(minutes=1, fs=64.0))
+    np.save(tmp_path / "rec.npy", recording.ppg)
+    np.save(tmp_path / "acc.npy", recording.acc)
+    common = [f"--ppg={tmp_path / 'rec.npy'}", "--fs=64"]
+    done = _run("hr_from_recording.py", *common)
+    assert done.returncode == 2
+    assert "cancel_motion): give --acc, or --acc=none" in done.stderr
+    for acc in (tmp_path / "acc.npy", "none"):
+        done = _run("hr_from_recording.py", *common, f"--acc={acc}")
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "tracked heart rates for 27 steps" in done.stdout
+    done = _run("hr_from_recording.py", f"--acc={tmp_path / 'acc.npy'}")
+    assert done.returncode == 2 and "--acc goes with --ppg" in done.stderr
