@@ -460,6 +460,11 @@ class TFLiteReport:
                 f"at {p.target_rate:g} Hz, {p.channels} channel(s), "
                 f"{p.classes.num_classes} classes from {p.classes.min_bpm:g} "
                 "BPM"
+                + (
+                    ", PPG motion-cancelled with the accelerometer"
+                    if p.cancel_motion
+                    else ""
+                )
             )
         micro = (
             f"TFLite Micro arena {self.micro_arena_kb:.1f} KB"
