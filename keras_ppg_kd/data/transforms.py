@@ -8,11 +8,11 @@ that is rejected is counted with its reason in :attr:`WindowSet.dropped`.
 import collections
 import dataclasses
 import fractions
-import pathlib
 
 import numpy as np
 from scipy import ndimage, signal
 
+from keras_ppg_kd._csource import copy_sources
 from keras_ppg_kd.heart_rate import DEFAULT_CLASSES, bpm_to_class
 from keras_ppg_kd.protocol import WindowConfig
 
@@ -530,14 +530,9 @@ def export_cancel_motion_c(directory):
     Returns:
         The paths written.
     """
-    out = pathlib.Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    here = pathlib.Path(__file__).parent
-    written = []
-    for name in ("cancel_motion.c", "cancel_motion.h"):
-        (out / name).write_text((here / name).read_text())
-        written.append(out / name)
-    return written
+    return copy_sources(
+        ("data/cancel_motion.c", "data/cancel_motion.h"), directory
+    )
 
 
 def _accelerometer(recording, raw, where):

@@ -37,6 +37,7 @@ import warnings
 import numpy as np
 from scipy import optimize, signal, special
 
+from keras_ppg_kd._csource import copy_sources
 from keras_ppg_kd.heart_rate import DEFAULT_CLASSES, HRClasses
 
 _FORMAT = "keras_ppg_kd.HRTracker/1"
@@ -602,13 +603,9 @@ class HRTracker:
             The paths written.
         """
         out = pathlib.Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        here = pathlib.Path(__file__).parent
-        written = []
-        for name in ("hr_tracker.c", "hr_tracker.h"):
-            target = out / name
-            target.write_text((here / name).read_text())
-            written.append(target)
+        written = copy_sources(
+            ("tracking/hr_tracker.c", "tracking/hr_tracker.h"), out
+        )
 
         def array(values):
             rows = [
