@@ -33,7 +33,8 @@ flags.DEFINE_list(
     "datasets",
     ["synthetic_ppg/small"],
     "train/distill: dataset names[/config], e.g. synthetic_ppg/small, "
-    "ppg_folder/ppg_acc; any registered builder (an unknown name lists them).",
+    "ppg_folder/ppg_acc, ppg_folder/cancel_motion; any registered builder "
+    "(an unknown name lists them).",
 )
 flags.DEFINE_string("data_dir", None, "tfds data directory (tfds default).")
 flags.DEFINE_string(
