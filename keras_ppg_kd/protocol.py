@@ -37,9 +37,9 @@ class WindowConfig:
             the window, after band-passing both; then standardised again):
             adaptive noise cancellation with the accelerometer as the
             motion's reference. Wrist motion leaks into the PPG at the
-            cadence and its harmonics, often within a few BPM of the pulse,
-            where an 8 s window cannot tell them apart by frequency; the
-            accelerometer can. Needs a recording with ``acc``; a recording
+            cadence and its harmonics, often closer to the pulse than an
+            8 s window resolves by frequency; the accelerometer tells the
+            motion apart. Needs a recording with ``acc``; a recording
             whose accelerometer is flat gets its windows unchanged.
     """
 
