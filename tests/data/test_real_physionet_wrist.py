@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 
 from keras_ppg_kd.data.ecg import detect_r_peaks
-from keras_ppg_kd.data.transforms import hr_from_beats
+from keras_ppg_kd.data.transforms import (
+    cancel_motion,
+    hr_from_beats,
+    standardize,
+)
 from keras_ppg_kd.datasets import load_windows
 from keras_ppg_kd.datasets.physionet_wrist import reader
 
@@ -72,3 +76,40 @@ def test_builder_windows_every_recording_in_its_hr_range(wrist_dir, tmp_path):
             assert low - 3 <= np.median(hr) <= high + 3, name
             assert np.percentile(hr, 5) >= low - 10, name
             assert np.percentile(hr, 95) <= high + 10, name
+
+
+def test_motion_cancellation_on_the_real_recordings(wrist_dir, tmp_path):
+    """The cancel_motion config is the ppg_acc windows cleaned, and it
+    takes out the accelerometer's cadence where the motion reaches the PPG
+    in phase with the axes (cycling)."""
+    found = {
+        config: load_windows(
+            "physionet_wrist",
+            data_dir=tmp_path,
+            manual_dir=str(wrist_dir),
+            config=config,
+        )
+        for config in ("ppg_acc", "cancel_motion")
+    }
+    both, cleaned = found["ppg_acc"], found["cancel_motion"]
+    np.testing.assert_array_equal(both.hr_bpm, cleaned.hr_bpm)
+    expected = standardize(
+        cancel_motion(both.windows[..., 0], both.windows[..., 1:])[..., None],
+        axis=1,
+    )
+    np.testing.assert_allclose(cleaned.windows, expected, atol=1e-4)
+
+    def share_at_cadence(ppg, acc):
+        """Share of each window's PPG power within one bin of the
+        accelerometer's strongest frequency."""
+        power = np.abs(np.fft.rfft(ppg, 512, axis=1)) ** 2
+        motion = np.abs(np.fft.rfft(acc, 512, axis=1)) ** 2
+        peak = motion.sum(-1).argmax(1)
+        near = np.abs(np.arange(power.shape[1]) - peak[:, None]) <= 1
+        return np.median((power * near).sum(1) / power.sum(1))
+
+    bike = np.char.endswith(both.activity.astype(str), "bike")
+    acc = both.windows[bike, :, 1:]
+    plain = share_at_cadence(both.windows[bike, :, 0], acc)
+    after = share_at_cadence(cleaned.windows[bike, :, 0], acc)
+    assert after < 0.6 * plain, (plain, after)
