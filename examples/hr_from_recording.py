@@ -143,15 +143,11 @@ def _main(_):
     config = model.protocol or WindowConfig(
         accelerometer=bool(FLAGS.acc) and not still
     )
-    if not FLAGS.ppg:  # the synthetic recording brings its accelerometer
-        wrong = bool(FLAGS.acc)
-    elif still:  # fine unless the model reads the axes themselves
-        wrong = config.accelerometer
-    else:
-        wrong = config.needs_accelerometer != bool(FLAGS.acc)
-    if wrong and not FLAGS.ppg:
+    if FLAGS.acc and not FLAGS.ppg:  # the synthetic recording has its own
         raise app.UsageError("--acc goes with --ppg.")
-    if wrong:
+    # A still wrist suits any model but one that reads the axes themselves.
+    needs = config.accelerometer if still else config.needs_accelerometer
+    if FLAGS.ppg and needs != (bool(FLAGS.acc) and not still):
         raise app.UsageError(
             f"{FLAGS.model} takes "
             + (

@@ -180,11 +180,12 @@ class GeneralizingRecipe:
 
     @property
     def builder_config(self):
-        """The builders' config that makes :attr:`window` (None: default)."""
-        name = "cancel_motion" if self.cancel_motion else "ppg"
-        if self.accelerometer:
-            name += "_acc"
-        return None if name == "ppg" else name
+        """The name of the builders' config that makes :attr:`window`."""
+        if self.cancel_motion:
+            return (
+                "cancel_motion_acc" if self.accelerometer else "cancel_motion"
+            )
+        return "ppg_acc" if self.accelerometer else "default"
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
@@ -427,7 +428,7 @@ def train_and_distill(
             raise ValueError(
                 f"The {name} windows were made with {windows.config}; the "
                 f"recipe takes {recipe.window}. Load them with the builders' "
-                f"config {recipe.builder_config or 'default'!r}."
+                f"config {recipe.builder_config!r}."
             )
     fit_set, validation = split_validation(
         train, recipe.validation_participants, seed
