@@ -55,6 +55,7 @@ from keras_ppg_kd.tracking import HRTracker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import ticker  # noqa: E402
 
 flags.DEFINE_string("out", "bench_edge", "Output folder.")
 flags.DEFINE_list("blocks", ["1", "2", "6", "8", "10", "12"], "ResNet sizes.")
@@ -282,6 +283,11 @@ double cm_time_steps(const float *ppg, const float *acc, int windows,
 """
 
 
+def _compact(value, _):
+    """A tick label: 13.5K, 250, 2.5."""
+    return f"{value / 1e3:g}K" if value >= 1e3 else f"{value:g}"
+
+
 def cancel_motion_cost(students):
     """Cost per window of the protocol's motion cancellation (C, NumPy),
     beside the int8 students' (``{name: us}``)."""
@@ -480,6 +486,11 @@ def main(_):
     for ax in (left, right):
         ax.set_xscale("log")
         ax.set_yscale("log")
+        # Compact plain labels: with a narrow range of sizes matplotlib
+        # labels minor ticks too, and "1.35x10^4" labels overlap.
+        for axis in (ax.xaxis, ax.yaxis):
+            for setter in (axis.set_major_formatter, axis.set_minor_formatter):
+                setter(ticker.FuncFormatter(_compact))
         ax.set_xlabel("parameters")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
