@@ -283,9 +283,18 @@ double cm_time_steps(const float *ppg, const float *acc, int windows,
 """
 
 
-def _compact(value, _):
-    """A tick label: 13.5K, 250, 2.5."""
-    return f"{value / 1e3:g}K" if value >= 1e3 else f"{value:g}"
+class _Compact(ticker.LogFormatterSciNotation):
+    """Log-axis labels where matplotlib puts them, written 1M, 13.5K, 2.5
+    (over a narrow range it labels minor ticks too, and "1.35x10^4"
+    labels overlap)."""
+
+    def __call__(self, value, pos=None):
+        if not super().__call__(value, pos):
+            return ""
+        for scale, suffix in ((1e6, "M"), (1e3, "K")):
+            if value >= scale:
+                return f"{value / scale:g}{suffix}"
+        return f"{value:g}"
 
 
 def cancel_motion_cost(students):
@@ -486,11 +495,9 @@ def main(_):
     for ax in (left, right):
         ax.set_xscale("log")
         ax.set_yscale("log")
-        # Compact plain labels: with a narrow range of sizes matplotlib
-        # labels minor ticks too, and "1.35x10^4" labels overlap.
         for axis in (ax.xaxis, ax.yaxis):
-            for setter in (axis.set_major_formatter, axis.set_minor_formatter):
-                setter(ticker.FuncFormatter(_compact))
+            axis.set_major_formatter(_Compact())
+            axis.set_minor_formatter(_Compact(labelOnlyBase=False))
         ax.set_xlabel("parameters")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
