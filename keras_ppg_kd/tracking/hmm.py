@@ -329,6 +329,24 @@ class HRTracker:
                 "`method` must be 'filter', 'smooth' or 'viterbi'. "
                 f"Received: method={method!r}"
             )
+        return self._per_recording(
+            getattr(self, method), logits, recording, start_times, ()
+        )
+
+    def posteriors(self, logits, recording, start_times):
+        """Each window's forward-backward posterior given its whole
+        recording (:meth:`smooth_beliefs`, recordings taken apart as in
+        :meth:`track`): ``(n, num_classes)``, rows summing to 1, in the
+        input order."""
+        return self._per_recording(
+            self.smooth_beliefs,
+            logits,
+            recording,
+            start_times,
+            (self.num_classes,),
+        )
+
+    def _per_recording(self, method, logits, recording, start_times, shape):
         logits = self._check_logits(logits)
         ids = _recording_codes(recording)
         times = np.asarray(start_times, "float64")
@@ -337,12 +355,12 @@ class HRTracker:
                 f"recording ({len(ids)}) and start_times ({len(times)}) need "
                 f"one entry per window ({len(logits)})."
             )
-        bpm = np.empty(len(logits), "float32")
+        out = np.empty((len(logits), *shape), "float32")
         for key in np.unique(ids):
             index = np.flatnonzero(ids == key)
             index = index[np.argsort(times[index], kind="stable")]
-            bpm[index] = getattr(self, method)(logits[index], times[index])
-        return bpm
+            out[index] = method(logits[index], times[index])
+        return out
 
     def check_protocol(self, protocol):
         """Raise unless this tracker reads a model of ``protocol``.
@@ -471,6 +489,11 @@ class HRTracker:
 
     def smooth(self, logits, start_times=None):
         """Offline HR: the argmax of the forward-backward posterior."""
+        return self._decode(self.smooth_beliefs(logits, start_times))
+
+    def smooth_beliefs(self, logits, start_times=None):
+        """The forward-backward posteriors ``(n, num_classes)`` behind
+        :meth:`smooth`: each window's belief given the whole recording."""
         logits = self._check_logits(logits)
         steps = self._steps(len(logits), start_times)
         emission = self.emission(logits)
@@ -497,7 +520,7 @@ class HRTracker:
                 if joint.sum() >= _RESTART_BELOW
                 else forward[i]
             )
-        return self._decode(posterior)
+        return posterior
 
     def viterbi(self, logits, start_times=None):
         """Offline HR: the most likely HR path (Viterbi, in log space)."""
