@@ -34,6 +34,9 @@ from keras_ppg_kd.datasets.base import (
 SUFFIXES = (".csv", ".parquet")
 _ACC = ("acc_x", "acc_y", "acc_z")
 COLUMNS = ("time_s", "ppg", "hr_bpm", "ecg", *_ACC, "activity")
+# What an unlabelled recording is read for: a reference column, if a file
+# has one, is never read.
+UNLABELLED_COLUMNS = ("time_s", "ppg", *_ACC)
 # A longer hole in ``time_s`` is a glitched timestamp, not a pause: it would
 # make a grid of millions of samples. Split such recordings into files.
 MAX_GAP_SECONDS = 3600.0
@@ -42,10 +45,10 @@ _CHUNK_ROWS = 500_000
 _PLAUSIBLE_BPM = (20.0, 300.0)
 
 
-def read_table(path):
+def read_table(path, columns=COLUMNS):
     """The known columns of a recording file (``.csv`` or ``.parquet``).
 
-    Only :data:`COLUMNS` are read, a CSV in chunks of ``_CHUNK_ROWS`` rows,
+    Only ``columns`` are read, a CSV in chunks of ``_CHUNK_ROWS`` rows,
     so that memory holds the numbers read, not the whole text.
     """
     path = pathlib.Path(path)
@@ -53,9 +56,13 @@ def read_table(path):
         raise fail(path, f"not a recording file; use one of {SUFFIXES}")
     try:
         if path.suffix == ".parquet":
-            return pd.read_parquet(path)
+            from pyarrow import parquet  # pandas' own Parquet engine
+
+            header = parquet.read_schema(path).names
+            wanted = [c for c in header if c in columns]
+            return pd.read_parquet(path, columns=wanted or None)
         header = pd.read_csv(path, nrows=0).columns
-        wanted = [c for c in header if c in COLUMNS]
+        wanted = [c for c in header if c in columns]
         if not wanted:
             return pd.DataFrame(columns=list(header))
         chunks = pd.read_csv(path, usecols=wanted, chunksize=_CHUNK_ROWS)
@@ -103,21 +110,27 @@ def _check_bpm(values, path):
     )
 
 
-def read_recording(path):
+def read_recording(path, labelled=True):
     """One file -> ``(fields, duration_s, fs)`` on a uniform time grid.
 
     ``fields`` holds ``ppg``, ``gap`` (flag per sample), and as present
     ``hr`` (per sample), ``beat_times``, ``acc`` and ``activity``.
+    ``labelled=False`` reads only :data:`UNLABELLED_COLUMNS`: no reference
+    is needed, and one in the file is not read.
     """
     path = pathlib.Path(path)
-    table = read_table(path)
+    table = read_table(path, COLUMNS if labelled else UNLABELLED_COLUMNS)
     missing = [c for c in ("time_s", "ppg") if c not in table.columns]
-    if missing or not ({"hr_bpm", "ecg"} & set(table.columns)):
-        need = missing or ["hr_bpm or ecg"]
+    if labelled and not ({"hr_bpm", "ecg"} & set(table.columns)):
+        missing = missing or ["hr_bpm or ecg"]
+    if missing:
+        needed = "time_s, ppg" + (
+            " and a reference (hr_bpm or ecg)" if labelled else ""
+        )
         raise fail(
             path,
-            f"missing column(s) {need}; found {list(table.columns)}. Needed: "
-            "time_s, ppg and a reference (hr_bpm or ecg)",
+            f"missing column(s) {missing}; found {list(table.columns)}. "
+            f"Needed: {needed}",
         )
     if len(table) < 2:
         raise fail(path, f"needs at least 2 rows; found {len(table)}")
@@ -168,13 +181,13 @@ def read_recording(path):
 
     fields = {"ppg": on_grid("ppg"), "gap": gap}
     duration = len(uniform) / fs
-    if "hr_bpm" in table.columns:
+    if labelled and "hr_bpm" in table.columns:
         values = _column(table, "hr_bpm", path)
         _check_bpm(values, path)
         hr = np.interp(uniform, t, values)  # NaN beside a NaN sample
         hr[gap] = np.nan
         fields["hr"] = hr
-    else:
+    elif labelled:
         fields["beat_times"] = detect_r_peaks(on_grid("ecg"), fs)
     if all(c in table.columns for c in _ACC):
         fields["acc"] = np.stack([on_grid(c) for c in _ACC], axis=1)
@@ -200,13 +213,15 @@ def _window_means(hr, fs, grid):
     return out
 
 
-def read_ppg_folder(folder, grid=(8.0, 2.0)):
+def read_ppg_folder(folder, grid=(8.0, 2.0), labelled=True):
     """A participant folder of recordings -> one :class:`Recording`.
 
     Args:
         folder: ``<manual_dir>/<participant>/``.
         grid: ``(window_seconds, stride_seconds)`` of the labels made from
             ``hr_bpm`` (the windowing protocol's).
+        labelled: False reads the recordings without a reference (the
+            Recording has none; see :func:`read_recording`).
 
     Raises:
         ValueError: no recording, or a file with a missing or non-numeric
@@ -225,7 +240,7 @@ def read_ppg_folder(folder, grid=(8.0, 2.0)):
     files = sorted(p for p in folder.iterdir() if p.suffix in SUFFIXES)
     if not files:
         raise fail(folder, f"no recording ({', '.join(SUFFIXES)}) in it")
-    parts = [(path, *read_recording(path)) for path in files]
+    parts = [(path, *read_recording(path, labelled)) for path in files]
     fs = parts[0][3]
     for path, _, _, other in parts[1:]:
         if abs(other - fs) > 1e-3 * fs:
@@ -255,7 +270,7 @@ def read_ppg_folder(folder, grid=(8.0, 2.0)):
         acc.append(fields.get("acc", np.full((n, 3), np.nan)))
         if "hr" in fields:
             hr.append(fields["hr"])
-        else:
+        elif labelled:
             beats.append(fields["beat_times"] + offset)
         if "activity" in fields:
             times.append(fields["activity"][0] + offset)
