@@ -512,28 +512,47 @@ def cmd_fit():
     """Fit both scaling laws per strategy; predict and invert."""
     from keras_ppg_kd.study import report
 
-    fits = report.fit_strategies(FLAGS.results, teacher=FLAGS.teacher_blocks)
-    if not fits:
+    table = report.read_results(FLAGS.results)
+    families = report.student_families(table)
+    by_family = {
+        family: report.fit_strategies(table, FLAGS.teacher_blocks, family)
+        for family in families
+    }
+    by_family = {f: fits for f, fits in by_family.items() if fits}
+    if not by_family:
+        students = table[table["role"] != "teacher"]
+        per_family = students.groupby("model")["size"].unique()
+        sizes = "; ".join(
+            f"{f}: {', '.join(str(s) for s in sorted(per_family[f]))}"
+            for f in families
+        )
         raise app.UsageError(
-            "No strategy has >= 3 student sizes in --results; a scaling "
+            "No strategy has >= 3 student sizes of one family in "
+            f"--results (sizes per family: {sizes or 'none'}); a scaling "
             "law needs three. Add student sizes to the sweep."
         )
-    for strategy, (best, per_law) in fits.items():
-        print(report.format_fit(strategy, best, per_law))
+
+    def more(strategy, best):
+        lines = []
         if FLAGS.predict_params:
-            print(
+            lines.append(
                 f"    predicted MAE at {FLAGS.predict_params:,} parameters: "
                 f"{best.predict(FLAGS.predict_params):.2f} BPM"
             )
         if FLAGS.target_mae:
             try:
                 needed = best.invert(FLAGS.target_mae)
-                print(
+                lines.append(
                     f"    smallest student for {FLAGS.target_mae} BPM: "
                     f"{needed:,.0f} parameters"
                 )
             except ValueError as error:
-                print(f"    {error}")
+                lines.append(f"    {error}")
+        return lines
+
+    for family, fits in by_family.items():
+        print(f"{family} students:")
+        print(report.format_fits(fits, more))
 
 
 @_command("results", "teacher_blocks", "out", required=("results",))

@@ -275,3 +275,20 @@ def test_a_shipped_model_exports_by_name(tmp_path):
     assert "windows prepared once in" in done.stderr
     for chatter in ("Unknown size", "fully_quantize", "XNNPACK"):
         assert chatter not in said
+
+
+def test_cli_fit_fits_the_family_the_results_have(tmp_path):
+    """A ``quick``-preset table (``resnetw`` students, no ``resnet``)."""
+    from tests.study.test_report import quick_like_table
+
+    path = tmp_path / "results.csv"
+    table = quick_like_table()
+    table.to_csv(path, index=False)
+    done = cli("fit", f"--results={path}", "--predict_params=50000")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("resnetw students:\nno law identified")
+    assert done.stdout.count("predicted MAE at 50,000") == 3
+    table[table["size"] != 32].to_csv(path, index=False)
+    done = cli("fit", f"--results={path}")
+    assert done.returncode != 0
+    assert "sizes per family: resnetw: 8, 16; mlp: 1" in done.stderr

@@ -88,16 +88,53 @@ def family_suffix(family):
     return "" if family == STUDY_FAMILY else f"_{family}"
 
 
+def student_families(results):
+    """The student families of a results table, the one its laws are
+    about first.
+
+    That is the study's ResNet1D (``"resnet"``) when the table has such
+    students, else the family with the most student sizes (the ``quick``
+    preset's ``resnetw`` beside its one ``mlp`` size); ties go by name.
+
+    Args:
+        results: A results table or where to read one (see
+            :func:`read_results`).
+
+    Returns:
+        Family names, e.g. ``["resnetw", "mlp"]``.
+    """
+    table = read_results(results)
+    students = table[table["role"] != "teacher"]
+    sizes = students.groupby("model")["size"].nunique()
+    return sorted(
+        sizes.index, key=lambda f: (f != STUDY_FAMILY, -sizes[f], str(f))
+    )
+
+
+def _family(table, family):
+    """``family``, or the table's first student family when None."""
+    if family is not None:
+        return family
+    families = student_families(table)
+    return families[0] if families else STUDY_FAMILY
+
+
 def _students(table, teacher, family=STUDY_FAMILY):
     """Rows of ``family`` students of ``teacher`` plus scratch baselines."""
     rows = table[(table["model"] == family) & (table["role"] != "teacher")]
     return rows[(rows["role"] == "scratch") | (rows["teacher"] == teacher)]
 
 
-def table2(results, teacher=None, family=STUDY_FAMILY):
+def table2(results, teacher=None, family=None):
     """Students x strategies, ``mean ± std`` MAE over folds and seeds.
 
     A cell with a single run shows its value alone (no std to show).
+
+    Args:
+        results: A results table or where to read one.
+        teacher: Teacher size (default: the largest students learnt from).
+        family: Student family (default: the table's first of
+            :func:`student_families`).
 
     Returns:
         ``(display, numbers)``: strings for Markdown, and a long table
@@ -105,6 +142,7 @@ def table2(results, teacher=None, family=STUDY_FAMILY):
     """
     table = read_results(results)
     teacher = default_teacher(table) if teacher is None else teacher
+    family = _family(table, family)
     rows = _students(table, teacher, family)
     numbers = (
         rows.groupby(["size", "params", "strategy"])["mae"]
@@ -145,15 +183,25 @@ def to_markdown(frame):
     return "\n".join(lines)
 
 
-def fit_strategies(results, teacher=None, family=STUDY_FAMILY):
+def fit_strategies(results, teacher=None, family=None):
     """Best scaling law per strategy: ``{strategy: (best, {law: fit})}``.
 
     Strategies with fewer than three student sizes are left out (a
     three-parameter law needs three).
+
+    Args:
+        results: A results table or where to read one.
+        teacher: Teacher size (default: the largest students learnt from).
+        family: Student family whose sizes the laws run over (default:
+            the table's first of :func:`student_families`, e.g.
+            ``"resnetw"`` for the ``quick`` preset).
+
+    Returns:
+        ``{strategy: (best ScalingFit, {law: ScalingFit})}``.
     """
     table = read_results(results)
     teacher = default_teacher(table) if teacher is None else teacher
-    rows = _students(table, teacher, family)
+    rows = _students(table, teacher, _family(table, family))
     fits = {}
     for strategy in _strategies(rows):
         points = rows[rows["strategy"] == strategy]
@@ -212,12 +260,15 @@ def _written(saved):
     return paths
 
 
-def figure_heatmap(results, strategy, path, family=STUDY_FAMILY):
+def figure_heatmap(results, strategy, path, family=None):
     """Figure 1: teacher x student MAE for one strategy, annotated.
+
+    ``family`` defaults to the table's first of :func:`student_families`.
 
     Returns ``(figure, [png path, pdf path])``.
     """
     table = read_results(results)
+    family = _family(table, family)
     rows = table[(table["strategy"] == strategy) & (table["model"] == family)]
     if rows.empty:
         raise ValueError(f"No {family} student rows for strategy {strategy!r}.")
@@ -261,7 +312,7 @@ def figure_scaling(
     fits,
     path,
     teacher=None,
-    family=STUDY_FAMILY,
+    family=None,
     title=None,
     bands=False,
 ):
@@ -275,7 +326,8 @@ def figure_scaling(
             fits, or others' (shipped laws) to check the points against.
         path: Output path without extension.
         teacher: Teacher blocks (default: the largest).
-        family: Student family.
+        family: Student family (default: the table's first of
+            :func:`student_families`).
         title: Title (default: the family and teacher).
         bands: Shade each law's 95 % interval (from its parameter draws).
 
@@ -283,6 +335,7 @@ def figure_scaling(
     """
     table = read_results(results)
     teacher = default_teacher(table) if teacher is None else teacher
+    family = _family(table, family)
     rows = _students(table, teacher, family)
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     strategies = _strategies(rows)
@@ -407,6 +460,49 @@ def format_fit(strategy, best, fits):
     return "\n".join(lines)
 
 
+def _shared_reason(fits):
+    """The one reason no law of any strategy is identified, else ``""``."""
+    every = [f for best, per in fits.values() for f in (best, *per.values())]
+    reasons = {f.why_not for f in every}
+    if not every or any(f.identifiable for f in every) or len(reasons) > 1:
+        return ""
+    return reasons.pop()
+
+
+def format_fits(fits, more=None):
+    """Printable lines for every strategy's fits (see :func:`format_fit`).
+
+    When no law of any strategy is identified for one reason (three
+    sizes for three parameters), the reason is printed once, then each
+    strategy's R² per law.
+
+    Args:
+        fits: ``{strategy: (best, {law: fit})}`` of :func:`fit_strategies`.
+        more: Optional ``more(strategy, best) -> [lines]`` added under
+            each strategy (predictions, inversions).
+
+    Returns:
+        The text.
+    """
+    reason = _shared_reason(fits)
+    lines = []
+    if reason:
+        lines.append(
+            f"no law identified for {', '.join(fits)}: {reason}; shown as "
+            "points only (more sizes, seeds or epochs may identify one)"
+        )
+    for strategy, (best, per) in fits.items():
+        if reason:
+            lines.append(
+                f"{strategy}: "
+                + ", ".join(f"{law} R²={f.r2:.3f}" for law, f in per.items())
+            )
+        else:
+            lines.append(format_fit(strategy, best, per))
+        lines += more(strategy, best) if more else []
+    return "\n".join(lines)
+
+
 def _write_fits(fits, path):
     """Write ``{strategy: {law: fit, "best": law}}`` as JSON; the path."""
     with open(path, "w") as f:
@@ -451,21 +547,18 @@ def report(results, out_dir, teacher=None):
         paths += [md, csv]
         text += [to_markdown(frame), ""]
 
-    fits = fit_strategies(table, teacher)
+    fits = fit_strategies(table, teacher, STUDY_FAMILY)
     by_family = {f: fit_strategies(table, teacher, f) for f in others}
     # fits.json: the study's ResNet1D students; fits_<family>.json: each
     # other student family's own laws.
     paths.append(_write_fits(fits, os.path.join(out_dir, "fits.json")))
-    text += [format_fit(s, best, per) for s, (best, per) in fits.items()]
+    if fits:
+        text.append(format_fits(fits))
     for family, family_fits in by_family.items():
         if family_fits:
             name = os.path.join(out_dir, f"fits{family_suffix(family)}.json")
             paths.append(_write_fits(family_fits, name))
-            text.append(f"{family} students:")
-            text += [
-                format_fit(s, best, per)
-                for s, (best, per) in family_fits.items()
-            ]
+            text += [f"{family} students:", format_fits(family_fits)]
     if not fits and not others:
         text.append("scaling laws: need >= 3 student sizes per strategy")
 
@@ -484,7 +577,9 @@ def report(results, out_dir, teacher=None):
             paths += _written(figure_heatmap(table, strategy, name, family))
     if STUDY_FAMILY in families:
         name = os.path.join(out_dir, "fig2_scaling")
-        paths += _written(figure_scaling(table, fits, name, teacher))
+        paths += _written(
+            figure_scaling(table, fits, name, teacher, STUDY_FAMILY)
+        )
     for family in others:  # each family's own scaling figure
         if students.loc[students["model"] == family, "size"].nunique() < 2:
             continue  # one size: Figure 3 shows it

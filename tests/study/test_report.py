@@ -191,3 +191,52 @@ def test_studies_combine_into_figure_1_of_their_family(tmp_path):
     assert "table2_resnetw.csv" in names
     with pytest.raises(ValueError, match="more than one"):
         report.read_results([paths[0], paths[0]])
+
+
+def quick_like_table():
+    """The ``quick`` preset's kind of table: three ``resnetw`` widths and
+    one ``mlp`` size, no ResNet1D students."""
+    table = results_table()
+    width = table[(table["model"] == "resnet") & table["size"].isin([1, 2, 3])]
+    width = width.assign(
+        model="resnetw",
+        size=width["size"].map({1: 8, 2: 16, 3: 32}),
+        cell=width["cell"] + "w",
+    )
+    mlp = table[(table["model"] == "mlp") & (table["size"] == 1)]
+    return pd.concat([width, mlp], ignore_index=True)
+
+
+def test_the_tables_own_student_family_is_the_default():
+    """Without ``family``, fits and Table 2 are of the table's students
+    (``resnetw`` in the quick preset), not of a family it lacks."""
+    table = quick_like_table()
+    assert report.student_families(table) == ["resnetw", "mlp"]
+    assert report.student_families(results_table()) == ["resnet", "mlp"]
+    fits = report.fit_strategies(table)
+    assert set(fits) == {"scratch", "hard", "dkd"}
+    best, per = fits["dkd"]
+    assert set(per) == {"exponential", "power"}
+    assert best.why_not.startswith("3 sizes for 3 parameters")
+    frame, _ = report.table2(table)
+    assert list(frame.index) == [
+        "resnetw:8 (17K)",
+        "resnetw:16 (27K)",
+        "resnetw:32 (41K)",
+    ]
+    assert report.fit_strategies(table, family="resnet") == {}
+
+
+def test_a_reason_every_law_shares_is_printed_once():
+    fits = report.fit_strategies(quick_like_table())
+    text = report.format_fits(fits)
+    assert text.count("3 sizes for 3 parameters") == 1, text
+    assert text.startswith("no law identified for scratch, hard, dkd: 3 ")
+    assert "dkd: exponential R²=" in text and "power R²=" in text
+    # Identified laws keep their own lines, as format_fit writes them.
+    good = report.fit_strategies(results_table())
+    assert report.format_fits(good) == "\n".join(
+        report.format_fit(s, *fit) for s, fit in good.items()
+    )
+    extra = report.format_fits(good, lambda s, best: [f"    more {s}"])
+    assert extra.count("    more ") == 3
