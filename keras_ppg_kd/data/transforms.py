@@ -29,6 +29,12 @@ IRREGULAR_REFERENCE = "irregular_reference"
 # lost in noise (a clean ECG, exercise included, gives a few percent).
 # Annotated beats (beat_correction=False) are trusted as given.
 MAX_RR_VARIATION = 0.2
+# Motion cancellation (NumPy and the C step alike): the ridge on the unit
+# diagonal of the normal equations (large enough for float32: identical
+# axes stay solvable; it leaves 0.1 % of a single axis's motion), and the
+# variation, relative to its level, below which an axis counts as still.
+CANCEL_RIDGE = 1e-3
+STILL_RELATIVE = 1e-5
 
 
 @dataclasses.dataclass
@@ -461,7 +467,13 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
     length = config.window_length
     starts = np.round(starts_s[keep] * config.target_rate).astype("int64")
     starts = np.minimum(starts, len(x) - length)
-    windows = x[starts[:, None] + np.arange(length)].astype("float32")
+    # float64 until the end: float32 squares of values near 1e20 overflow.
+    windows = x[starts[:, None] + np.arange(length)]
+    if acc is not None:  # a still axis carries no motion (still_axes)
+        still = _still_in_windows(
+            acc, native_starts[keep], native_length
+        )
+        windows[..., 1:] = np.where(still[:, None, :], 0.0, windows[..., 1:])
     if config.zscore:
         windows[..., :1] = standardize(windows[..., :1], axis=1)
         if acc is not None:  # one scale for the three axes
@@ -472,7 +484,7 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
         windows[..., 0] = cancel_motion(windows[..., 0], windows[..., 1:])
         if config.zscore:
             windows[..., :1] = standardize(windows[..., :1], axis=1)
-    windows = windows[..., : config.channels]
+    windows = windows[..., : config.channels].astype("float32")
     n = int(keep.sum())
     return WindowSet(
         windows=windows,
@@ -496,8 +508,13 @@ def cancel_motion(ppg, acc):
 
     Least squares of the PPG on the three (centred) axes, one fit per
     window: adaptive noise cancellation with the accelerometer as the
-    motion's reference. On a watch it is a 3 x 3 solve and about 3,400
-    multiply-adds per 200-sample window (:func:`export_cancel_motion_c`).
+    motion's reference. Each axis is scaled to unit energy and the normal
+    equations get a ridge of ``CANCEL_RIDGE`` on their unit diagonal, so
+    that identical or nearly collinear axes, and values of any size, give
+    the same answer in the float32 C step (:func:`export_cancel_motion_c`:
+    a 3 x 3 Cholesky solve and about 4,000 multiply-adds per 200-sample
+    window). An axis whose variation is negligible beside its level
+    (``STILL_RELATIVE``; float rounding of a constant) explains nothing.
 
     Args:
         ppg: ``(n, length)`` PPG windows.
@@ -509,14 +526,24 @@ def cancel_motion(ppg, acc):
     """
     ppg = np.asarray(ppg, "float64")
     acc = np.asarray(acc, "float64")
-    acc = acc - acc.mean(axis=1, keepdims=True)
-    gram = np.einsum("nti,ntj->nij", acc, acc)
-    # A tiny ridge keeps a flat (or one-axis) accelerometer solvable.
-    ridge = 1e-9 * np.trace(gram, axis1=1, axis2=2) + 1e-12
-    gram += ridge[:, None, None] * np.eye(acc.shape[-1])
-    target = np.einsum("nti,nt->ni", acc, ppg)[..., None]
+    centred = acc - acc.mean(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", over="ignore"):
+        most = np.abs(centred).max(axis=1, keepdims=True)
+        level = np.abs(acc).max(axis=1, keepdims=True)
+        active = (
+            (most > 1e-30)
+            & np.isfinite(most)
+            & np.isfinite(level)
+            & (most > STILL_RELATIVE * level)
+        )
+        scaled = np.where(active, centred / np.where(active, most, 1.0), 0.0)
+    energy = (scaled**2).sum(axis=1, keepdims=True)
+    unit = scaled / np.sqrt(np.where(active, energy, 1.0))
+    gram = np.einsum("nti,ntj->nij", unit, unit)
+    gram += CANCEL_RIDGE * np.eye(acc.shape[-1])
+    target = np.einsum("nti,nt->ni", unit, ppg)[..., None]
     weights = np.linalg.solve(gram, target)[..., 0]
-    return (ppg - np.einsum("nti,ni->nt", acc, weights)).astype("float32")
+    return (ppg - np.einsum("nti,ni->nt", unit, weights)).astype("float32")
 
 
 def export_cancel_motion_c(directory):
@@ -551,6 +578,27 @@ def _accelerometer(recording, raw, where):
             f"{len(raw)}. Received: shape={acc.shape}."
         )
     return acc
+
+
+def _still_in_windows(acc, native_starts, native_length):
+    """Which axes are still in each native-rate window, ``(n, 3)`` bool.
+
+    An axis is still when its peak-to-peak is at most ``STILL_RELATIVE``
+    of its level (a wrist at rest reading gravity, or zero): resampling
+    and band-passing would turn its constant into edge transients and
+    float noise, which cancellation must not fit (C: ``ppg_still_axes``).
+    Running extrema: cutting the overlapping windows would copy the
+    signal 4x.
+    """
+    centre = native_starts + native_length // 2
+    still = []
+    for axis in acc.T:
+        axis = _fill_non_finite(axis)
+        low = ndimage.minimum_filter1d(axis, native_length)[centre]
+        high = ndimage.maximum_filter1d(axis, native_length)[centre]
+        level = np.maximum(np.abs(low), np.abs(high))
+        still.append(high - low <= STILL_RELATIVE * level)
+    return np.stack(still, axis=-1).reshape(len(native_starts), 3)
 
 
 def _fill_non_finite(x):
