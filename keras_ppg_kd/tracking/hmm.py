@@ -13,8 +13,20 @@ temperature.
 - :meth:`HRTracker.step` / :meth:`HRTracker.filter`: the causal forward
   filter, one step per window, constant memory (what ships to a watch; a
   plain-C version is written by :meth:`HRTracker.export_c`).
+- :meth:`HRTracker.fixed_lag`: the estimate for window ``t`` given at
+  window ``t + lag``, from the forward belief and a ``lag``-step backward
+  pass (``lag * stride_seconds`` of delay, memory for ``lag + 1`` windows;
+  the exported C tracker has it too). ``lag=0`` is the causal filter.
 - :meth:`HRTracker.smooth` (forward-backward) and :meth:`HRTracker.viterbi`:
   offline, using the whole recording.
+
+The start (the first window, and the first after a reset): the belief
+before any window is uniform, or with ``prior_mean_bpm`` and
+``prior_std_bpm`` a Gaussian over the classes; :meth:`HRTracker.fit` learns
+them from the training labels of the recordings' first 30 s. A uniform
+start follows the first windows' argmax wherever it is, and a window that
+peaks on the motion's cadence or a harmonic can hold the track there for
+many windows.
 
 Gaps: consecutive windows ``k`` strides apart apply the transition ``k``
 times (at most ``MAX_STEPS``); a gap longer than ``max_gap_seconds``
@@ -50,7 +62,10 @@ RANGES = {
     "temperature": (0.01, 100.0, False),
     "stride_seconds": (0.0, 3600.0, False),
     "max_gap_seconds": (0.0, 3600.0, False),
+    "prior_std_bpm": (1.0, 1000.0, False),
 }
+# The largest fixed lag, in windows (two minutes at a 2 s stride).
+MAX_LAG = 60
 # A gap applies at most this many transitions (then the belief has spread
 # over the classes anyway); the C tracker caps them the same.
 MAX_STEPS = 1000
@@ -85,6 +100,17 @@ def _recording_codes(recording):
     return np.array([codes[key] for key in ids], "int64")
 
 
+def _check_lag(lag):
+    """``lag`` as an int; raises unless an integer in [0, MAX_LAG]."""
+    integer = isinstance(lag, (int, np.integer)) and not isinstance(lag, bool)
+    if not (integer and 0 <= lag <= MAX_LAG):
+        raise ValueError(
+            f"`lag` must be an integer in [0, {MAX_LAG}] (windows). "
+            f"Received: lag={lag!r}"
+        )
+    return int(lag)
+
+
 class HRTracker:
     """Causal and offline heart-rate tracking over class logits.
 
@@ -99,6 +125,14 @@ class HRTracker:
         max_gap_seconds: A longer gap between windows resets the belief.
             Each setting must lie in its ``RANGES`` interval.
         classes: The :class:`~keras_ppg_kd.HRClasses` of the logits.
+        prior_mean_bpm: Mean of the Gaussian belief at a start (the first
+            window and the first after a reset), in BPM within the classes'
+            range; ``None`` (with ``prior_std_bpm``): uniform.
+        prior_std_bpm: Its standard deviation, BPM.
+        lag: Windows of delay of :meth:`track`'s ``"filter"`` estimate
+            and of the exported C tracker (an integer, 0 to ``MAX_LAG``):
+            the estimate for a window waits for ``lag`` more windows and
+            uses them (:meth:`fixed_lag`). 0 is the causal filter.
 
     Example:
     >>> tracker = HRTracker.fit(train.hr_bpm, train.participant,
@@ -115,6 +149,9 @@ class HRTracker:
         stride_seconds=2.0,
         max_gap_seconds=30.0,
         classes=DEFAULT_CLASSES,
+        prior_mean_bpm=None,
+        prior_std_bpm=None,
+        lag=0,
     ):
         values = {
             "transition_scale": transition_scale,
@@ -123,6 +160,14 @@ class HRTracker:
             "stride_seconds": stride_seconds,
             "max_gap_seconds": max_gap_seconds,
         }
+        if (prior_mean_bpm is None) != (prior_std_bpm is None):
+            raise ValueError(
+                "Give both `prior_mean_bpm` and `prior_std_bpm`, or neither "
+                "(a uniform start). Received: prior_mean_bpm="
+                f"{prior_mean_bpm!r}, prior_std_bpm={prior_std_bpm!r}"
+            )
+        if prior_std_bpm is not None:
+            values["prior_std_bpm"] = prior_std_bpm
         for name, value in values.items():
             low, high, closed = RANGES[name]
             number = isinstance(value, (int, float, np.number))
@@ -134,18 +179,35 @@ class HRTracker:
                     f"`{name}` must be in {accepted}. Received: "
                     f"{name}={value!r}"
                 )
+        if prior_mean_bpm is not None and (
+            isinstance(prior_mean_bpm, bool)
+            or not isinstance(prior_mean_bpm, (int, float, np.number))
+            or not classes.min_bpm <= prior_mean_bpm <= classes.max_bpm
+        ):
+            raise ValueError(
+                "`prior_mean_bpm` must be a heart rate in the classes' range "
+                f"[{classes.min_bpm:g}, {classes.max_bpm:g}] BPM. Received: "
+                f"prior_mean_bpm={prior_mean_bpm!r}"
+            )
         if max_gap_seconds < stride_seconds:
             raise ValueError(
                 "`max_gap_seconds` must be at least `stride_seconds`. "
                 f"Received: max_gap_seconds={max_gap_seconds}, "
                 f"stride_seconds={stride_seconds}"
             )
+        self.lag = _check_lag(lag)
         self.transition_scale = float(transition_scale)
         self.jump_probability = float(jump_probability)
         self.temperature = float(temperature)
         self.stride_seconds = float(stride_seconds)
         self.max_gap_seconds = float(max_gap_seconds)
         self.classes = classes
+        self.prior_mean_bpm = (
+            None if prior_mean_bpm is None else float(prior_mean_bpm)
+        )
+        self.prior_std_bpm = (
+            None if prior_std_bpm is None else float(prior_std_bpm)
+        )
         # Kernel rho^|d| over class offsets d, normalised on the infinite
         # line: sum_d rho^|d| = (1 + rho) / (1 - rho).
         self.rho = float(np.exp(-classes.resolution / self.transition_scale))
@@ -165,6 +227,9 @@ class HRTracker:
         start_times,
         stride_seconds=2.0,
         min_scale=1.0,
+        start_prior=True,
+        start_seconds=30.0,
+        min_prior_std=20.0,
         **kwargs,
     ):
         """A tracker whose transition is learned from training labels.
@@ -174,12 +239,28 @@ class HRTracker:
         (at least ``min_scale``), ``jump_probability`` the fraction of
         changes beyond six of those (at least 1e-3).
 
+        With ``start_prior``, the belief at a start is a Gaussian with the
+        mean and standard deviation (at least ``min_prior_std``) of the
+        labels in the first ``start_seconds`` of each recording (a start
+        is a recording's first window or the first after a gap longer
+        than ``max_gap_seconds``): where recordings start (often near
+        rest) rather than where their heart rate spends its time. On the
+        unseen SPC 2015 and wrist recordings this cut the first 30 s'
+        error of the shipped int8 student by a third or more without
+        costing the rest (``benchmarks/bench_tracker_lag.py``);
+        ``start_prior=False`` keeps the uniform start.
+
         Args:
             hr_bpm: Reference heart rate per window.
             recording: Recording (participant) id per window.
             start_times: Window start times in seconds.
             stride_seconds: The windows' stride.
             min_scale: Smallest transition scale, BPM.
+            start_prior: Learn the start's Gaussian belief (else uniform).
+            start_seconds: The span of each recording's start, seconds.
+            min_prior_std: Smallest standard deviation of that belief, BPM
+                (a few recordings would make it narrower than the heart
+                rates recordings start at).
             **kwargs: Other :class:`HRTracker` arguments.
         """
         hr = np.asarray(hr_bpm, "float64")
@@ -205,6 +286,21 @@ class HRTracker:
             )
         scale = max(float(np.mean(np.abs(changes))), min_scale)
         jumps = max(float(np.mean(np.abs(changes) > 6 * scale)), 1e-3)
+        if start_prior and "prior_mean_bpm" not in kwargs:
+            gap = kwargs.get("max_gap_seconds", 30.0)
+            new = np.ones(len(hr), bool)
+            new[1:] = (ids[1:] != ids[:-1]) | (np.diff(times) > gap)
+            segment = np.cumsum(new) - 1
+            since = times - times[new][segment]
+            early = hr[(since < start_seconds) & np.isfinite(hr)]
+            if len(early):
+                classes = kwargs.get("classes", DEFAULT_CLASSES)
+                kwargs["prior_mean_bpm"] = float(
+                    np.clip(np.mean(early), classes.min_bpm, classes.max_bpm)
+                )
+                kwargs["prior_std_bpm"] = max(
+                    float(np.std(early)), min_prior_std
+                )
         return cls(
             transition_scale=scale,
             jump_probability=jumps,
@@ -311,7 +407,7 @@ class HRTracker:
                 chosen, best_mae = candidate, mae
         return chosen
 
-    def track(self, logits, recording, start_times, method="filter"):
+    def track(self, logits, recording, start_times, method="filter", lag=None):
         """Track each recording on its own, in time order.
 
         Args:
@@ -319,7 +415,10 @@ class HRTracker:
                 recordings, in any order.
             recording: Recording id per window.
             start_times: Window start times in seconds.
-            method: ``"filter"`` (causal), ``"smooth"`` or ``"viterbi"``.
+            method: ``"filter"`` (causal, or with ``lag`` windows of delay:
+                :meth:`fixed_lag`), ``"smooth"`` or ``"viterbi"``.
+            lag: For ``"filter"``: windows of delay, 0 to ``MAX_LAG``
+                (default: the tracker's ``lag``; 0 is :meth:`filter`).
 
         Returns:
             BPM per window, in the input order.
@@ -329,9 +428,21 @@ class HRTracker:
                 "`method` must be 'filter', 'smooth' or 'viterbi'. "
                 f"Received: method={method!r}"
             )
-        return self._per_recording(
-            getattr(self, method), logits, recording, start_times, ()
-        )
+        if method != "filter" and lag is not None:
+            raise ValueError(
+                "`lag` applies to method='filter' only (smooth and viterbi "
+                f"use the whole recording). Received: method={method!r}, "
+                f"lag={lag!r}"
+            )
+        function = getattr(self, method)
+        if method == "filter":
+            lag = self.lag if lag is None else _check_lag(lag)
+            if lag:
+
+                def function(logits, start_times):
+                    return self.fixed_lag(logits, start_times, lag)
+
+        return self._per_recording(function, logits, recording, start_times, ())
 
     def posteriors(self, logits, recording, start_times):
         """Each window's forward-backward posterior given its whole
@@ -400,8 +511,14 @@ class HRTracker:
     # === The causal filter ===
 
     def initial_state(self):
-        """The belief before any window: uniform over the classes."""
-        return np.full(self.num_classes, 1.0 / self.num_classes, "float32")
+        """The belief before any window (and after a reset): uniform over
+        the classes, or the Gaussian of ``prior_mean_bpm`` and
+        ``prior_std_bpm`` over the class centres."""
+        if self.prior_mean_bpm is None:
+            return np.full(self.num_classes, 1.0 / self.num_classes, "float32")
+        z = (self.classes.centers - self.prior_mean_bpm) / self.prior_std_bpm
+        prior = np.exp(-0.5 * np.asarray(z, "float64") ** 2)
+        return (prior / prior.sum()).astype("float32")
 
     def emission(self, logits):
         """Emission weights at the calibrated temperature.
@@ -502,25 +619,85 @@ class HRTracker:
         backward = np.ones(self.num_classes)
         posterior[-1] = forward[-1]
         for i in range(len(logits) - 2, -1, -1):
-            k = steps[i + 1]
-            message = backward * emission[i + 1]
-            # The Laplace kernel is symmetric: the backward pass uses the
-            # same transition; after a reset the future says nothing.
-            backward = (
-                self.predict_state(message, k)
-                if k
-                else np.ones(self.num_classes)
+            backward = self._backward_step(
+                backward, emission[i + 1], steps[i + 1]
             )
-            if not backward.sum() >= _RESTART_BELOW:
-                backward = np.ones(self.num_classes)  # as after a reset
-            backward /= backward.sum()
-            joint = forward[i] * backward
-            posterior[i] = (
-                joint / joint.sum()
-                if joint.sum() >= _RESTART_BELOW
-                else forward[i]
-            )
+            posterior[i] = self._combine(forward[i], backward)
         return posterior
+
+    def _backward_step(self, backward, emission, steps):
+        """The backward message one window earlier (sums to 1).
+
+        ``backward`` is the message into the next window, ``emission`` and
+        ``steps`` that window's. The Laplace kernel is symmetric: the
+        backward pass uses the same transition; after a reset
+        (``steps == 0``) the future says nothing.
+        """
+        backward = (
+            self.predict_state(backward * emission, steps)
+            if steps
+            else np.ones(self.num_classes)
+        )
+        if not backward.sum() >= _RESTART_BELOW:
+            backward = np.ones(self.num_classes)  # as after a reset
+        return backward / backward.sum()
+
+    def _combine(self, forward, backward):
+        """The posterior from a forward belief and a backward message; the
+        forward belief alone where they contradict beyond float32."""
+        joint = forward * backward
+        return joint / joint.sum() if joint.sum() >= _RESTART_BELOW else forward
+
+    # === Fixed lag ===
+
+    def fixed_lag(self, logits, start_times=None, lag=None):
+        """HR estimates with a fixed delay: window ``t`` given at ``t + lag``.
+
+        Each estimate combines the window's causal belief with a backward
+        pass over the ``lag`` windows after it, as a watch running the
+        exported C tracker gives it ``lag`` strides late. The last ``lag``
+        windows of a recording use the windows that exist after them (the
+        C tracker's flush), so they equal :meth:`smooth`'s; ``lag=0`` is
+        :meth:`filter`, exactly.
+
+        Args:
+            logits: ``(n, num_classes)`` logits of one recording, in time
+                order.
+            start_times: Window start times in seconds (default: one
+                stride apart).
+            lag: Windows of delay, 0 to ``MAX_LAG`` (default: the
+                tracker's ``lag``).
+
+        Returns:
+            float32 BPM per window.
+        """
+        return self._decode(self.fixed_lag_beliefs(logits, start_times, lag))
+
+    def fixed_lag_beliefs(self, logits, start_times=None, lag=None):
+        """The beliefs ``(n, num_classes)`` behind :meth:`fixed_lag`: for
+        window ``t``, given the windows up to ``t + lag`` (float64; at
+        ``lag=0`` :meth:`filter_beliefs`' float32 ones)."""
+        lag = self.lag if lag is None else _check_lag(lag)
+        logits = self._check_logits(logits)
+        forward = self.filter_beliefs(logits, start_times)
+        if lag == 0:
+            return forward
+        steps = self._steps(len(logits), start_times)
+        emission = self.emission(logits)
+        forward = forward.astype("float64")
+        beliefs = forward.copy()
+        n = len(logits)
+        for t in range(n - 1):
+            # The smoother's backward pass, from t + lag (or the last
+            # window) down to t: the same arithmetic, so the final windows
+            # equal the smoother's.
+            backward = np.ones(self.num_classes)
+            for i in range(min(t + lag, n - 1) - 1, t - 1, -1):
+                backward = self._backward_step(
+                    backward, emission[i + 1], steps[i + 1]
+                )
+            beliefs[t] = self._combine(forward[t], backward)
+        return beliefs
 
     def viterbi(self, logits, start_times=None):
         """Offline HR: the most likely HR path (Viterbi, in log space)."""
@@ -528,14 +705,19 @@ class HRTracker:
         steps = self._steps(len(logits), start_times)
         log_e = np.log(self.emission(logits) + 1e-30)
         n, c = log_e.shape
+        start = (
+            -np.log(c)
+            if self.prior_mean_bpm is None
+            else np.log(self.initial_state().astype("float64") + 1e-30)
+        )
         back = np.zeros((n, c), "int32")
-        score = log_e[0] - np.log(c)
+        score = log_e[0] + start
         offsets = np.arange(c)
         log_t = {}
         for i in range(1, n):
             if steps[i] == 0:
                 back[i] = np.argmax(score)
-                score = log_e[i] - np.log(c)
+                score = log_e[i] + start
                 continue
             if steps[i] not in log_t:
                 matrix = self.predict_state(np.eye(c), steps[i])
@@ -684,6 +866,9 @@ class HRTracker:
                 "max_bpm": self.classes.max_bpm,
                 "resolution": self.classes.resolution,
             },
+            "prior_mean_bpm": self.prior_mean_bpm,
+            "prior_std_bpm": self.prior_std_bpm,
+            "lag": self.lag,
         }
 
     @classmethod
@@ -717,5 +902,6 @@ class HRTracker:
         return (
             f"HRTracker(transition_scale={self.transition_scale:.2f}, "
             f"jump_probability={self.jump_probability:.4f}, "
-            f"temperature={self.temperature:.3f})"
+            f"temperature={self.temperature:.3f}"
+            + (f", lag={self.lag})" if self.lag else ")")
         )
