@@ -19,6 +19,28 @@ mean and median) and ``<out>/<variant>/<direction>.json`` (recipe, the
 calibrated tracker, times, package versions). A direction already written
 is skipped, so a killed run resumes; ``--overwrite`` redoes it.
 
+``--unlabelled`` answers what distillation buys there. One teacher per
+direction (the recipe's) serves four students of the same start, data and
+selection, each exported to int8 and tracked causally:
+
+- ``none``: trained on the labels alone (no distillation);
+- ``dkd``: distilled from the fine-tuned teacher (the recipe's default);
+- ``shipped_teacher``: distilled from the synthetic-only teacher, which
+  never saw the student's people;
+- ``unlabelled``: the default, also distilling on the target's recordings
+  read without their reference (:func:`~keras_ppg_kd.datasets.load_unlabelled`)
+  and labelled by the teacher smoothed over each recording. The target's
+  participants are split in two halves (sorted); the student adapts on one
+  half and is scored on the other, then the reverse. ``unlabelled_same``
+  scores each recording with the student that adapted on it.
+
+It writes ``<out>/unlabelled_seed<k>/<direction>.csv`` (one row per
+recording, one ``<student>`` column of int8 + causal tracker MAE each, plus
+``<student>_offline`` and ``<student>_int8``), its JSON log, and an
+``.npz`` of the int8 outputs of ``dkd`` and ``unlabelled`` (float16) so the
+tracker can be re-run on them. Students finished before a kill are kept in
+``<direction>.partial.json`` and not trained again.
+
 Usage:
     python examples/cross_dataset.py            # both directions
     python examples/cross_dataset.py --variant=no_mix --set mix_fraction=0
@@ -60,6 +82,12 @@ flags.DEFINE_bool(
 flags.DEFINE_multi_string(
     "set", [], "Recipe overrides, field=value (e.g. mix_fraction=2)."
 )
+flags.DEFINE_bool(
+    "unlabelled",
+    False,
+    "Run the distillation ablation with the target's recordings given "
+    "unlabelled (writes <out>/unlabelled_seed<seed>/; see the docstring).",
+)
 
 SHIPPED = "synthetic_tcn5"
 
@@ -74,51 +102,70 @@ def _windows(name, config):
     )
 
 
-def evaluate(direction, recipe, seed):
-    """The per-recording table and a log of one direction."""
-    from keras_ppg_kd import pretrained
-    from keras_ppg_kd.data.splits import participant_keys
-    from keras_ppg_kd.deploy import LiteRTModel, export_tflite
-    from keras_ppg_kd.heart_rate import logits_to_bpm
-    from keras_ppg_kd.study.generalize import score, train_and_distill
-
+def _direction(direction):
+    """``(source, target)`` of ``"SOURCE_to_TARGET"``."""
     source, _, target = direction.partition("_to_")
     if source not in DATASETS or target not in DATASETS or source == target:
         raise app.UsageError(
             f"Unknown direction {direction!r}; use SOURCE_to_TARGET with two "
             f"of {sorted(DATASETS)}."
         )
-    config = recipe.builder_config
-    train, test = _windows(source, config), _windows(target, config)
-    people = len(np.unique(participant_keys(train)))
-    if recipe.validation_participants >= people:
-        recipe = recipe.replace(validation_participants=people - 1)
-        print(
-            f"{source} has {people} participants: holding out "
-            f"{people - 1} for selection and calibration"
-        )
-    start = time.perf_counter()
-    trained = train_and_distill(train, recipe, seed=seed)
+    return source, target
+
+
+def _fit_validation(recipe, train, source):
+    """The recipe, holding out fewer people where the source has few."""
+    people = len(set(train.participant))
+    if recipe.validation_participants < people:
+        return recipe
+    print(
+        f"{source} has {people} participants: holding out "
+        f"{people - 1} for selection and calibration"
+    )
+    return recipe.replace(validation_participants=people - 1)
+
+
+def _int8(trained, train):
+    """The trained student as an int8 LiteRT model (calibrated on the
+    training windows), loaded in memory."""
+    from keras_ppg_kd.deploy import LiteRTModel, export_tflite
+
     with tempfile.TemporaryDirectory() as folder:
-        tflite = export_tflite(
+        path = export_tflite(
             trained.student,
             f"{folder}/student_int8.tflite",
             "int8",
             representative_data=train.windows,
             protocol=train.config,
         )
-        int8 = LiteRTModel(tflite)
-        keys, times = participant_keys(test), test.start_times
-        extra = {}
-        for name in (pretrained.TEACHER_NAME, SHIPPED):
-            logits = pretrained.load(name).predict(
-                test.windows[..., :1], batch_size=512, verbose=0
-            )
-            extra[name] = np.asarray(logits_to_bpm(logits))
-        extra[f"{SHIPPED}+tracker"] = trained.tracker.track(
-            trained.tracker_input(test.windows, logits), keys, times
+        return LiteRTModel(path)
+
+
+def evaluate(direction, recipe, seed):
+    """The per-recording table and a log of one direction."""
+    from keras_ppg_kd import pretrained
+    from keras_ppg_kd.data.splits import participant_keys
+    from keras_ppg_kd.heart_rate import logits_to_bpm
+    from keras_ppg_kd.study.generalize import score, train_and_distill
+
+    source, target = _direction(direction)
+    config = recipe.builder_config
+    train, test = _windows(source, config), _windows(target, config)
+    recipe = _fit_validation(recipe, train, source)
+    start = time.perf_counter()
+    trained = train_and_distill(train, recipe, seed=seed)
+    int8 = _int8(trained, train)
+    keys, times = participant_keys(test), test.start_times
+    extra = {}
+    for name in (pretrained.TEACHER_NAME, SHIPPED):
+        logits = pretrained.load(name).predict(
+            test.windows[..., :1], batch_size=512, verbose=0
         )
-        table = score(test, trained, int8, extra=extra)
+        extra[name] = np.asarray(logits_to_bpm(logits))
+    extra[f"{SHIPPED}+tracker"] = trained.tracker.track(
+        trained.tracker_input(test.windows, logits), keys, times
+    )
+    table = score(test, trained, int8, extra=extra)
     log = {
         "direction": direction,
         "train_windows": len(train),
@@ -128,6 +175,145 @@ def evaluate(direction, recipe, seed):
         "seconds": round(time.perf_counter() - start, 1),
         **{k: v for k, v in trained.log.items() if k.endswith("epoch")},
         "tracker": trained.tracker.get_config(),
+    }
+    return table, log
+
+
+STUDENTS = {
+    "dkd": {},
+    "none": {"strategy": "none"},
+    "shipped_teacher": {"finetune_teacher": False},
+}
+UNLABELLED = "unlabelled"
+
+
+def _halves(windows):
+    """The target's participants, sorted, in two halves."""
+    people = sorted(set(windows.participant))
+    middle = (len(people) + 1) // 2
+    return people[:middle], people[middle:]
+
+
+class _Students:
+    """Students of one direction sharing the recipe's teacher; each one's
+    int8 + tracker scores on the target, kept in ``partial`` as it goes."""
+
+    def __init__(self, direction, recipe, seed, partial):
+        from keras_ppg_kd.data.splits import participant_keys
+
+        source, self.target = _direction(direction)
+        self.config = recipe.builder_config
+        self.train = _windows(source, self.config)
+        self.test = _windows(self.target, self.config)
+        self.recipe = _fit_validation(recipe, self.train, source)
+        self.seed, self.partial, self.teacher = seed, partial, None
+        self.keys = participant_keys(self.test)
+        self.done = json.loads(partial.read_text()) if partial.exists() else {}
+
+    def run(self, settings, unlabelled=None):
+        """Train one student; ``(causal, offline, int8 logits, log)``."""
+        from keras_ppg_kd.study.generalize import train_and_distill
+
+        own_teacher = settings.get("finetune_teacher", True)
+        trained = train_and_distill(
+            self.train,
+            self.recipe.replace(**settings),
+            seed=self.seed,
+            unlabelled=unlabelled,
+            teacher=self.teacher if own_teacher else None,
+        )
+        if own_teacher:
+            self.teacher = trained.teacher  # the next students share it
+        logits = _int8(trained, self.train).predict(self.test.windows)
+        times = self.test.start_times
+        return (
+            trained.tracker.track(logits, self.keys, times),
+            trained.tracker.track(logits, self.keys, times, "smooth"),
+            logits,
+            trained.log,
+        )
+
+    def keep(self, name, columns, log, logits):
+        """Score ``columns`` (BPM per window) and keep them."""
+        from keras_ppg_kd.study.generalize import score
+
+        table = score(self.test, extra=columns).drop(columns="spectral_peak")
+        self.done[name] = {"table": table.to_dict("list"), "log": log}
+        np.savez_compressed(
+            self.partial.with_name(f"{self.partial.stem}.{name}.npz"),
+            int8_logits=logits.astype("float16"),
+        )
+        self.partial.write_text(json.dumps(self.done, default=float) + "\n")
+
+    def student(self, name):
+        from keras_ppg_kd.heart_rate import logits_to_bpm
+
+        causal, offline, logits, log = self.run(STUDENTS[name])
+        columns = {
+            name: causal,
+            f"{name}_offline": offline,
+            f"{name}_int8": np.asarray(logits_to_bpm(logits)),
+        }
+        self.keep(name, columns, log, logits)
+
+    def adapted(self):
+        """Adapt on each half, score on the other (and on itself)."""
+        from keras_ppg_kd.datasets import load_unlabelled
+
+        n = len(self.test)
+        other, same = np.empty((2, n), "float32"), np.empty((2, n), "float32")
+        logits, logs = None, []
+        for half in _halves(self.test):
+            unlabelled = load_unlabelled(
+                FLAGS.spc_dir if self.target == "spc" else FLAGS.wrist_dir,
+                DATASETS[self.target][0],
+                self.config,
+                participants=half,
+            )
+            causal, offline, found, log = self.run({}, unlabelled)
+            mine = np.isin(self.test.participant, half)
+            other[:, ~mine] = causal[~mine], offline[~mine]
+            same[:, mine] = causal[mine], offline[mine]
+            logits = found if logits is None else logits
+            logits[~mine] = found[~mine]
+            logs.append(log | {"adapted_on": list(half)})
+        columns = {
+            UNLABELLED: other[0],
+            f"{UNLABELLED}_offline": other[1],
+            f"{UNLABELLED}_same": same[0],
+            f"{UNLABELLED}_same_offline": same[1],
+        }
+        self.keep(UNLABELLED, columns, logs, logits)
+
+
+def ablation(direction, recipe, seed, partial):
+    """The students of one direction (see the module docstring), resumed
+    from ``partial``; returns ``(table, log)``."""
+    import pandas as pd
+
+    start = time.perf_counter()
+    students = _Students(direction, recipe, seed, partial)
+    for name in STUDENTS:
+        if name not in students.done:
+            students.student(name)
+    if UNLABELLED not in students.done:
+        students.adapted()
+    table = pd.DataFrame(
+        {"recording": students.done["dkd"]["table"]["recording"]}
+    )
+    table["windows"] = students.done["dkd"]["table"]["windows"]
+    for name in (*STUDENTS, UNLABELLED):
+        frame = pd.DataFrame(students.done[name]["table"])
+        table = table.merge(frame, on=["recording", "windows"])
+    log = {
+        "direction": direction,
+        "train_windows": len(students.train),
+        "test_windows": len(students.test),
+        "halves": [list(h) for h in _halves(students.test)],
+        "seconds": round(time.perf_counter() - start, 1),
+        "students": {
+            name: students.done[name]["log"] for name in (*STUDENTS, UNLABELLED)
+        },
     }
     return table, log
 
@@ -239,19 +425,28 @@ def main(_):
     if FLAGS.summary:
         return write_summary(pathlib.Path(FLAGS.out))
     recipe = GeneralizingRecipe().override(FLAGS.set)
-    out = pathlib.Path(FLAGS.out) / FLAGS.variant
+    variant = (
+        f"{UNLABELLED}_seed{FLAGS.seed}" if FLAGS.unlabelled else FLAGS.variant
+    )
+    out = pathlib.Path(FLAGS.out) / variant
     out.mkdir(parents=True, exist_ok=True)
     for direction in FLAGS.directions:
         csv = out / f"{direction}.csv"
         if csv.exists() and not FLAGS.overwrite:
             print(f"{csv} exists; skipped (--overwrite to redo)")
             continue
-        table, log = evaluate(direction, recipe, FLAGS.seed)
+        if FLAGS.unlabelled:
+            partial = out / f"{direction}.partial.json"
+            if FLAGS.overwrite:
+                partial.unlink(missing_ok=True)
+            table, log = ablation(direction, recipe, FLAGS.seed, partial)
+        else:
+            table, log = evaluate(direction, recipe, FLAGS.seed)
         table = summarise(table)
         print(f"{direction} ({log['seconds']:.0f} s), MAE per recording (BPM):")
         print(table.to_string(index=False, float_format="%.2f"))
         log.update(
-            variant=FLAGS.variant,
+            variant=variant,
             overrides=FLAGS.set,
             seed=FLAGS.seed,
             recipe=json.loads(json.dumps(dataclasses.asdict(recipe))),

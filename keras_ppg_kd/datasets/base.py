@@ -152,6 +152,17 @@ class WindowedPPGBuilder(
         """Read one source into a Recording."""
         raise NotImplementedError
 
+    def read_unlabelled(self, source):
+        """One source as a Recording without its reference.
+
+        The reference (window HR, beats) is dropped before anything else
+        sees it; a dataset whose files can be read without their reference
+        (``ppg_folder``) overrides this so that it is never read.
+        """
+        return dataclasses.replace(
+            self._read(source), window_hr=None, beat_times=None
+        )
+
     def _generate_examples(self, sources):
         dropped = collections.Counter()
         for source in sources:

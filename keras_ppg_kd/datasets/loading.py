@@ -6,6 +6,7 @@ one a user defines in their own code.
 """
 
 import contextlib
+import dataclasses
 import io
 import os
 import sys
@@ -14,9 +15,14 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
+from absl import logging
 
 from keras_ppg_kd.data.batches import to_dataset  # noqa: F401 (re-exported)
-from keras_ppg_kd.data.transforms import WindowConfig, WindowSet
+from keras_ppg_kd.data.transforms import (
+    WindowConfig,
+    WindowSet,
+    windows_from_recording,
+)
 from keras_ppg_kd.datasets.base import WindowedPPGBuilder
 
 
@@ -144,6 +150,84 @@ def load_windows(
         windows.dropped.update(found.info.metadata.get("dropped_windows", {}))
         parts.append(windows)
     return WindowSet.concatenate(parts)
+
+
+def load_unlabelled(
+    manual_dir: str,
+    name: str = "ppg_folder",
+    config: str | None = None,
+    participants: Sequence[str] | None = None,
+) -> WindowSet:
+    """Windows of recordings without a reference (e.g. a new device's).
+
+    The recordings are read as ``name``'s builder reads them, without their
+    reference: a ``ppg_folder`` file needs only ``time_s`` and ``ppg``
+    (``acc_x``, ``acc_y``, ``acc_z`` optional) and an ``hr_bpm`` or ``ecg``
+    column in it is never read; other datasets drop theirs as soon as a
+    recording is read. Nothing is prepared or cached. A recording without
+    an accelerometer, under a protocol that cleans the PPG with one, is
+    read as a still wrist (a zero accelerometer leaves its windows as they
+    are), and each such recording is logged.
+
+    Args:
+        manual_dir: The folder of raw files (``ppg_folder``: one folder per
+            participant).
+        name: The layout: any registered builder (:func:`available`).
+        config: Builder config name (the window protocol); the builder's
+            default when None.
+        participants: Keep only these participants (None: all).
+
+    Returns:
+        A :class:`WindowSet` whose ``hr_bpm`` is NaN and ``label`` -1, with
+        the windows dropped per reason (flat, clipped, gaps) in
+        ``.dropped``.
+
+    Raises:
+        FileNotFoundError: no recording in ``manual_dir``.
+        ValueError: an unknown ``name`` or ``config``, or a bad file (the
+            message names it).
+    """
+    found = builder(name, **({"config": config} if config else {}))
+    window = found.builder_config.window
+    if not os.path.isdir(manual_dir):
+        raise FileNotFoundError(
+            f"Unlabelled recordings: {manual_dir!r} is not a folder; give "
+            f"the folder of {name} recordings."
+        )
+    sources = found._sources(_Manual(manual_dir))
+    parts, still = [], []
+    for source in sources:
+        recording = found.read_unlabelled(source)
+        if participants is not None and (
+            recording.participant not in participants
+        ):
+            continue
+        if recording.acc is None and window.needs_accelerometer:
+            still.append(recording.source or recording.participant)
+            recording = dataclasses.replace(
+                recording, acc=np.zeros((len(recording.ppg), 3))
+            )
+        parts.append(windows_from_recording(recording, window, False))
+    if not parts:
+        raise FileNotFoundError(
+            f"No unlabelled recording of participants {participants} in "
+            f"{manual_dir} ({len(sources)} sources found)."
+        )
+    if still:
+        logging.warning(
+            "%d unlabelled recording(s) have no accelerometer and are read "
+            "as a still wrist: %s",
+            len(still),
+            ", ".join(map(str, still)),
+        )
+    return WindowSet.concatenate(parts)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Manual:
+    """What a builder's ``_sources`` reads of tfds's download manager."""
+
+    manual_dir: str
 
 
 def load(

@@ -44,7 +44,7 @@ from keras_ppg_kd.data.transforms import (
     WindowSet,
     windows_from_recording,
 )
-from keras_ppg_kd.heart_rate import logits_to_bpm
+from keras_ppg_kd.heart_rate import bpm_to_class, logits_to_bpm
 from keras_ppg_kd.study import recipes
 from keras_ppg_kd.study.recipes import (
     SelectOnValidation,
@@ -63,7 +63,9 @@ class GeneralizingRecipe:
             a dilated TCN that sees several beats with 13K parameters) or
             ``"resnet:1"`` (the study's smallest, 16.6K; it sees less than
             one beat); see :func:`keras_ppg_kd.models.get`.
-        strategy: Distillation strategy (alias or loss config).
+        strategy: Distillation strategy (alias or loss config); ``"none"``
+            trains the student on the labels alone, from the same start,
+            data and selection (the no-distillation baseline).
         label_sigma: Ordinal soft-target width in BPM (0: one-hot CE).
         augmentation: Training augmentation, or None.
         pretrained_teacher: Name of a shipped teacher
@@ -118,6 +120,14 @@ class GeneralizingRecipe:
             (``WindowConfig(accelerometer=True)``, e.g. the builders'
             ``ppg_acc`` config). Shipped PPG-only weights start the models
             with zero weights on the accelerometer inputs.
+        finetune_teacher: Fine-tune the pre-trained teacher on the
+            labelled windows; False distils from the pre-trained teacher
+            as it is (one that never saw the user's people).
+        unlabelled_fraction: With unlabelled recordings of the target
+            device (``train_and_distill(unlabelled=...)``), how many of
+            their pseudo-labelled windows the student's stream holds, as a
+            multiple of the labelled real windows it trains on (the
+            windows repeat, each time augmented anew).
         cancel_motion: Train on PPG windows less the part the
             accelerometer explains (``WindowConfig(cancel_motion=True)``,
             the builders' ``cancel_motion`` config), and so the exported
@@ -152,6 +162,8 @@ class GeneralizingRecipe:
     spectral_fusion: bool = False
     accelerometer: bool = False
     cancel_motion: bool = True
+    finetune_teacher: bool = True
+    unlabelled_fraction: float = 1.0
 
     def __post_init__(self):
         if not 0.0 <= self.finetune_weight <= 1.0:
@@ -403,6 +415,8 @@ def train_and_distill(
     pretrained=None,
     seed=0,
     verbose=0,
+    unlabelled=None,
+    teacher=None,
 ):
     """Teacher, student and tracker from labelled windows.
 
@@ -417,19 +431,41 @@ def train_and_distill(
             from it when None and the recipe pre-trains).
         seed: Seed for weights, shuffling and the validation split.
         verbose: Keras verbosity.
+        unlabelled: Windows of the target device without a reference
+            (:func:`keras_ppg_kd.datasets.load_unlabelled`), or None. The
+            teacher reads them, a tracker calibrated for the teacher
+            smooths its posteriors over each whole recording, and the
+            student distils on those heart rates beside the labelled
+            windows (:func:`pseudo_label`). Their ``hr_bpm`` is not read.
+        teacher: A teacher this recipe already trained on ``train`` with
+            this ``seed`` (a :class:`Trained`'s), reused as it is: students
+            of several settings then share one teacher.
 
     Returns:
         A :class:`Trained`.
     """
     start = time.perf_counter()
     log = {}
-    for name, windows in (("train", train), ("synthetic", synthetic)):
+    for name, windows in (
+        ("train", train),
+        ("synthetic", synthetic),
+        ("unlabelled", unlabelled),
+    ):
         if windows is not None and windows.config != recipe.window:
             raise ValueError(
                 f"The {name} windows were made with {windows.config}; the "
                 f"recipe takes {recipe.window}. Load them with the builders' "
                 f"config {recipe.builder_config!r}."
             )
+    if unlabelled is not None and (
+        recipe.strategy == "none" or not len(unlabelled)
+    ):
+        raise ValueError(
+            "Unlabelled recordings are learnt from the teacher: they need a "
+            "distillation strategy (not 'none') and at least one window. "
+            f"Received: strategy={recipe.strategy!r}, "
+            f"{len(unlabelled)} unlabelled windows."
+        )
     fit_set, validation = split_validation(
         train, recipe.validation_participants, seed
     )
@@ -440,11 +476,14 @@ def train_and_distill(
         )
     if synthetic is None:
         synthetic = synthetic_windows(recipe)
-    if pretrained is None and (
-        recipe.pretrained_teacher or synthetic is not None
+    if (
+        teacher is None
+        and pretrained is None
+        and (recipe.pretrained_teacher or synthetic is not None)
     ):
-        teacher = pretrain_teacher(recipe, synthetic, seed, verbose)
-        pretrained = teacher.get_weights()
+        pretrained = pretrain_teacher(
+            recipe, synthetic, seed, verbose
+        ).get_weights()
         log["pretrain_s"] = time.perf_counter() - start
     mixed = fit_set
     if synthetic is not None and recipe.mix_fraction > 0:
@@ -453,6 +492,11 @@ def train_and_distill(
         mixed = WindowSet.concatenate(
             [fit_set, synthetic.subset(rng.random(len(synthetic)) < share)]
         )
+    # Calibration: the validation participants (first) and the synthetic
+    # calibration people.
+    people = [validation, calibration_windows(recipe)]
+    people = [p for p in people if p is not None and len(p)]
+    held = WindowSet.concatenate(people) if people else None
 
     def callbacks():
         return [SelectOnValidation(validation)] if len(validation) else []
@@ -461,10 +505,74 @@ def train_and_distill(
     # the epoch selected on the held-out participants; nothing scored here.
     run = dict(seed=seed, verbose=verbose)
     nobody = mixed.subset(np.zeros(len(mixed), bool))
+    if teacher is None:
+        selector = callbacks() if recipe.finetune_teacher else []
+        teacher = _teacher(recipe, mixed, pretrained, selector, run)
+        log["teacher_epoch"] = selector[0].best_epoch if selector else None
+    log["teacher_s"] = time.perf_counter() - start
+
+    student_stream = mixed
+    if unlabelled is not None:
+        teacher_tracker = _tracker(teacher, fit_set, held, recipe)
+        adapted = pseudo_label(teacher, teacher_tracker, unlabelled)
+        count = int(round(recipe.unlabelled_fraction * len(fit_set)))
+        order = np.random.default_rng(seed).permutation(len(adapted))
+        index = np.sort(np.resize(order, count))  # every window, then again
+        student_stream = WindowSet.concatenate([mixed, adapted.subset(index)])
+        log["pseudo_labelled_windows"] = len(index)
+        log["pseudo_label_s"] = time.perf_counter() - start
+
+    start_model = _student_start(recipe)
+    student_start = start_model.get_weights() if start_model else None
     selector = callbacks()
+    training = _training(
+        recipe, recipe.student_epochs, recipe.student_learning_rate
+    )
+    common = dict(
+        model=recipe.student,
+        training=training,
+        callbacks=selector,
+        start_from=student_start,
+        **run,
+    )
+    if recipe.strategy == "none":
+        student, _ = recipes.train_scratch(student_stream, nobody, **common)
+    else:
+        student, _ = recipes.distill(
+            teacher, student_stream, nobody, strategy=recipe.strategy, **common
+        )
+        teacher.trainable = True  # the Distiller froze it
+    interpolate_weights(student, student_start, recipe.finetune_weight)
+    log["student_epoch"] = selector[0].best_epoch if selector else None
+    log["student_s"] = time.perf_counter() - start
+
+    fusion = None
+    if held is not None and recipe.spectral_fusion:
+        logits = student.predict(held.windows, batch_size=512, verbose=0)
+        fusion = SpectralFusion.fit(
+            validation.windows,
+            logits[: len(validation)],
+            validation.hr_bpm,
+            validation.config,
+        )
+    tracker = _tracker(student, fit_set, held, recipe, fusion)
+    if held is not None:
+        log["calibration_windows"] = len(held)
+    log["wall_s"] = time.perf_counter() - start
+    return Trained(teacher, student, tracker, fusion, validation, log)
+
+
+def _teacher(recipe, mixed, pretrained, selector, run):
+    """The recipe's teacher: the pre-trained one fine-tuned on ``mixed``
+    and averaged back towards its start (or as it is, when the recipe does
+    not fine-tune)."""
+    if not recipe.finetune_teacher and pretrained is not None:
+        teacher = models.get(recipe.teacher_blocks, protocol=recipe.window)
+        teacher.set_weights(pretrained)
+        return teacher
     teacher, _ = recipes.train_scratch(
         mixed,
-        nobody,
+        mixed.subset(np.zeros(len(mixed), bool)),
         model=f"resnet:{recipe.teacher_blocks}",
         training=_training(recipe, recipe.teacher_epochs, recipe.learning_rate),
         role="teacher",
@@ -472,60 +580,62 @@ def train_and_distill(
         start_from=pretrained,
         **run,
     )
-    interpolate_weights(teacher, pretrained, recipe.finetune_weight)
-    log["teacher_epoch"] = selector[0].best_epoch if selector else None
-    log["teacher_s"] = time.perf_counter() - start
+    return interpolate_weights(teacher, pretrained, recipe.finetune_weight)
 
-    start_model = _student_start(recipe)
-    student_start = start_model.get_weights() if start_model else None
-    selector = callbacks()
-    student, _ = recipes.distill(
-        teacher,
-        mixed,
-        nobody,
-        model=recipe.student,
-        strategy=recipe.strategy,
-        training=_training(
-            recipe, recipe.student_epochs, recipe.student_learning_rate
-        ),
-        callbacks=selector,
-        start_from=student_start,
-        **run,
-    )
-    teacher.trainable = True  # the Distiller froze it
-    interpolate_weights(student, student_start, recipe.finetune_weight)
-    log["student_epoch"] = selector[0].best_epoch if selector else None
-    log["student_s"] = time.perf_counter() - start
 
+def _tracker(model, fit_set, held, recipe, fusion=None):
+    """The tracker for ``model``: its transition learned from the training
+    labels, calibrated on ``held`` (when any) through ``fusion``."""
     tracker = HRTracker.fit(
         fit_set.hr_bpm, participant_keys(fit_set), fit_set.start_times
     )
-    # Calibrated on the validation participants (first) and the synthetic
-    # calibration people, in one forward pass.
-    fusion = None
-    people = [validation, calibration_windows(recipe)]
-    people = [p for p in people if p is not None and len(p)]
-    if people:
-        held = WindowSet.concatenate(people)
-        logits = student.predict(held.windows, batch_size=512, verbose=0)
-        if recipe.spectral_fusion:
-            fusion = SpectralFusion.fit(
-                validation.windows,
-                logits[: len(validation)],
-                validation.hr_bpm,
-                validation.config,
-            )
-            logits = fusion.fuse(held.windows, logits)
-        tracker = tracker.calibrate(
-            logits,
-            held.hr_bpm,
-            participant_keys(held),
-            held.start_times,
-            temperature_factors=recipe.temperature_factors,
-        )
-        log["calibration_windows"] = len(held)
-    log["wall_s"] = time.perf_counter() - start
-    return Trained(teacher, student, tracker, fusion, validation, log)
+    if held is None:
+        return tracker
+    logits = model.predict(held.windows, batch_size=512, verbose=0)
+    if fusion is not None:
+        logits = fusion.fuse(held.windows, logits)
+    return tracker.calibrate(
+        logits,
+        held.hr_bpm,
+        participant_keys(held),
+        held.start_times,
+        temperature_factors=recipe.temperature_factors,
+    )
+
+
+def pseudo_label(teacher, tracker, unlabelled):
+    """``unlabelled`` labelled with the teacher's smoothed heart rate.
+
+    The teacher's logits of each recording (one per participant, as
+    :meth:`HRTracker.track` takes them apart) are smoothed by ``tracker``
+    forward and backward over the whole recording; each window's label is
+    the smoothed posterior's most likely heart rate. A window thus gets the
+    teacher's view of the windows around it, which a student that reads
+    one window cannot have: on a new device it is better than the
+    teacher's window-by-window output.
+
+    Args:
+        teacher: A trained model taking ``unlabelled``'s windows.
+        tracker: An :class:`HRTracker` calibrated for the teacher.
+        unlabelled: A :class:`WindowSet`; its ``hr_bpm`` and ``label`` are
+            not read.
+
+    Returns:
+        A copy of ``unlabelled`` with ``hr_bpm`` and ``label`` set.
+    """
+    logits = teacher.predict(unlabelled.windows, batch_size=512, verbose=0)
+    bpm = tracker.track(
+        logits,
+        participant_keys(unlabelled),
+        unlabelled.start_times,
+        "smooth",
+    )
+    classes = unlabelled.config.classes
+    return dataclasses.replace(
+        unlabelled,
+        hr_bpm=bpm.astype(unlabelled.hr_bpm.dtype),
+        label=bpm_to_class(bpm, classes).astype(unlabelled.label.dtype),
+    )
 
 
 def score(test, trained=None, int8=None, extra=None):

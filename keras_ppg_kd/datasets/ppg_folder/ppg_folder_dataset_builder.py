@@ -34,8 +34,13 @@ class Builder(WindowedPPGBuilder):
             require_files(root, "*/*.csv", _LAYOUT, self.HOMEPAGE)
         return found
 
-    def _read(self, source):
+    def _read(self, source, labelled=True):
         window = self.builder_config.window
         return read_ppg_folder(
-            source, (window.window_seconds, window.stride_seconds)
+            source, (window.window_seconds, window.stride_seconds), labelled
         )
+
+    def read_unlabelled(self, source):
+        """A participant's recordings read without ``hr_bpm`` or ``ecg``:
+        those columns, where present, are never read."""
+        return self._read(source, labelled=False)
