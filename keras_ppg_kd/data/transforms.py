@@ -35,6 +35,10 @@ MAX_RR_VARIATION = 0.2
 # variation, relative to its level, below which an axis counts as still.
 CANCEL_RIDGE = 1e-3
 STILL_RELATIVE = 1e-5
+# An accelerometer axis this correlated with the band-passed PPG over a
+# whole recording is the PPG itself (synthetic and the PhysioNet wrist
+# recordings, motion artefacts and all, stay far below).
+MAX_PPG_CORRELATION = 0.98
 
 
 @dataclasses.dataclass
@@ -464,6 +468,8 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
     x = np.stack(
         [_preprocess(channel, fs, config) for channel in channels], axis=-1
     )
+    if acc is not None:
+        _check_not_the_ppg(x, where)
     length = config.window_length
     starts = np.round(starts_s[keep] * config.target_rate).astype("int64")
     starts = np.minimum(starts, len(x) - length)
@@ -578,6 +584,26 @@ def _accelerometer(recording, raw, where):
             f"{len(raw)}. Received: shape={acc.shape}."
         )
     return acc
+
+
+def _check_not_the_ppg(x, where):
+    """Refuse an accelerometer axis that is (nearly) the PPG itself.
+
+    ``x``: the recording's band-passed ``(n, 4)`` PPG and axes. Motion
+    cancellation would remove the pulse with it, and every window would
+    still be kept.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.corrcoef(x.T)[0, 1:]
+    for name, value in zip(("acc_x", "acc_y", "acc_z"), r):
+        if np.abs(value) >= MAX_PPG_CORRELATION:
+            raise ValueError(
+                f"{where}: accelerometer axis {name} follows the PPG itself "
+                f"(correlation {value:.4f} after band-passing; a real "
+                f"accelerometer stays below {MAX_PPG_CORRELATION}). Was the "
+                "PPG given as the accelerometer? Give the accelerometer's "
+                "own axes, or a config without it."
+            )
 
 
 def _still_in_windows(acc, native_starts, native_length):
