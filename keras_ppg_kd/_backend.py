@@ -16,6 +16,7 @@ from keras_ppg_kd import _logs
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+_logs.quiet_libraries()
 
 _EXTRAS = (
     "keras-ppg-kd is not on PyPI yet; from its source checkout run one of:\n"

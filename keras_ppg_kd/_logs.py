@@ -6,9 +6,18 @@ them (TF 2.21). :func:`import_tensorflow` imports it with file descriptor 2
 captured and passes on everything except those lines when the level asks
 for quiet (the package's default, 2; they are kept in :data:`DROPPED`);
 ``TF_CPP_MIN_LOG_LEVEL=0`` shows all.
+
+:func:`quiet_libraries` does the same for what the libraries under the
+package log in Python: tensorflow-datasets' INFO lines (absl logging
+shows INFO under ``absl.app.run``) and Keras's notes that its step
+functions retraced (a sweep builds many models in one process).
+Warnings and errors pass, as does everything with ``--verbosity=0`` or
+``TF_CPP_MIN_LOG_LEVEL=0``; tfds's progress bars draw only on a
+terminal (:func:`tfds_progress_on_terminal`).
 """
 
 import contextlib
+import logging
 import os
 import re
 import sys
@@ -88,3 +97,67 @@ def quiet_native(chatter):
             (DROPPED if chatter.match(line) else kept).append(line)
         if kept:
             print("\n".join(kept), file=sys.stderr)
+
+
+def _show_everything():
+    """Whether the user asked for every line: ``TF_CPP_MIN_LOG_LEVEL=0``,
+    or absl's ``--verbosity`` (``-v``) given as 0 or more."""
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2") == "0":
+        return True
+    flags = sys.modules.get("absl.flags")
+    try:
+        verbosity = flags.FLAGS["verbosity"]
+        return verbosity.present and verbosity.value >= 0
+    except (AttributeError, KeyError):  # absl absent or the flag unparsed
+        return False
+
+
+class _LibraryChatter(logging.Filter):
+    """Drops tfds's INFO records and Keras's retracing notes."""
+
+    def filter(self, record):
+        if _show_everything():
+            return True
+        if record.levelno < logging.WARNING:
+            return "tensorflow_datasets" not in record.pathname
+        # "5 out of the last 5 calls to <function TensorFlowTrainer.
+        # make_train_function...> triggered tf.function retracing": Keras's
+        # own step functions, once per model; a user's function still warns.
+        message = record.getMessage()
+        return not (
+            "triggered tf.function retracing" in message
+            and "TensorFlowTrainer" in message
+        )
+
+
+_FILTER = _LibraryChatter()
+
+
+def quiet_libraries():
+    """Filter tfds's INFO lines and Keras's retracing notes out of the
+    ``absl`` and ``tensorflow`` loggers (once; idempotent)."""
+    # absl's own logger class, which names the caller (the logging call
+    # in tfds); a plain logger made here first would stand in its place.
+    from absl import logging as absl_logging
+
+    for logger in (
+        absl_logging.get_absl_logger(),
+        logging.getLogger("tensorflow"),
+    ):
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+
+@contextlib.contextmanager
+def tfds_progress_on_terminal():
+    """tfds's progress bars only where they draw: on a terminal. Piped to
+    a file or a log they are cursor escapes (``ESC[A``) on every update;
+    the previous setting comes back when the block ends."""
+    from tensorflow_datasets.core.utils import tqdm_utils
+
+    before = tqdm_utils._active
+    tqdm_utils.display_progress_bar(before and sys.stderr.isatty())
+    try:
+        yield
+    finally:
+        tqdm_utils.display_progress_bar(before)

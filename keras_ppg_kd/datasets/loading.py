@@ -17,6 +17,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from absl import logging
 
+from keras_ppg_kd import _logs
 from keras_ppg_kd.data.batches import to_dataset  # noqa: F401 (re-exported)
 from keras_ppg_kd.data.transforms import (
     WindowConfig,
@@ -113,7 +114,11 @@ def load_windows(
         try:
             # tfds prints "Downloading and preparing dataset Unknown size"
             # for local files; one line of ours says what happened instead.
-            with contextlib.redirect_stdout(io.StringIO()) as said:
+            # tfds's bars only on a terminal (in a log: ESC[A escapes).
+            with (
+                contextlib.redirect_stdout(io.StringIO()) as said,
+                _logs.tfds_progress_on_terminal(),
+            ):
                 found.download_and_prepare(
                     download_config=tfds.download.DownloadConfig(
                         manual_dir=manual

@@ -1,0 +1,79 @@
+"""What the libraries under the package log: quiet by default, all on
+request (``TF_CPP_MIN_LOG_LEVEL=0`` or absl's ``--verbosity``)."""
+
+import logging
+import os
+import subprocess
+import sys
+
+from absl import logging as absl_logging
+
+from keras_ppg_kd import _logs
+
+RETRACE = """
+import keras_ppg_kd, keras, numpy as np
+for width in range(4, 11):  # a model per width, as in a sweep
+    model = keras.Sequential([keras.Input((width,)), keras.layers.Dense(2)])
+    model.predict(np.zeros((2, width)), verbose=0)
+print("done")
+"""
+
+
+def _record(logger, level, path, message):
+    return logger.makeRecord(logger.name, level, path, 1, message, (), None)
+
+
+def test_tfds_info_goes_and_warnings_stay(monkeypatch):
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    absl = absl_logging.get_absl_logger()
+    assert isinstance(absl, absl_logging.ABSLLogger)  # not replaced
+    tfds_file = "/site-packages/tensorflow_datasets/core/dataset_info.py"
+    info = _record(absl, logging.INFO, tfds_file, "Load dataset info")
+    warning = _record(absl, logging.WARNING, tfds_file, "Checksum failed")
+    ours = _record(absl, logging.INFO, "/work/examples/x.py", "step 3")
+    assert not absl.filter(info)
+    assert absl.filter(warning) and absl.filter(ours)
+    tf = logging.getLogger("tensorflow")
+    keras_note = _record(
+        tf,
+        logging.WARNING,
+        "polymorphic_function.py",
+        "5 out of the last 5 calls to <function TensorFlowTrainer."
+        "make_predict_function.<locals>.one_step_on_data_distributed at 0x1>"
+        " triggered tf.function retracing.",
+    )
+    user_note = _record(
+        tf,
+        logging.WARNING,
+        "polymorphic_function.py",
+        "5 out of the last 5 calls to <function my_step at 0x1> triggered "
+        "tf.function retracing.",
+    )
+    assert not tf.filter(keras_note) and tf.filter(user_note)
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "0")
+    assert absl.filter(info) and tf.filter(keras_note)
+
+
+def test_a_sweep_of_models_prints_no_retracing_notes():
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    run = [sys.executable, "-c", RETRACE]
+    done = subprocess.run(run, capture_output=True, text=True, env=env)
+    assert done.returncode == 0 and done.stdout == "done\n", done.stderr
+    assert "retracing" not in done.stderr
+    env["TF_CPP_MIN_LOG_LEVEL"] = "0"  # everything, on request
+    done = subprocess.run(run, capture_output=True, text=True, env=env)
+    assert "triggered tf.function retracing" in done.stderr
+
+
+def test_tfds_bars_only_on_a_terminal(monkeypatch):
+    from tensorflow_datasets.core.utils import tqdm_utils
+
+    monkeypatch.setattr(tqdm_utils, "_active", True)
+    for terminal in (False, True):
+        monkeypatch.setattr(sys.stderr, "isatty", lambda t=terminal: t)
+        with _logs.tfds_progress_on_terminal():
+            assert tqdm_utils._active is terminal
+        assert tqdm_utils._active is True  # as it was
+    tqdm_utils.disable_progress_bar()  # a user's choice stays
+    with _logs.tfds_progress_on_terminal():
+        assert tqdm_utils._active is False
