@@ -10,7 +10,7 @@ from keras import ops
 
 from keras_ppg_kd import _backend
 from keras_ppg_kd import losses as losses_lib
-from keras_ppg_kd.data.batches import ArrayBatches, batches
+from keras_ppg_kd.data.batches import ArrayBatches, batches, check_windows
 from keras_ppg_kd.losses.base import check_non_negative, sparse_ce
 from keras_ppg_kd.losses.feature import make_adapter
 from keras_ppg_kd.metrics import HeartRateMAE
@@ -18,6 +18,18 @@ from keras_ppg_kd.protocol import WindowConfig
 
 WINDOW_KEY = "window"
 TEACHER_PREFIX = "teacher/"
+# The protocol fields that make a window; teacher and student must agree.
+_MATCHING_FIELDS = (
+    "target_rate",
+    "classes",
+    "window_seconds",
+    "stride_seconds",
+    "band",
+    "filter_order",
+    "zscore",
+    "accelerometer",
+    "cancel_motion",
+)
 
 
 def _symbolic(model, input_shape):
@@ -192,7 +204,7 @@ class Distiller(keras.Model):
         t_protocol = getattr(teacher, "protocol", None)
         s_protocol = getattr(student, "protocol", None)
         if t_protocol and s_protocol:
-            for field in ("target_rate", "classes"):
+            for field in _MATCHING_FIELDS:
                 a, b = getattr(t_protocol, field), getattr(s_protocol, field)
                 if a != b:
                     problems.append(f"{field} teacher {a} vs student {b}")
@@ -244,9 +256,15 @@ class Distiller(keras.Model):
         return super().evaluate(x, y, *args, **kwargs)
 
     def _check_labels_first(self, x, y):
-        """Labels held in arrays, checked before the first step."""
+        """Windows and labels held in arrays, checked before the first
+        step."""
+        windows = x
         if isinstance(x, ArrayBatches):
-            y = x.labels
+            y, windows = x.labels, x.features
+        if isinstance(windows, Mapping):
+            windows = windows.get(WINDOW_KEY)
+        if isinstance(windows, (np.ndarray, list, tuple)):
+            check_windows(windows)
         if isinstance(y, (np.ndarray, list, tuple)):
             _check_label_values(y, int(self.student.output.shape[-1]))
 
@@ -436,6 +454,7 @@ class Distiller(keras.Model):
         if labels is None:  # a dataset of (x, y) batches
             xs, ys = zip(*[(np.asarray(x), np.asarray(y)) for x, y in windows])
             windows, labels = np.concatenate(xs), np.concatenate(ys)
+        check_windows(windows)
         outputs = self.teacher_outputs(windows, batch_size=max(batch_size, 256))
         return cached_dataset(
             windows, labels, outputs, batch_size, shuffle, seed
@@ -498,6 +517,7 @@ def cached_dataset(
         drop_remainder: Leave out the last partial batch (see
             :func:`keras_ppg_kd.datasets.to_dataset`).
     """
+    check_windows(windows)
     features = {WINDOW_KEY: np.asarray(windows, "float32")}
     for key, value in teacher_outputs.items():
         if len(value) != len(features[WINDOW_KEY]):

@@ -16,6 +16,36 @@ from keras_ppg_kd import _backend
 from keras_ppg_kd.data.transforms import WindowSet
 
 
+def check_windows(windows, where="windows"):
+    """Raise unless ``windows`` hold at least one window, all finite.
+
+    One NaN in a training window makes every weight NaN after the first
+    step, with no other sign; :func:`~keras_ppg_kd.data.
+    windows_from_recording` drops such windows, counted.
+
+    Args:
+        windows: ``(n, length, channels)`` windows.
+        where: How to name them in the error.
+
+    Raises:
+        ValueError: no window, or windows with NaN/Inf (how many, and the
+            first).
+    """
+    windows = np.asarray(windows)
+    if len(windows) == 0:
+        raise ValueError(
+            f"{where}: no windows to train or evaluate on. Received: "
+            f"shape={windows.shape}."
+        )
+    bad = ~np.isfinite(windows.reshape(len(windows), -1)).all(axis=1)
+    if bad.any():
+        raise ValueError(
+            f"{where}: {int(bad.sum())} of {len(windows)} windows hold NaN "
+            f"or Inf (first: window {int(np.argmax(bad))}); drop them first "
+            "(windows_from_recording drops and counts such windows)."
+        )
+
+
 class ArrayBatches(keras.utils.PyDataset):
     """Shuffled batches of NumPy arrays (features may be a dict of arrays).
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from keras_ppg_kd import models
 from keras_ppg_kd.data.augment import Augmentation, augmented_dataset
-from keras_ppg_kd.data.batches import to_dataset
+from keras_ppg_kd.data.batches import check_windows, to_dataset
 from keras_ppg_kd.data.splits import k_fold, participant_keys
 from keras_ppg_kd.data.transforms import WindowSet
 from keras_ppg_kd.distiller import Distiller, cached_dataset
@@ -363,6 +363,15 @@ def _fit(model, data, epochs, callbacks, verbose, validation=None):
     return time.perf_counter() - start, trained
 
 
+def _check_sets(train, test, validation):
+    """Training needs windows, and every window finite (one NaN makes every
+    weight NaN); test and validation may be empty."""
+    check_windows(train.windows, "train")
+    for name, found in (("test", test), ("validation", validation)):
+        if found is not None and len(found):
+            check_windows(found.windows, name)
+
+
 def record(model, test, role, identifier, strategy, teacher, **fields):
     """The :class:`Result` of a trained model, evaluated on ``test``."""
     logits = _predict(model, test) if len(test) else None
@@ -425,6 +434,7 @@ def train_scratch(
         ``(model, Result)``.
     """
     training = Training.of(training, changes)
+    _check_sets(train, test, validation)
     identifier = model
     keras.utils.set_random_seed(seed)
     model = _build(identifier, training.dropout, train.config, start_from)
@@ -554,6 +564,7 @@ def distill(
         :func:`~keras_ppg_kd.models.label`.
     """
     training = Training.of(training, changes)
+    _check_sets(train, test, validation)
     items = strategy if isinstance(strategy, (list, tuple)) else [strategy]
     name = "+".join(
         s if isinstance(s, str) else type(s).__name__ for s in items
