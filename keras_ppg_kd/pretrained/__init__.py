@@ -64,25 +64,48 @@ def available():
 
 def model_card(name=TEACHER_NAME):
     """The model card (a dict) of a shipped model."""
-    return json.loads(_path(name, ".json").read_text())
+    path = _path(name, ".json", check=False)
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"The model card {path} is damaged ({error}); reinstall "
+            "keras-ppg-kd."
+        ) from None
 
 
 def load(name=TEACHER_NAME):
-    """A shipped model, ready to fine-tune or distil from."""
+    """A shipped model, ready to fine-tune or distil from.
+
+    Raises:
+        ValueError: no such model, or its file differs from the SHA-256
+            its card records.
+    """
     return keras.saving.load_model(_path(name, ".keras"))
 
 
 def int8_path(name, must_exist=True):
-    """The shipped model's int8 LiteRT file (its watch bundle)."""
+    """The shipped model's int8 LiteRT file (its watch bundle), checked
+    against its card's SHA-256 unless ``must_exist`` is False (a bundle
+    being written)."""
     return _path(name, "_int8.tflite", must_exist)
 
 
 def tracker_path(name, must_exist=True):
-    """The shipped model's tracker JSON (``HRTracker.load`` reads it)."""
+    """The shipped model's tracker JSON (``HRTracker.load`` reads it),
+    checked as :func:`int8_path`."""
     return _path(name, "_tracker.json", must_exist)
 
 
-def _path(name, suffix, must_exist=True):
+# Where a model card records each file's SHA-256.
+_CARD_HASH = {
+    ".keras": (),
+    "_int8.tflite": ("int8",),
+    "_tracker.json": ("tracker",),
+}
+
+
+def _path(name, suffix, must_exist=True, check=True):
     path = _HERE / f"{name}{suffix}"
     if must_exist and not path.is_file():
         part = "" if suffix == ".keras" else f" file {path.name}"
@@ -90,4 +113,24 @@ def _path(name, suffix, must_exist=True):
             f"No shipped model{part} {name!r}. Available: "
             f"{sorted(p.name for p in _HERE.glob(f'*{suffix}'))}"
         )
+    if must_exist and check and suffix in _CARD_HASH:
+        _check_hash(path, model_card(name), _CARD_HASH[suffix])
     return path
+
+
+def _check_hash(path, card, keys):
+    """Raise unless ``path`` has the SHA-256 that ``card`` records under
+    ``keys`` (no check where the card records none)."""
+    for key in keys:
+        card = card.get(key) or {}
+    expected = card.get("sha256")
+    if not expected:
+        return
+    found = hashlib.sha256(path.read_bytes()).hexdigest()
+    if found != expected:
+        raise ValueError(
+            f"{path} has SHA-256 {found[:16]}..., its model card records "
+            f"{expected[:16]}...: the file is damaged or was changed. "
+            "Reinstall keras-ppg-kd, or rebuild the shipped models with "
+            "examples/pretrain_synthetic.py and ship_int8_bundle.py."
+        )
