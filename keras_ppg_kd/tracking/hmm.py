@@ -516,8 +516,9 @@ class HRTracker:
         ``prior_std_bpm`` over the class centres."""
         if self.prior_mean_bpm is None:
             return np.full(self.num_classes, 1.0 / self.num_classes, "float32")
-        z = (self.classes.centers - self.prior_mean_bpm) / self.prior_std_bpm
-        prior = np.exp(-0.5 * np.asarray(z, "float64") ** 2)
+        centres = np.asarray(self.classes.centers, "float64")
+        z = (centres - self.prior_mean_bpm) / self.prior_std_bpm
+        prior = np.exp(-0.5 * z**2)
         return (prior / prior.sum()).astype("float32")
 
     def emission(self, logits):
@@ -790,23 +791,32 @@ class HRTracker:
         d = np.arange(256, dtype="float64")
         return np.exp(-d * logit_scale / self.temperature).astype("float32")
 
-    def export_c(self, directory, logit_scale):
-        """Write the plain-C causal tracker for an int8 student.
+    def export_c(self, directory, logit_scale, lag=None):
+        """Write the plain-C tracker for an int8 student.
 
         Writes ``hr_tracker.c``, ``hr_tracker.h`` and
         ``hr_tracker_params.h`` (transition constants, jump probability,
         emission lookup table for the student's output quantization
-        ``logit_scale``) into ``directory``. State per stream: the belief
-        and a scratch, ``num_classes`` floats each; constants: 256 floats.
+        ``logit_scale``, the start's belief, the lag) into ``directory``.
+        ``hrt_step_int8`` is the causal step (state per stream: the belief
+        and a scratch, ``num_classes`` floats each); ``hrt_lag_step_int8``
+        gives each window's estimate ``lag`` windows later
+        (:meth:`fixed_lag`; its state holds the last ``lag + 1`` windows;
+        ``hr_tracker.h`` states which window each output belongs to and
+        how to flush at a recording's end). Constants: 256 floats, and
+        ``num_classes`` more for a Gaussian start.
 
         Args:
             directory: Output folder (created).
             logit_scale: Scale of the int8 student's output tensor
                 (``inspect_tflite(path).output_scale``).
+            lag: ``HRT_LAG``, windows of delay (default: the tracker's
+                ``lag``).
 
         Returns:
             The paths written.
         """
+        lag = self.lag if lag is None else _check_lag(lag)
         out = pathlib.Path(directory)
         written = copy_sources(
             ("tracking/hr_tracker.c", "tracking/hr_tracker.h"), out
@@ -819,12 +829,20 @@ class HRTracker:
             ]
             return "{\n    " + ",\n    ".join(rows) + "}"
 
+        prior = "#define HRT_HAS_PRIOR 0\n"
+        if self.prior_mean_bpm is not None:
+            prior = (
+                "#define HRT_HAS_PRIOR 1\n"
+                f"static const float hrt_prior[{self.num_classes}] = "
+                f"{array(self.initial_state())};\n"
+            )
         params = out / "hr_tracker_params.h"
         params.write_text(
             "/* Written by keras_ppg_kd HRTracker.export_c: "
-            f"{self!r}, logit_scale={logit_scale!r}. */\n"
+            f"{self.replace(lag=lag)!r}, logit_scale={logit_scale!r}. */\n"
             "#ifndef HR_TRACKER_PARAMS_H_\n#define HR_TRACKER_PARAMS_H_\n"
             f"#define HRT_NUM_CLASSES {self.num_classes}\n"
+            f"#define HRT_LAG {lag}\n"
             f"#define HRT_RHO {_c_float(self.rho)}\n"
             f"#define HRT_KERNEL_NORM {_c_float(self.kernel_norm)}\n"
             f"#define HRT_JUMP {_c_float(self.jump_probability)}\n"
@@ -834,23 +852,49 @@ class HRTracker:
             f"#define HRT_RESOLUTION {_c_float(self.classes.resolution)}\n"
             "static const float hrt_exp_lut[256] = "
             f"{array(self.exp_table(logit_scale))};\n"
-            "#endif /* HR_TRACKER_PARAMS_H_ */\n"
+            + prior
+            + "#endif /* HR_TRACKER_PARAMS_H_ */\n"
         )
         written.append(params)
         return written
 
-    def cost(self):
-        """Per-window cost of the causal step (one stride, no gap).
+    def cost(self, lag=None):
+        """Per-window cost of the C step (one stride, no gap).
+
+        At lag 0, ``hrt_step_int8``: two recursions, the mix with the jump
+        floor, the prior's normalisation, the emission product and the
+        posterior's normalisation, 6 multiply-adds per class; state: the
+        belief and a scratch. At a lag ``L > 0``, ``hrt_lag_step_int8``:
+        that step, then ``L`` backward strides (the emission product, the
+        transition and two normalisations, 8 per class) and the product
+        with the forward belief and its sum (2 per class); state: the
+        ``hrt_lag_state`` ring of ``L + 1`` windows (belief, int8 logits,
+        steps and top logit each), the backward message and the scratch.
+
+        Args:
+            lag: Windows of delay (default: the tracker's ``lag``).
 
         Returns:
-            ``{"macs", "state_bytes", "constant_bytes"}``: multiply-adds
-            (two recursions, the mix with the jump floor, the prior's
-            normalisation, the emission product and the posterior's
-            normalisation: 6 per class), the per-stream
-            state (belief and scratch, float32) and the lookup table.
+            ``{"macs", "state_bytes", "constant_bytes"}``: multiply-adds,
+            the per-stream state in bytes and the constants (the emission
+            lookup table, and the start's belief when it is a Gaussian).
         """
+        lag = self.lag if lag is None else _check_lag(lag)
         c = self.num_classes
-        return {"macs": 6 * c, "state_bytes": 2 * c * 4, "constant_bytes": 1024}
+        constant = 1024 + (4 * c if self.prior_mean_bpm is not None else 0)
+        if lag == 0:
+            return {
+                "macs": 6 * c,
+                "state_bytes": 8 * c,
+                "constant_bytes": constant,
+            }
+        ring = (lag + 1) * (4 * c + c + 8)
+        state = ring + 8 * c + 8
+        return {
+            "macs": 6 * c + lag * 8 * c + 2 * c,
+            "state_bytes": -(-state // 4) * 4,
+            "constant_bytes": constant,
+        }
 
     # === Config, save and load ===
 
@@ -903,5 +947,11 @@ class HRTracker:
             f"HRTracker(transition_scale={self.transition_scale:.2f}, "
             f"jump_probability={self.jump_probability:.4f}, "
             f"temperature={self.temperature:.3f}"
+            + (
+                f", prior_mean_bpm={self.prior_mean_bpm:.1f}, "
+                f"prior_std_bpm={self.prior_std_bpm:.1f}"
+                if self.prior_mean_bpm is not None
+                else ""
+            )
             + (f", lag={self.lag})" if self.lag else ")")
         )

@@ -1,9 +1,15 @@
-/* Causal heart-rate tracker; see hr_tracker.h. Mirrors HRTracker.step. */
+/* Heart-rate tracker; see hr_tracker.h. Mirrors HRTracker.step and
+ * HRTracker.fixed_lag. */
 #include "hr_tracker.h"
 
+/* The belief before any window: HRTracker.initial_state. */
 void hrt_reset(float *belief) {
   for (int c = 0; c < HRT_NUM_CLASSES; ++c) {
+#if HRT_HAS_PRIOR
+    belief[c] = hrt_prior[c];
+#else
     belief[c] = 1.0f / HRT_NUM_CLASSES;
+#endif
   }
 }
 
@@ -74,4 +80,98 @@ int hrt_step_int8(const int8_t *logits, int steps, float *belief,
 
 float hrt_class_to_bpm(int cls) {
   return HRT_MIN_BPM + HRT_RESOLUTION * (float)cls;
+}
+
+/* === Fixed lag === */
+
+void hrt_lag_reset(hrt_lag_state *state) {
+  state->newest = 0;
+  state->pending = 0;
+  hrt_reset(state->belief[0]); /* what the first window's step starts from */
+}
+
+size_t hrt_lag_state_bytes(void) { return sizeof(hrt_lag_state); }
+
+static int hrt_slot(const hrt_lag_state *state, int back) {
+  return (state->newest - back + 2 * (HRT_LAG + 1)) % (HRT_LAG + 1);
+}
+
+/* The class of the window `age` windows before the newest, given the
+ * windows after it: its forward belief times the backward message, as
+ * HRTracker._backward_step and _combine compute them. */
+static int hrt_lag_estimate(hrt_lag_state *state, int age) {
+  const float *forward = state->belief[hrt_slot(state, age)];
+  float *backward = state->backward;
+  int best = 0;
+  if (age == 0) {
+    for (int c = 1; c < HRT_NUM_CLASSES; ++c) {
+      if (forward[c] > forward[best]) best = c;
+    }
+    return best;
+  }
+  for (int c = 0; c < HRT_NUM_CLASSES; ++c) backward[c] = 1.0f;
+  for (int back = 0; back < age; ++back) { /* newest first */
+    const int slot = hrt_slot(state, back);
+    const int8_t *logits = state->logits[slot];
+    const int top = state->top[slot];
+    int steps = state->steps[slot];
+    float sum = 0.0f;
+    if (steps <= 0) { /* a reset: the future says nothing */
+      for (int c = 0; c < HRT_NUM_CLASSES; ++c) backward[c] = 1.0f;
+    } else {
+      if (steps > HRT_MAX_STEPS) steps = HRT_MAX_STEPS;
+      for (int c = 0; c < HRT_NUM_CLASSES; ++c) {
+        backward[c] *= hrt_exp_lut[top - logits[c]];
+      }
+      /* The Laplace kernel is symmetric: the same transition backwards. */
+      for (int s = 0; s < steps; ++s) hrt_predict(backward, state->scratch);
+    }
+    for (int c = 0; c < HRT_NUM_CLASSES; ++c) sum += backward[c];
+    if (!(sum >= HRT_RESTART_BELOW)) { /* as after a reset */
+      for (int c = 0; c < HRT_NUM_CLASSES; ++c) backward[c] = 1.0f;
+      sum = (float)HRT_NUM_CLASSES;
+    }
+    const float inverse = 1.0f / sum;
+    for (int c = 0; c < HRT_NUM_CLASSES; ++c) backward[c] *= inverse;
+  }
+  float sum = 0.0f;
+  for (int c = 0; c < HRT_NUM_CLASSES; ++c) {
+    backward[c] *= forward[c];
+    sum += backward[c];
+  }
+  /* Where they contradict beyond float range, the forward belief alone
+   * (the posterior is a positive multiple of the joint: same argmax). */
+  const float *posterior = sum >= HRT_RESTART_BELOW ? backward : forward;
+  for (int c = 1; c < HRT_NUM_CLASSES; ++c) {
+    if (posterior[c] > posterior[best]) best = c;
+  }
+  return best;
+}
+
+int hrt_lag_step_int8(hrt_lag_state *state, const int8_t *logits,
+                      int steps) {
+  const int previous = state->newest;
+  const int slot = (previous + 1) % (HRT_LAG + 1);
+  float *belief = state->belief[slot];
+  int top = logits[0];
+  for (int c = 0; c < HRT_NUM_CLASSES; ++c) {
+    belief[c] = state->belief[previous][c]; /* same slot when HRT_LAG 0 */
+    state->logits[slot][c] = logits[c];
+    if (logits[c] > top) top = logits[c];
+  }
+  state->newest = slot;
+  state->steps[slot] = steps;
+  state->top[slot] = top;
+  const int causal = hrt_step_int8(logits, steps, belief, state->scratch);
+  if (HRT_LAG == 0) return causal;
+  state->pending += 1;
+  if (state->pending <= HRT_LAG) return -1;
+  state->pending -= 1;
+  return hrt_lag_estimate(state, HRT_LAG);
+}
+
+int hrt_lag_flush(hrt_lag_state *state) {
+  if (state->pending <= 0) return -1;
+  state->pending -= 1;
+  return hrt_lag_estimate(state, state->pending);
 }

@@ -347,3 +347,263 @@ def test_calibrate_raises_the_temperature_when_errors_come_in_runs():
 
     assert tuned.temperature > one.temperature
     assert mae(tuned) < mae(one) - 1.0
+
+
+# === Fixed lag and the start's prior ===
+
+
+def _noisy(n, seed, wrong=()):
+    rng = np.random.default_rng(seed)
+    return _logits(_truth(n), rng, noise=1.0, wrong=wrong)
+
+
+def test_fixed_lag_zero_is_the_filter_and_a_full_lag_the_smoother():
+    logits = _noisy(60, 6, wrong=set(range(3, 60, 5)))
+    times = 2.0 * np.arange(60)
+    times[30:] += 40.0  # a reset: no message crosses it
+    tracker = HRTracker(transition_scale=1.5, temperature=2.0)
+    np.testing.assert_array_equal(
+        tracker.fixed_lag(logits, times, lag=0), tracker.filter(logits, times)
+    )
+    np.testing.assert_array_equal(
+        tracker.fixed_lag_beliefs(logits, times, lag=0),
+        tracker.filter_beliefs(logits, times),
+    )
+    np.testing.assert_array_equal(
+        tracker.fixed_lag_beliefs(logits, times, lag=59),
+        tracker.smooth_beliefs(logits, times),
+    )
+
+
+@pytest.mark.parametrize("lag", [1, 3, 7])
+def test_fixed_lag_window_t_is_the_smoother_of_the_windows_up_to_t_plus_lag(
+    lag,
+):
+    logits = _noisy(40, 7, wrong=set(range(2, 40, 3)))
+    times = 2.0 * np.arange(40)
+    times[20:] += 4.0  # a gap of three strides
+    tracker = HRTracker(transition_scale=2.0, temperature=1.5)
+    beliefs = tracker.fixed_lag_beliefs(logits, times, lag)
+    for t in range(40):
+        end = min(t + lag + 1, 40)
+        smoothed = tracker.smooth_beliefs(logits[:end], times[:end])
+        np.testing.assert_array_equal(beliefs[t], smoothed[t])
+    # the last `lag` windows are the smoother's over the whole recording
+    np.testing.assert_array_equal(
+        tracker.fixed_lag(logits, times, lag)[-lag:],
+        tracker.smooth(logits, times)[-lag:],
+    )
+
+
+def test_a_lag_helps_where_decoys_come_in_runs():
+    # Runs of three windows on the harmonic: the filter follows them, a
+    # lag of 3 sees the track come back after each run, and sooner or
+    # later the smoother's answer.
+    truth = _truth(150)
+    wrong = {i for i in range(150) if i % 25 in (10, 11, 12)}
+    logits = _logits(truth, np.random.default_rng(8), noise=0.5, wrong=wrong)
+    tracker = HRTracker(transition_scale=1.5, jump_probability=0.01)
+    errors = [
+        np.abs(tracker.fixed_lag(logits, lag=lag) - truth).mean()
+        for lag in (0, 3, 5)
+    ]
+    assert errors[0] > 4 > 2 > errors[1] > errors[2]
+
+
+def test_track_uses_the_trackers_lag_and_checks_it():
+    logits = _noisy(30, 9, wrong={4, 5, 12})
+    ids, times = np.zeros(30), 2.0 * np.arange(30)
+    lagged = HRTracker(lag=3, temperature=2.0)
+    plain = lagged.replace(lag=0)
+    np.testing.assert_array_equal(
+        lagged.track(logits, ids, times), plain.fixed_lag(logits, lag=3)
+    )
+    np.testing.assert_array_equal(
+        lagged.track(logits, ids, times, lag=0), plain.filter(logits)
+    )
+    np.testing.assert_array_equal(
+        plain.track(logits, ids, times, lag=3), lagged.track(logits, ids, times)
+    )
+    assert not np.array_equal(plain.filter(logits), lagged.fixed_lag(logits))
+    with pytest.raises(ValueError, match="method='filter' only"):
+        lagged.track(logits, ids, times, method="smooth", lag=2)
+    for bad in (-1, 61, 1.5, True, "3"):
+        with pytest.raises(ValueError, match="`lag` must be an integer"):
+            HRTracker(lag=bad)
+        with pytest.raises(ValueError, match="`lag` must be an integer"):
+            plain.track(logits, ids, times, lag=bad)
+
+
+def test_lag_and_prior_round_trip_and_old_files_load_uniform_lag_0(tmp_path):
+    tracker = HRTracker(lag=4, prior_mean_bpm=85.0, prior_std_bpm=22.0)
+    loaded = HRTracker.load(tracker.save(tmp_path / "t.json"))
+    assert loaded.get_config() == tracker.get_config()
+    assert (loaded.lag, loaded.prior_mean_bpm) == (4, 85.0)
+    assert "lag=4" in repr(loaded)
+    old = {k: v for k, v in HRTracker().get_config().items()}
+    for key in ("lag", "prior_mean_bpm", "prior_std_bpm"):
+        del old[key]
+    path = tmp_path / "old.json"
+    path.write_text(
+        '{"format": "keras_ppg_kd.HRTracker/1", "config": '
+        + __import__("json").dumps(old)
+        + "}"
+    )
+    old_tracker = HRTracker.load(path)
+    assert old_tracker.lag == 0 and old_tracker.prior_mean_bpm is None
+    np.testing.assert_array_equal(
+        old_tracker.initial_state(), np.full(180, 1 / 180, "float32")
+    )
+
+
+def test_prior_is_a_gaussian_over_the_class_centres():
+    tracker = HRTracker(prior_mean_bpm=80.0, prior_std_bpm=10.0)
+    prior = tracker.initial_state()
+    expected = np.exp(-0.5 * ((np.arange(30, 210) - 80) / 10) ** 2)
+    np.testing.assert_allclose(prior, expected / expected.sum(), rtol=1e-6)
+    assert prior.dtype == np.float32
+    with pytest.raises(ValueError, match="both `prior_mean_bpm`"):
+        HRTracker(prior_mean_bpm=80.0)
+    with pytest.raises(ValueError, match="prior_mean_bpm=250"):
+        HRTracker(prior_mean_bpm=250, prior_std_bpm=10.0)
+    with pytest.raises(ValueError, match="`prior_std_bpm` must be in"):
+        HRTracker(prior_mean_bpm=80.0, prior_std_bpm=0.0)
+
+
+def test_fit_learns_the_start_prior_from_each_recordings_first_30_s():
+    # Recordings start near 70 BPM and climb to 150: the start's belief
+    # follows the starts, not the recordings' overall mean.
+    rng = np.random.default_rng(10)
+    hr, ids, times = [], [], []
+    for r, start in enumerate((60.0, 70.0, 80.0)):
+        climb = start + np.minimum(np.arange(150), 80) + rng.normal(0, 1, 150)
+        hr.append(climb)
+        ids += [r] * 150
+        times.append(2.0 * np.arange(150) + (200.0 if r == 2 else 0.0))
+    hr, times = np.concatenate(hr), np.concatenate(times)
+    tracker = HRTracker.fit(hr, np.array(ids), times)
+    early = np.concatenate([hr[i * 150 : i * 150 + 15] for i in range(3)])
+    assert tracker.prior_mean_bpm == pytest.approx(early.mean())
+    assert 75 < tracker.prior_mean_bpm < 80 < hr.mean() - 30
+    assert tracker.prior_std_bpm == 20.0  # the floor: starts spread 8 BPM
+    narrow = HRTracker.fit(hr, np.array(ids), times, min_prior_std=1.0)
+    assert narrow.prior_std_bpm == pytest.approx(early.std())
+    uniform = HRTracker.fit(hr, np.array(ids), times, start_prior=False)
+    assert uniform.prior_mean_bpm is None
+
+
+def test_the_prior_keeps_a_decoy_at_the_start_from_holding_the_track():
+    truth = np.full(40, 75.0)
+    logits = _logits(truth, np.random.default_rng(11), noise=0.1)
+    # the first six windows peak higher on the harmonic (150 BPM)
+    logits[:6] += 5.0 * np.exp(-0.5 * ((np.arange(180) - 120) / 3.0) ** 2)
+    uniform = HRTracker(transition_scale=1.0, temperature=2.0)
+    prior = uniform.replace(prior_mean_bpm=80.0, prior_std_bpm=20.0)
+    assert np.abs(np.argmax(logits[:6], 1) + 30 - 150).max() < 2
+    assert np.abs(uniform.filter(logits)[:7] - 150).max() < 2  # held on
+    assert np.abs(prior.filter(logits) - 75).max() < 2
+    # the prior applies after a reset too
+    times = 2.0 * np.arange(40)
+    times[20:] += 60
+    beliefs = prior.filter_beliefs(logits, times)
+    np.testing.assert_allclose(
+        beliefs[20], prior.step(prior.initial_state(), logits[20]), rtol=1e-6
+    )
+    assert prior.viterbi(logits)[0] == pytest.approx(75, abs=3)
+
+
+def _c_lag_tracker(tracker, scale, folder, lag):
+    """The exported C fixed-lag tracker: ``run(int8 logits, steps)`` gives
+    the classes per window, in window order (steps, then the flush)."""
+    if shutil.which("gcc") is None:
+        pytest.skip("needs gcc to compile the exported C tracker")
+    tracker.export_c(folder, scale, lag=lag)
+    library = folder / "libhrt.so"
+    subprocess.run(
+        ["gcc", "-O2", "-std=c99", "-Wall", "-Werror", "-shared", "-fPIC"]
+        + ["-o", str(library), str(folder / "hr_tracker.c")],
+        check=True,
+    )
+    lib = ctypes.CDLL(str(library))
+    lib.hrt_lag_state_bytes.restype = ctypes.c_size_t
+    state = ctypes.create_string_buffer(lib.hrt_lag_state_bytes())
+
+    def run(q, steps):
+        lib.hrt_lag_reset(state)
+        out = []
+        for row, k in zip(q, steps):
+            row = np.ascontiguousarray(row, "int8")
+            pointer = row.ctypes.data_as(ctypes.POINTER(ctypes.c_int8))
+            out.append(lib.hrt_lag_step_int8(state, pointer, int(k)))
+        head = out[: min(lag, len(q))]
+        assert head == [-1] * len(head)  # nothing before lag windows
+        out = out[len(head) :]
+        while (cls := lib.hrt_lag_flush(state)) >= 0:
+            out.append(cls)
+        assert lib.hrt_lag_flush(state) == -1
+        return np.array(out)
+
+    return run, lib
+
+
+@given(
+    lag=st.sampled_from([0, 1, 3]),
+    scale=st.floats(0.05, 50),
+    jump=st.sampled_from([0.0, 1e-4, 1e-2, 0.3]),
+    temperature=st.floats(0.05, 20),
+    prior=st.sampled_from([None, (60.0, 5.0), (120.0, 30.0)]),
+    quant_scale=st.floats(0.01, 1.0),
+    seed=st.integers(0, 2**16),
+    n=st.integers(1, 30),
+)
+def test_property_c_fixed_lag_equals_numpy(
+    tmp_path_factory, lag, scale, jump, temperature, prior, quant_scale, seed, n
+):
+    """Random settings, int8 logits, gaps and resets, with and without the
+    start's prior: C's class per window is NumPy's fixed-lag class (or
+    within float32 rounding of it)."""
+    mean, std = prior or (None, None)
+    tracker = HRTracker(
+        transition_scale=scale,
+        jump_probability=jump,
+        temperature=temperature,
+        prior_mean_bpm=mean,
+        prior_std_bpm=std,
+    )
+    rng = np.random.default_rng(seed)
+    q = rng.integers(-128, 128, (n, 180))
+    sharp = rng.random(n) < 0.5  # some windows one sharp class
+    q[sharp] = -128
+    q[sharp, rng.integers(0, 180, int(sharp.sum()))] = 127
+    q = q.astype("int8")
+    gaps = rng.choice([2.0, 2.0, 2.0, 4.0, 10.0, 60.0], n)
+    times = np.cumsum(gaps)
+    logits = (q.astype("float64") - 5) * quant_scale
+    run, _ = _c_lag_tracker(
+        tracker, quant_scale, tmp_path_factory.mktemp("c"), lag
+    )
+    classes = run(q, tracker._steps(n, times))
+    assert classes.shape == (n,)
+    expected = tracker.fixed_lag_beliefs(logits, times, lag)
+    top = expected[np.arange(n), classes]
+    np.testing.assert_allclose(top, expected.max(axis=1), atol=2e-3)
+    agree = np.mean(classes == np.argmax(expected, axis=1))
+    assert agree >= 0.9 or n < 10
+
+
+def test_c_lag_0_is_the_causal_step_exactly_and_lag_3_its_smoother(tmp_path):
+    tracker = HRTracker(transition_scale=1.5, temperature=1.3)
+    scale = 0.11
+    rng = np.random.default_rng(12)
+    true = _logits(_truth(60), rng, noise=1.0, wrong=set(range(5, 60, 6)))
+    q = np.clip(np.round(4 * true / scale) - 7, -128, 127).astype("int8")
+    logits = (q.astype("float64") + 7) * scale
+    steps = np.ones(60)
+    causal, _ = _c_tracker(tracker, scale, tmp_path / "step")(q, steps)
+    run, lib = _c_lag_tracker(tracker, scale, tmp_path / "lag0", 0)
+    np.testing.assert_array_equal(run(q, steps), causal)
+    run, lib = _c_lag_tracker(tracker, scale, tmp_path / "lag3", 3)
+    np.testing.assert_array_equal(
+        run(q, steps), np.argmax(tracker.fixed_lag_beliefs(logits, lag=3), 1)
+    )
+    assert lib.hrt_lag_state_bytes() == tracker.cost(lag=3)["state_bytes"]
