@@ -6,8 +6,10 @@ and its sampling rate. Output: one heart rate per 2 s step (8 s windows)
 from a ``.tflite`` student such as ``examples/train_and_deploy.py``
 exports, or by default the shipped synthetic-only TCN(5) bundle
 (``synthetic_tcn5``: its int8 file and tracker); with a tracker the
-causal tracker's estimate (what a watch shows), with ``--raw`` (or a file
-given without ``--tracker``) the per-window estimate. ``--out_csv`` writes
+causal tracker's estimate (what a watch shows; ``--lag N``: each estimate
+N windows, 2N s, later and also from the N windows after it; by default
+the tracker's own lag), with ``--raw`` (or a file given without
+``--tracker``) the per-window estimate. ``--out_csv`` writes
 ``start_s,bpm`` rows, one per step; a step whose window was dropped (flat,
 clipped or non-finite signal) has an empty ``bpm`` and the count per reason
 is printed. Without ``--ppg`` a synthetic 3-minute recording (64 Hz) is
@@ -57,6 +59,12 @@ flags.DEFINE_string(
     "Tracker JSON (HRTracker.save); a shipped model brings its own.",
 )
 flags.DEFINE_bool("raw", False, "Per-window estimates, no tracker.")
+flags.DEFINE_integer(
+    "lag",
+    None,
+    "Windows of delay of the tracked estimate (0: causal; default: the "
+    "tracker's own lag).",
+)
 flags.DEFINE_string("ppg", None, "PPG samples (.npy or .csv).")
 flags.DEFINE_string("column", None, "Column of a multi-column --ppg .csv.")
 flags.DEFINE_float("fs", None, "Sampling rate of --ppg in Hz.")
@@ -205,7 +213,7 @@ def _main(_):
             raise app.UsageError(f"{tracker_path}: {error}") from None
     logits = model.predict(found)
     if tracker is not None:
-        bpm = tracker.filter(logits, found.start_times)
+        bpm = tracker.fixed_lag(logits, found.start_times, FLAGS.lag)
     else:
         bpm = np.asarray(logits_to_bpm(logits))
 
@@ -224,7 +232,10 @@ def _main(_):
         if truth is not None and round(start, 3) in truth:
             line += f"   (true {truth[round(start, 3)]:6.1f})"
         print(line)
-    source = "tracked" if tracker else "per-window"
+    source = "per-window"
+    if tracker is not None:
+        lag = tracker.lag if FLAGS.lag is None else FLAGS.lag
+        source = f"tracked (lag {lag})" if lag else "tracked"
     print(
         f"{len(found)} {source} heart rates for {len(rows)} steps of "
         f"{duration:.0f} s of PPG ({recording.fs} Hz); dropped "
