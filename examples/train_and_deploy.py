@@ -6,8 +6,10 @@ in, augmented, ordinal soft targets), distils the recipe's student (the
 shipped synthetic-pretrained TCN(5) by default; ``--set student=resnet:1``
 for the study's 1-block ResNet) with DKD,
 exports it to int8 LiteRT, fits and calibrates the heart-rate tracker and
-exports its plain-C causal step (and, since the recipe cancels motion with
-the accelerometer, the plain-C cancellation step). Two participants are
+exports its plain-C step (and, since the recipe cancels motion with the
+accelerometer, the plain-C cancellation step); ``--lag N`` gives each
+estimate N windows (2N s) late, from the N windows after it too (0, the
+default, is causal). Two participants are
 held out of training to choose the epoch and calibrate the tracker; their
 scores are printed.
 
@@ -39,6 +41,7 @@ from keras_ppg_kd.study.generalize import (
     score,
     train_and_distill,
 )
+from keras_ppg_kd.tracking.hmm import MAX_LAG
 
 flags.DEFINE_list("datasets", ["ieee_spc2015"], "Datasets to train on.")
 flags.DEFINE_string(
@@ -49,6 +52,12 @@ flags.DEFINE_string(
 flags.DEFINE_string("data_dir", None, "tfds data directory.")
 flags.DEFINE_string("out", "deploy_out", "Output folder.")
 flags.DEFINE_integer("seed", 0, "Seed.")
+flags.DEFINE_integer(
+    "lag",
+    0,
+    "The tracker's lag in windows (HRTracker lag), in tracker.json, the C "
+    "export and the validation scores; 0: causal.",
+)
 flags.DEFINE_multi_string(
     "set", [], "Recipe overrides, field=value (e.g. teacher_epochs=20)."
 )
@@ -60,6 +69,10 @@ def main(_):
     out = pathlib.Path(FLAGS.out)
     out.mkdir(parents=True, exist_ok=True)
     recipe = GeneralizingRecipe().override(FLAGS.set)
+    if not 0 <= FLAGS.lag <= MAX_LAG:  # before hours of training
+        raise app.UsageError(
+            f"--lag must be in [0, {MAX_LAG}] windows. Received: {FLAGS.lag}"
+        )
     if recipe.spectral_fusion:
         raise app.UsageError(
             "spectral_fusion is not exported to the watch bundle yet (the "
@@ -93,6 +106,9 @@ def main(_):
         protocol=windows.config,
     )
     int8 = LiteRTModel(tflite)
+    trained = dataclasses.replace(
+        trained, tracker=trained.tracker.replace(lag=FLAGS.lag)
+    )
     trained.tracker.save(out / "tracker.json")
     scale = float(int8.output["quantization"][0])
     trained.tracker.export_c(out / "tracker_c", logit_scale=scale)
