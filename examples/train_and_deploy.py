@@ -19,8 +19,14 @@ and the motion cancellation's C) and
 ``manifest.json`` (keys ``teacher``, ``student``, ``tflite``, ``tracker``:
 paths relative to ``--out``; plus the recipe and validation scores).
 
+With ``--unlabelled DIR`` (recordings of the device you deploy to,
+without a reference), the teacher labels those recordings, smoothed over
+each one, and the student distils on them beside the labelled windows: the
+teacher's knowledge of the new device, which labels alone cannot give.
+
 Usage: python examples/train_and_deploy.py --datasets ieee_spc2015 \
-    --manual_dir ../shared/data/ieee_spc2015 --out deploy_out
+    --manual_dir ../shared/data/ieee_spc2015 --out deploy_out \
+    [--unlabelled my_device_recordings]
 Then: python examples/hr_from_recording.py \
     --model deploy_out/student_int8.tflite --tracker deploy_out/tracker.json \
     --ppg rec.npy --acc acc.npy --fs 125 --out_csv hr.csv
@@ -34,7 +40,11 @@ import time
 from absl import app, flags
 
 from keras_ppg_kd.data import export_cancel_motion_c
-from keras_ppg_kd.datasets import load_windows, parse_manual_dir
+from keras_ppg_kd.datasets import (
+    load_unlabelled,
+    load_windows,
+    parse_manual_dir,
+)
 from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
 from keras_ppg_kd.study.generalize import (
     GeneralizingRecipe,
@@ -57,6 +67,15 @@ flags.DEFINE_integer(
     0,
     "The tracker's lag in windows (HRTracker lag), in tracker.json, the C "
     "export and the validation scores; 0: causal.",
+)
+flags.DEFINE_string(
+    "unlabelled",
+    None,
+    "Recordings of the device you deploy to, without a reference: a "
+    "ppg_folder (one folder per participant; time_s, ppg and optionally "
+    "acc_x, acc_y, acc_z), or name=path for another dataset's layout. The "
+    "student also distils on them, labelled by the teacher smoothed over "
+    "each recording.",
 )
 flags.DEFINE_multi_string(
     "set", [], "Recipe overrides, field=value (e.g. teacher_epochs=20)."
@@ -89,8 +108,21 @@ def main(_):
         f"{len(windows)} windows from {len(set(windows.participant))} "
         f"participants of {FLAGS.datasets}; dropped {dict(windows.dropped)}"
     )
+    unlabelled = None
+    if FLAGS.unlabelled:
+        name, _, folder = FLAGS.unlabelled.rpartition("=")
+        unlabelled = load_unlabelled(
+            folder, name or "ppg_folder", recipe.builder_config
+        )
+        print(
+            f"{len(unlabelled)} unlabelled windows from "
+            f"{len(set(unlabelled.participant))} participants of {folder}; "
+            f"dropped {dict(unlabelled.dropped)}"
+        )
     print("training the teacher, then distilling the student (epoch lines):")
-    trained = train_and_distill(windows, recipe, seed=FLAGS.seed, verbose=2)
+    trained = train_and_distill(
+        windows, recipe, seed=FLAGS.seed, verbose=2, unlabelled=unlabelled
+    )
     print(
         f"trained in {trained.log['wall_s']:.0f} s (teacher epoch "
         f"{trained.log['teacher_epoch']}, student epoch "
@@ -124,6 +156,8 @@ def main(_):
         "tracker_c": "tracker_c",
         "datasets": FLAGS.datasets,
         "windows": len(windows),
+        "unlabelled": FLAGS.unlabelled,
+        "unlabelled_windows": len(unlabelled) if unlabelled else 0,
         "recipe": json.loads(json.dumps(dataclasses.asdict(recipe))),
         "log": trained.log,
     }

@@ -34,8 +34,11 @@ def _run(script, *args):
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory, request):
     spc_dir = request.getfixturevalue("spc_dir")
+    wrist_dir = request.getfixturevalue("wrist_dir")
     out = tmp_path_factory.mktemp("deploy")
     args = ["--datasets=ieee_spc2015", f"--manual_dir=ieee_spc2015={spc_dir}"]
+    # The target device's recordings, given without their reference.
+    args += [f"--unlabelled=physionet_wrist={wrist_dir}"]
     args += [f"--out={out}", f"--data_dir={out / 'tfds'}"]
     args += [f"--set={item}" for item in TINY]
     done = _run("train_and_deploy.py", *args)
@@ -52,6 +55,8 @@ def test_train_and_deploy_writes_the_manifest(deployed):
         assert (out / manifest[key]).is_file(), key
     assert (out / "tracker_c" / "hr_tracker_params.h").is_file()
     assert (out / "tracker_c" / "cancel_motion.c").is_file()
+    assert manifest["unlabelled_windows"] > 1000  # s2 and s3
+    assert manifest["log"]["pseudo_labelled_windows"] > 0
     scores = manifest["validation_mae"]
     assert {"spectral_peak", "int8", "int8+tracker"} <= set(scores)
     assert all(np.isfinite(v) for v in scores.values())
