@@ -51,8 +51,10 @@ flags.DEFINE_string(
 flags.DEFINE_integer(
     "epochs",
     None,
-    "train/distill: epochs; by default up to 300 with early stopping on "
-    "held-out training participants (--patience). sweep: overrides.",
+    "train/distill: epochs (1 or more); by default up to 300 with early "
+    "stopping on held-out training participants (--patience). sweep: "
+    "overrides.",
+    lower_bound=1,
 )
 flags.DEFINE_integer(
     "patience",
@@ -593,6 +595,14 @@ def cmd_export():
         )
     except (OSError, ValueError) as error:
         raise app.UsageError(f"Cannot load --model: {error}") from None
+    except TypeError as error:  # Keras: pages of config, the cause last
+        cause = str(error).strip().splitlines()[-1].strip()
+        raise app.UsageError(
+            f"Cannot load --model={FLAGS.model}: {cause}. Its config names "
+            "a class or function that is not registered here: import the "
+            "code that defines it (keras.saving.register_keras_serializable)"
+            " first, or save the model again without it."
+        ) from None
     out = FLAGS.out
     if shipped and not FLAGS["datasets"].present:
         print(  # its card: trained on the built-in synthetic data only

@@ -171,16 +171,35 @@ def load_fits(path: str | os.PathLike | None = None) -> "Laws":
             f"Cannot read fitted scaling laws from {str(path)!r}: {error}. "
             "Pass the fits.json that `keras-ppg-kd report` writes."
         ) from None
+    if not isinstance(data, dict):
+        raise ValueError(
+            f"{str(path)!r} is not a laws file: expected a JSON object (a "
+            "shipped laws file with 'card', 'fits' and 'measured', or the "
+            f"fits.json that `report` writes). Received: a "
+            f"{type(data).__name__}."
+        )
     if "fits" in data:  # a shipped laws file
+        if not isinstance(data.get("card"), dict):
+            raise ValueError(
+                f"{str(path)!r} has 'fits' but no 'card' object (it names "
+                "the student family); a laws file holds 'card', 'fits' and "
+                "'measured'."
+            )
         fitted, measured = data["fits"], data.get("measured", [])
         family = data["card"].get("family", "resnet")
     else:
         stem = os.path.splitext(os.path.basename(os.fspath(path)))[0]
         family = stem[5:] if stem.startswith("fits_") else "resnet"
         fitted, measured = data, _table2_beside(path, family)
+    if not isinstance(fitted, dict):
+        raise ValueError(
+            f"{str(path)!r}: 'fits' must map each strategy to its laws. "
+            f"Received: a {type(fitted).__name__}."
+        )
+    _check_measured(path, measured)
     fits, unidentified = {}, {}
     for strategy, per_law in fitted.items():
-        fit = ScalingFit.from_dict(per_law[per_law["best"]])
+        fit = _read_law(path, strategy, per_law)
         if fit.identifiable:
             fits[strategy] = fit
         else:
@@ -192,6 +211,62 @@ def load_fits(path: str | os.PathLike | None = None) -> "Laws":
             "more student sizes or seeds first."
         )
     return Laws(fits, unidentified, tuple(measured), str(path), family)
+
+
+def _read_law(path, strategy, per_law):
+    """The best :class:`ScalingFit` of one strategy, or a ValueError naming
+    the file, the strategy and what is wrong."""
+    where = f"{str(path)!r}: strategy {strategy!r}"
+    if not isinstance(per_law, dict) or "best" not in per_law:
+        raise ValueError(
+            f"{where} must map each law to its fit and 'best' to one of "
+            f"them. Received: {str(per_law)[:80]}"
+        )
+    best, held = per_law["best"], sorted(k for k in per_law if k != "best")
+    entry = per_law.get(best) if isinstance(best, str) else None
+    if not isinstance(entry, dict):
+        raise ValueError(
+            f"{where}: its best law {best!r} is not in the file, which holds "
+            f"{held}."
+        )
+    missing = [k for k in _LAW_FIELDS if k not in entry]
+    if missing:
+        raise ValueError(
+            f"{where}: its {best} law lacks {missing[0]!r} (a law holds "
+            f"{list(_LAW_FIELDS)}); refit it with `keras-ppg-kd report`."
+        )
+    try:
+        fit = ScalingFit.from_dict(entry)
+        values = {k: float(v) for k, v in fit.params.items()}
+        values.update(
+            {f"ci95.{k}": float(x) for k, v in fit.ci95.items() for x in v}
+        )
+    except (TypeError, ValueError, AttributeError) as error:
+        raise ValueError(f"{where}: its {best} law is unreadable: {error}")
+    bad = {k: v for k, v in values.items() if not np.isfinite(v)}
+    if fit.identifiable and any(k in fit.params for k in bad):
+        raise ValueError(
+            f"{where}: its {best} law has non-finite params "
+            f"({', '.join(f'{k}={v}' for k, v in bad.items())}); the file "
+            "is damaged: refit it with `keras-ppg-kd report`."
+        )
+    return fit
+
+
+_LAW_FIELDS = ("law", "params", "ci95", "r2", "loso_mae", "sizes", "n_points")
+
+
+def _check_measured(path, measured):
+    """Raise unless ``measured`` is a list of rows with a size, params and
+    strategy."""
+    needed = ("size", "params", "strategy", "mean")
+    rows = measured if isinstance(measured, list) else [None]
+    for row in rows:
+        if not (isinstance(row, dict) and all(k in row for k in needed)):
+            raise ValueError(
+                f"{str(path)!r}: 'measured' must be a list of rows with "
+                f"{list(needed)}. Received: {str(row)[:80]}"
+            )
 
 
 def _table2_beside(path, family):

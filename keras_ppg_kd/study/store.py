@@ -149,7 +149,14 @@ class SweepStore:
         path = os.path.join(self.out_dir, "study.json")
         if os.path.exists(path):
             with open(path) as f:
-                saved = StudyConfig.from_json(f.read())
+                text = f.read()
+            try:
+                saved = StudyConfig.from_json(text)
+            except (ValueError, TypeError, KeyError) as error:
+                raise ValueError(
+                    f"{path} is damaged ({type(error).__name__}: {error}); "
+                    "restore it, or use another output directory."
+                ) from None
             legacy = hashlib.sha256(saved.to_json().encode()).hexdigest()[:16]
             self._valid_hashes.add(legacy)
             if saved != config:
