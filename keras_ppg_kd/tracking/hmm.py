@@ -631,16 +631,15 @@ class HRTracker:
 
         ``backward`` is the message into the next window, ``emission`` and
         ``steps`` that window's. The Laplace kernel is symmetric: the
-        backward pass uses the same transition; after a reset
-        (``steps == 0``) the future says nothing.
+        backward pass uses the same transition. After a reset
+        (``steps == 0``) the future says nothing, nor where the window
+        contradicts it beyond float32 (the product sums below 1e-20, as in
+        :meth:`step`).
         """
-        backward = (
-            self.predict_state(backward * emission, steps)
-            if steps
-            else np.ones(self.num_classes)
-        )
-        if not backward.sum() >= _RESTART_BELOW:
-            backward = np.ones(self.num_classes)  # as after a reset
+        message = backward * emission
+        if not steps or not message.sum() >= _RESTART_BELOW:
+            return np.full(self.num_classes, 1.0 / self.num_classes)
+        backward = self.predict_state(message, steps)
         return backward / backward.sum()
 
     def _combine(self, forward, backward):

@@ -96,9 +96,54 @@ static int hrt_slot(const hrt_lag_state *state, int back) {
   return (state->newest - back + 2 * (HRT_LAG + 1)) % (HRT_LAG + 1);
 }
 
+/* One backward stride through a window, HRTracker._backward_step: the
+ * message `backward * scale` (scale: a normalisation not applied yet) times
+ * the window's emission, through the transition (`steps` strides). A
+ * reset, or a window that contradicts the future beyond float range (the
+ * product sums below HRT_RESTART_BELOW), leaves a uniform message. Fuses
+ * the emission product into the first recursion and the normalisation into
+ * the next stride; returns the new scale (the message is
+ * `backward * returned`, summing to 1). */
+static float hrt_backward(float *backward, float *scratch,
+                          const int8_t *logits, int top, int steps,
+                          float scale) {
+  float total = 0.0f;
+  float acc = 0.0f;
+  if (steps > 0) {
+    for (int c = 0; c < HRT_NUM_CLASSES; ++c) {
+      const float message = backward[c] * hrt_exp_lut[top - logits[c]];
+      backward[c] = message;
+      acc = message + HRT_RHO * acc;
+      scratch[c] = acc;
+      total += message;
+    }
+    total *= scale;
+  }
+  if (!(total >= HRT_RESTART_BELOW)) {
+    for (int c = 0; c < HRT_NUM_CLASSES; ++c) backward[c] = 1.0f;
+    return 1.0f / HRT_NUM_CLASSES;
+  }
+  /* The Laplace kernel is symmetric: the same transition as hrt_predict. */
+  const float floor = HRT_JUMP * total / HRT_NUM_CLASSES;
+  const float keep = (1.0f - HRT_JUMP) * HRT_KERNEL_NORM * scale;
+  float after = 0.0f;
+  acc = 0.0f;
+  for (int c = HRT_NUM_CLASSES - 1; c >= 0; --c) {
+    acc = backward[c] + HRT_RHO * acc;
+    backward[c] = keep * (scratch[c] + acc - backward[c]) + floor;
+    after += backward[c];
+  }
+  if (steps == 1) return 1.0f / after;
+  const float inverse = 1.0f / after; /* a gap: more strides, normalised */
+  for (int c = 0; c < HRT_NUM_CLASSES; ++c) backward[c] *= inverse;
+  if (steps > HRT_MAX_STEPS) steps = HRT_MAX_STEPS;
+  for (int s = 1; s < steps; ++s) hrt_predict(backward, scratch);
+  return 1.0f;
+}
+
 /* The class of the window `age` windows before the newest, given the
- * windows after it: its forward belief times the backward message, as
- * HRTracker._backward_step and _combine compute them. */
+ * windows after it: its forward belief times the backward message
+ * (HRTracker._combine). */
 static int hrt_lag_estimate(hrt_lag_state *state, int age) {
   const float *forward = state->belief[hrt_slot(state, age)];
   float *backward = state->backward;
@@ -109,34 +154,16 @@ static int hrt_lag_estimate(hrt_lag_state *state, int age) {
     }
     return best;
   }
+  float scale = 1.0f;
   for (int c = 0; c < HRT_NUM_CLASSES; ++c) backward[c] = 1.0f;
-  for (int back = 0; back < age; ++back) { /* newest first */
+  for (int back = 0; back < age; ++back) { /* the newest window first */
     const int slot = hrt_slot(state, back);
-    const int8_t *logits = state->logits[slot];
-    const int top = state->top[slot];
-    int steps = state->steps[slot];
-    float sum = 0.0f;
-    if (steps <= 0) { /* a reset: the future says nothing */
-      for (int c = 0; c < HRT_NUM_CLASSES; ++c) backward[c] = 1.0f;
-    } else {
-      if (steps > HRT_MAX_STEPS) steps = HRT_MAX_STEPS;
-      for (int c = 0; c < HRT_NUM_CLASSES; ++c) {
-        backward[c] *= hrt_exp_lut[top - logits[c]];
-      }
-      /* The Laplace kernel is symmetric: the same transition backwards. */
-      for (int s = 0; s < steps; ++s) hrt_predict(backward, state->scratch);
-    }
-    for (int c = 0; c < HRT_NUM_CLASSES; ++c) sum += backward[c];
-    if (!(sum >= HRT_RESTART_BELOW)) { /* as after a reset */
-      for (int c = 0; c < HRT_NUM_CLASSES; ++c) backward[c] = 1.0f;
-      sum = (float)HRT_NUM_CLASSES;
-    }
-    const float inverse = 1.0f / sum;
-    for (int c = 0; c < HRT_NUM_CLASSES; ++c) backward[c] *= inverse;
+    scale = hrt_backward(backward, state->scratch, state->logits[slot],
+                         state->top[slot], state->steps[slot], scale);
   }
   float sum = 0.0f;
   for (int c = 0; c < HRT_NUM_CLASSES; ++c) {
-    backward[c] *= forward[c];
+    backward[c] *= forward[c] * scale;
     sum += backward[c];
   }
   /* Where they contradict beyond float range, the forward belief alone
