@@ -82,6 +82,18 @@ flags.DEFINE_bool(
 flags.DEFINE_multi_string(
     "set", [], "Recipe overrides, field=value (e.g. mix_fraction=2)."
 )
+flags.DEFINE_list(
+    "students",
+    ["dkd", "none", "shipped_teacher", "unlabelled"],
+    "With --unlabelled: the students to train (see the docstring).",
+)
+flags.DEFINE_list(
+    "student_models",
+    [],
+    "With --unlabelled: student models, family:size, each with its own "
+    "folder <variant>_<model>_seed<k> (the size study); default the "
+    "recipe's student in <variant>_seed<k>.",
+)
 flags.DEFINE_bool(
     "unlabelled",
     False,
@@ -185,6 +197,7 @@ STUDENTS = {
     "shipped_teacher": {"finetune_teacher": False},
 }
 UNLABELLED = "unlabelled"
+_TEACHERS = {}  # (direction, seed) -> the recipe's teacher, shared
 
 
 def _halves(windows):
@@ -201,12 +214,13 @@ class _Students:
     def __init__(self, direction, recipe, seed, partial):
         from keras_ppg_kd.data.splits import participant_keys
 
+        self.direction = direction
         source, self.target = _direction(direction)
         self.config = recipe.builder_config
         self.train = _windows(source, self.config)
         self.test = _windows(self.target, self.config)
         self.recipe = _fit_validation(recipe, self.train, source)
-        self.seed, self.partial, self.teacher = seed, partial, None
+        self.seed, self.partial = seed, partial
         self.keys = participant_keys(self.test)
         self.done = json.loads(partial.read_text()) if partial.exists() else {}
 
@@ -215,15 +229,16 @@ class _Students:
         from keras_ppg_kd.study.generalize import train_and_distill
 
         own_teacher = settings.get("finetune_teacher", True)
+        key = (self.direction, self.seed)
         trained = train_and_distill(
             self.train,
             self.recipe.replace(**settings),
             seed=self.seed,
             unlabelled=unlabelled,
-            teacher=self.teacher if own_teacher else None,
+            teacher=_TEACHERS.get(key) if own_teacher else None,
         )
         if own_teacher:
-            self.teacher = trained.teacher  # the next students share it
+            _TEACHERS[key] = trained.teacher  # the next students share it
         logits = _int8(trained, self.train).predict(self.test.windows)
         times = self.test.start_times
         return (
@@ -286,34 +301,40 @@ class _Students:
         self.keep(UNLABELLED, columns, logs, logits)
 
 
-def ablation(direction, recipe, seed, partial):
-    """The students of one direction (see the module docstring), resumed
-    from ``partial``; returns ``(table, log)``."""
+def ablation(direction, recipe, seed, partial, names):
+    """The students ``names`` of one direction (see the module docstring),
+    resumed from ``partial``; returns ``(table, log)``."""
     import pandas as pd
 
+    unknown = sorted(set(names) - {*STUDENTS, UNLABELLED})
+    if unknown:
+        raise app.UsageError(
+            f"Unknown --students {unknown}; use {[*STUDENTS, UNLABELLED]}."
+        )
     start = time.perf_counter()
     students = _Students(direction, recipe, seed, partial)
-    for name in STUDENTS:
-        if name not in students.done:
+    for name in names:
+        if name in students.done:
+            continue
+        if name == UNLABELLED:
+            students.adapted()
+        else:
             students.student(name)
-    if UNLABELLED not in students.done:
-        students.adapted()
-    table = pd.DataFrame(
-        {"recording": students.done["dkd"]["table"]["recording"]}
-    )
-    table["windows"] = students.done["dkd"]["table"]["windows"]
-    for name in (*STUDENTS, UNLABELLED):
+    table = None
+    for name in names:
         frame = pd.DataFrame(students.done[name]["table"])
-        table = table.merge(frame, on=["recording", "windows"])
+        table = (
+            frame
+            if table is None
+            else table.merge(frame, on=["recording", "windows"])
+        )
     log = {
         "direction": direction,
         "train_windows": len(students.train),
         "test_windows": len(students.test),
         "halves": [list(h) for h in _halves(students.test)],
         "seconds": round(time.perf_counter() - start, 1),
-        "students": {
-            name: students.done[name]["log"] for name in (*STUDENTS, UNLABELLED)
-        },
+        "students": {name: students.done[name]["log"] for name in names},
     }
     return table, log
 
@@ -418,46 +439,62 @@ def _over_seeds(frame):
 
 
 def main(_):
-    import dataclasses
-
     from keras_ppg_kd.study.generalize import GeneralizingRecipe
 
     if FLAGS.summary:
         return write_summary(pathlib.Path(FLAGS.out))
     recipe = GeneralizingRecipe().override(FLAGS.set)
-    variant = (
-        f"{UNLABELLED}_seed{FLAGS.seed}" if FLAGS.unlabelled else FLAGS.variant
-    )
+    if not FLAGS.unlabelled:
+        runs = [(FLAGS.variant, recipe)]
+    else:
+        base = FLAGS.variant if FLAGS["variant"].present else UNLABELLED
+        runs = [
+            (
+                f"{base}_{model.replace(':', '')}_seed{FLAGS.seed}",
+                recipe.replace(student=model),
+            )
+            for model in FLAGS.student_models
+        ] or [(f"{base}_seed{FLAGS.seed}", recipe)]
+    for variant, recipe in runs:
+        for direction in FLAGS.directions:
+            _write(variant, direction, recipe)
+
+
+def _write(variant, direction, recipe):
+    """Evaluate one variant in one direction into its CSV and JSON."""
+    import dataclasses
+
     out = pathlib.Path(FLAGS.out) / variant
     out.mkdir(parents=True, exist_ok=True)
-    for direction in FLAGS.directions:
-        csv = out / f"{direction}.csv"
-        if csv.exists() and not FLAGS.overwrite:
-            print(f"{csv} exists; skipped (--overwrite to redo)")
-            continue
-        if FLAGS.unlabelled:
-            partial = out / f"{direction}.partial.json"
-            if FLAGS.overwrite:
-                partial.unlink(missing_ok=True)
-            table, log = ablation(direction, recipe, FLAGS.seed, partial)
-        else:
-            table, log = evaluate(direction, recipe, FLAGS.seed)
-        table = summarise(table)
-        print(f"{direction} ({log['seconds']:.0f} s), MAE per recording (BPM):")
-        print(table.to_string(index=False, float_format="%.2f"))
-        log.update(
-            variant=variant,
-            overrides=FLAGS.set,
-            seed=FLAGS.seed,
-            recipe=json.loads(json.dumps(dataclasses.asdict(recipe))),
-            machine=_machine(),
-            versions=_versions(),
-            date=time.strftime("%Y-%m-%d"),
+    csv = out / f"{direction}.csv"
+    if csv.exists() and not FLAGS.overwrite:
+        print(f"{csv} exists; skipped (--overwrite to redo)")
+        return
+    if FLAGS.unlabelled:
+        partial = out / f"{direction}.partial.json"
+        if FLAGS.overwrite:
+            partial.unlink(missing_ok=True)
+        table, log = ablation(
+            direction, recipe, FLAGS.seed, partial, FLAGS.students
         )
-        tmp = csv.with_suffix(".tmp")
-        table.to_csv(tmp, index=False, float_format="%.3f")
-        csv.with_suffix(".json").write_text(json.dumps(log, indent=1) + "\n")
-        tmp.replace(csv)  # the CSV last: a direction counts once it exists
+    else:
+        table, log = evaluate(direction, recipe, FLAGS.seed)
+    table = summarise(table)
+    print(f"{direction} ({log['seconds']:.0f} s), MAE per recording (BPM):")
+    print(table.to_string(index=False, float_format="%.2f"))
+    log.update(
+        variant=variant,
+        overrides=FLAGS.set,
+        seed=FLAGS.seed,
+        recipe=json.loads(json.dumps(dataclasses.asdict(recipe))),
+        machine=_machine(),
+        versions=_versions(),
+        date=time.strftime("%Y-%m-%d"),
+    )
+    tmp = csv.with_suffix(".tmp")
+    table.to_csv(tmp, index=False, float_format="%.3f")
+    csv.with_suffix(".json").write_text(json.dumps(log, indent=1) + "\n")
+    tmp.replace(csv)  # the CSV last: a direction counts once it exists
 
 
 def _machine():

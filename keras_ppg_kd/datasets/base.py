@@ -31,6 +31,10 @@ RECORDING_RELEASE_NOTES = {
     "1.1.0": "Re-prepared with the current reader and windowing: the raw "
     "accelerometer on the PPG clock (Recording.acc), the ppg_acc config "
     "(200 x 4 windows), the protocol stored with the windows.",
+    "1.2.0": "Re-prepared with the current motion cancellation (the "
+    "cancel_motion configs): unit-energy accelerometer axes and a "
+    "float32-safe ridge, so that a still axis leaves the windows as they "
+    "are.",
 }
 
 # Reasons a reader flags samples unusable (keys of Recording.invalid).

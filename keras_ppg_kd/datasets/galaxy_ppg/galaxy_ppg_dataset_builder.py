@@ -23,7 +23,7 @@ class Builder(WindowedPPGBuilder):
     """GalaxyPPG: 24 participants, Galaxy Watch PPG, Polar H10 ECG."""
 
     name = "galaxy_ppg"
-    VERSION = tfds.core.Version("1.1.0")
+    VERSION = tfds.core.Version("1.2.0")
     RELEASE_NOTES = RECORDING_RELEASE_NOTES
     HOMEPAGE = "https://doi.org/10.1038/s41597-025-04453-6"
     MANUAL_DOWNLOAD_INSTRUCTIONS = (

@@ -21,7 +21,7 @@ class Builder(WindowedPPGBuilder):
     """IEEE SPC 2015: 12 participants on a treadmill, wrist PPG + ECG."""
 
     name = "ieee_spc2015"
-    VERSION = tfds.core.Version("1.1.0")
+    VERSION = tfds.core.Version("1.2.0")
     RELEASE_NOTES = RECORDING_RELEASE_NOTES
     HOMEPAGE = "https://zenodo.org/record/3902710"
     MANUAL_DOWNLOAD_INSTRUCTIONS = (

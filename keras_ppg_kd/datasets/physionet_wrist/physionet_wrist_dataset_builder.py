@@ -4,7 +4,11 @@ import pathlib
 
 import tensorflow_datasets as tfds
 
-from keras_ppg_kd.datasets.base import WindowedPPGBuilder, require_files
+from keras_ppg_kd.datasets.base import (
+    RECORDING_RELEASE_NOTES,
+    WindowedPPGBuilder,
+    require_files,
+)
 from keras_ppg_kd.datasets.physionet_wrist.reader import read_physionet_wrist
 
 _LAYOUT = """\
@@ -17,8 +21,11 @@ class Builder(WindowedPPGBuilder):
     """Wrist PPG during walking, running and cycling; chest-ECG beats."""
 
     name = "physionet_wrist"
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release."}
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release.",
+        "1.1.0": RECORDING_RELEASE_NOTES["1.2.0"],
+    }
     HOMEPAGE = "https://physionet.org/content/wrist/1.0.0/"
     MANUAL_DOWNLOAD_INSTRUCTIONS = (
         f"Download the database from {HOMEPAGE}, convert each record's "

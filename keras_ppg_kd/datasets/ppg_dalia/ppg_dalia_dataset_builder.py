@@ -21,7 +21,7 @@ class Builder(WindowedPPGBuilder):
     """PPG-DaLiA: 15 participants in daily life, wrist BVP at 64 Hz."""
 
     name = "ppg_dalia"
-    VERSION = tfds.core.Version("1.1.0")
+    VERSION = tfds.core.Version("1.2.0")
     RELEASE_NOTES = RECORDING_RELEASE_NOTES
     HOMEPAGE = "https://archive.ics.uci.edu/dataset/495/ppg+dalia"
     MANUAL_DOWNLOAD_INSTRUCTIONS = (

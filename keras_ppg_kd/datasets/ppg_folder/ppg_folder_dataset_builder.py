@@ -4,7 +4,11 @@ import pathlib
 
 import tensorflow_datasets as tfds
 
-from keras_ppg_kd.datasets.base import WindowedPPGBuilder, require_files
+from keras_ppg_kd.datasets.base import (
+    RECORDING_RELEASE_NOTES,
+    WindowedPPGBuilder,
+    require_files,
+)
 from keras_ppg_kd.datasets.ppg_folder.reader import SUFFIXES, read_ppg_folder
 
 _LAYOUT = """\
@@ -18,8 +22,11 @@ class Builder(WindowedPPGBuilder):
     """Your own PPG recordings (CSV or Parquet), one folder per person."""
 
     name = "ppg_folder"
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release."}
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release.",
+        "1.1.0": RECORDING_RELEASE_NOTES["1.2.0"],
+    }
     HOMEPAGE = "https://github.com/keras-ppg-kd/keras-ppg-kd#your-own-data"
     MANUAL_DOWNLOAD_INSTRUCTIONS = (
         f"Point manual_dir at a folder laid out as:\n{_LAYOUT}"

@@ -21,7 +21,7 @@ class Builder(WindowedPPGBuilder):
     """WildPPG: 16 participants, ~13.5 h each, HR from the sternum ECG."""
 
     name = "wildppg"
-    VERSION = tfds.core.Version("1.1.0")
+    VERSION = tfds.core.Version("1.2.0")
     RELEASE_NOTES = RECORDING_RELEASE_NOTES
     HOMEPAGE = "https://siplab.org/projects/WildPPG"
     MANUAL_DOWNLOAD_INSTRUCTIONS = (
