@@ -272,7 +272,12 @@ def read_protocol(path: str | os.PathLike) -> WindowConfig | None:
     with open(path, "rb") as f:
         content = f.read()
     try:
+        if content[4:8] != b"TFL3":
+            raise ValueError(
+                f"no TFL3 identifier at bytes 4-8 (found {content[4:8]!r})"
+            )
         model = schema.Model.GetRootAs(content, 0)
+        _check_within(model, len(content))
         for i in range(model.MetadataLength()):
             entry = model.Metadata(i)
             if entry.Name() == PROTOCOL_METADATA.encode():
@@ -284,6 +289,25 @@ def read_protocol(path: str | os.PathLike) -> WindowConfig | None:
             f"{type(error).__name__}: {error})"
         ) from error
     return None
+
+
+def _check_within(model, size):
+    """Read every buffer and tensor of a flatbuffer ``model``: a file cut
+    short fails here (reads past its end) rather than look whole."""
+    for i in range(model.BuffersLength()):
+        buffer = model.Buffers(i)
+        if buffer.DataLength() and len(buffer.DataAsNumpy()) != (
+            buffer.DataLength()
+        ):
+            raise ValueError(f"buffer {i} runs past the end")
+        if buffer.Offset() + buffer.Size() > size:
+            raise ValueError(f"buffer {i} lies past the end")
+    for g in range(model.SubgraphsLength()):
+        graph = model.Subgraphs(g)
+        for t in range(graph.TensorsLength()):
+            graph.Tensors(t).Buffer()
+        for o in range(graph.OperatorsLength()):
+            graph.Operators(o).OpcodeIndex()
 
 
 class LiteRTModel:
