@@ -41,6 +41,7 @@ Reference:
     an HMM of HR bins with a transition prior learned from HR changes).
 """
 
+import inspect
 import itertools
 import json
 import pathlib
@@ -939,7 +940,20 @@ class HRTracker:
             raise ValueError(
                 f"{path}: not an HRTracker file (expected format {_FORMAT!r})"
             )
-        return cls.from_config(payload["config"])
+        config = payload.get("config")
+        if not isinstance(config, dict):
+            raise ValueError(
+                f"{path}: no 'config' object (what HRTracker.save writes). "
+                f"Received: {type(config).__name__}"
+            )
+        known = set(inspect.signature(cls).parameters)
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise ValueError(
+                f"{path}: unknown key(s) {unknown} in 'config'; a tracker "
+                f"takes {sorted(known)} (a file from a newer version?)"
+            )
+        return cls.from_config(config)
 
     def __repr__(self):
         return (
