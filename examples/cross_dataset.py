@@ -371,6 +371,8 @@ def write_summary(out):
     for csv in sorted(out.glob("*/*.csv")):
         mean = pd.read_csv(csv).set_index("recording").loc["mean"]
         log = json.loads(csv.with_suffix(".json").read_text())
+        if "students" in log:  # --unlabelled: write_students below
+            continue
         rows.append(
             {
                 "direction": csv.stem,
@@ -382,7 +384,9 @@ def write_summary(out):
             }
         )
     if not rows:
-        raise app.UsageError(f"No results under {out}.")
+        if _student_means(out).empty:
+            raise app.UsageError(f"No results under {out}.")
+        return write_students(out)
     frame = pd.DataFrame(rows).sort_values(["direction", "variant"])
     lines = [
         "| " + " | ".join(frame.columns) + " |",
@@ -401,6 +405,133 @@ def write_summary(out):
     )
     (out / "summary.md").write_text(text + "\n")
     print(text)
+    write_students(out)
+
+
+STUDENT_COLUMNS = (
+    "none",
+    "dkd",
+    "shipped_teacher",
+    UNLABELLED,
+    f"{UNLABELLED}_same",
+)
+
+
+def _student_means(out):
+    """One row per ``--unlabelled`` CSV: its students' mean per recording
+    (int8 + causal tracker, and offline), with variant, seed, model."""
+    import pandas as pd
+
+    rows = []
+    for csv in sorted(out.glob("*_seed*/*.csv")):
+        log = json.loads(csv.with_suffix(".json").read_text())
+        if "students" not in log:
+            continue
+        mean = pd.read_csv(csv).set_index("recording").loc["mean"]
+        name = re.sub(r"_seed\d+$", "", csv.parent.name)
+        rows.append(
+            {
+                "direction": csv.stem,
+                "variant": name,
+                "student": log["recipe"]["student"],
+                "seed": log["seed"],
+                **mean.drop("windows").to_dict(),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def write_students(out):
+    """``<out>/students.md`` and ``students.png``: each ``--unlabelled``
+    variant's students, mean ± sd over seeds, per direction."""
+    frame = _student_means(out)
+    if frame.empty:
+        return
+    lines = [
+        "Int8 + causal tracker, mean MAE per recording (BPM), mean ± sd "
+        "over seeds (offline smoothing of the same output in brackets); "
+        "written by `python examples/cross_dataset.py --summary`.\n",
+        "| direction | variant | student | seeds | "
+        + " | ".join(STUDENT_COLUMNS)
+        + " |",
+        "|" + "---|" * (len(STUDENT_COLUMNS) + 4),
+    ]
+    keys = ["direction", "variant", "student"]
+    for (direction, variant, student), group in frame.groupby(keys):
+        cells = [
+            _spread(group, column) + f" ({_spread(group, f'{column}_offline')})"
+            if column in group and group[column].notna().all()
+            else ""
+            for column in STUDENT_COLUMNS
+        ]
+        seeds = ",".join(str(s) for s in sorted(group.seed))
+        lines.append(
+            f"| {direction} | {variant} | {student} | {seeds} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    (out / "students.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    _plot_students(frame[frame.variant == UNLABELLED], out / "students.png")
+
+
+def _spread(group, column):
+    values = group[column].to_numpy()
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{values.mean():.2f} ± {values.std(ddof=1):.2f}"
+
+
+def _plot_students(frame, path):
+    """Bars (mean over seeds) and dots (seeds) per student and direction."""
+    if frame.empty:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    labels = {
+        "none": "no\ndistillation",
+        "dkd": "DKD\n(default)",
+        "shipped_teacher": "DKD, teacher\nnot fine-tuned",
+        UNLABELLED: "DKD +\nunlabelled,\nother half",
+        f"{UNLABELLED}_same": "DKD +\nunlabelled,\nsame half",
+    }
+    directions = sorted(frame.direction.unique())
+    fig, axes = plt.subplots(
+        1, len(directions), figsize=(6.0 * len(directions), 4.6), sharey=False
+    )
+    for ax, direction in zip(np.atleast_1d(axes), directions, strict=True):
+        group = frame[frame.direction == direction]
+        columns = [c for c in STUDENT_COLUMNS if c in group]
+        means = [group[c].mean() for c in columns]
+        ax.bar(range(len(columns)), means, color="#9ecae1", edgecolor="k")
+        for i, column in enumerate(columns):
+            ax.plot(np.full(len(group), i), group[column], "k.", markersize=8)
+            ax.annotate(
+                f"{means[i]:.2f}",
+                (i, means[i]),
+                ha="center",
+                va="bottom",
+                xytext=(0, 3),
+                textcoords="offset points",
+            )
+        ax.set_xticks(range(len(columns)))
+        ax.set_xticklabels([labels[c] for c in columns], fontsize=8)
+        source, _, target = direction.partition("_to_")
+        names = {"spc": "SPC 2015", "wrist": "PhysioNet wrist"}
+        ax.set_title(f"{names[source]} → {names[target]}")
+        ax.set_ylabel("int8 + causal tracker, MAE (BPM)")
+        ax.set_ylim(0, max(means) * 1.25)
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle(
+        f"Students on another device: bars the mean of {len(set(frame.seed))}"
+        " seeds, dots each seed"
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def _over_seeds(frame):
