@@ -254,11 +254,14 @@ class _Students:
 
         table = score(self.test, extra=columns).drop(columns="spectral_peak")
         self.done[name] = {"table": table.to_dict("list"), "log": log}
-        np.savez_compressed(
-            self.partial.with_name(f"{self.partial.stem}.{name}.npz"),
-            int8_logits=logits.astype("float16"),
-        )
-        self.partial.write_text(json.dumps(self.done, default=float) + "\n")
+        npz = self.partial.with_name(f"{self.partial.stem}.{name}.npz")
+        with open(npz.with_suffix(".tmp"), "wb") as f:
+            np.savez_compressed(f, int8_logits=logits.astype("float16"))
+        npz.with_suffix(".tmp").replace(npz)
+        # Written whole, then renamed: a kill leaves the last good file.
+        tmp = self.partial.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.done, default=float) + "\n")
+        tmp.replace(self.partial)
 
     def student(self, name):
         from keras_ppg_kd.heart_rate import logits_to_bpm
