@@ -147,14 +147,23 @@ def load_windows(
             start_times=data["start_time"][order],
             hr_bpm=data["hr_bpm"][order],
             label=data["label"][order].astype("int32"),
-            participant=data["participant"][order].astype(str).astype(object),
-            dataset=data["dataset"][order].astype(str).astype(object),
-            activity=data["activity"][order].astype(str).astype(object),
+            participant=_text(data["participant"][order]),
+            dataset=_text(data["dataset"][order]),
+            activity=_text(data["activity"][order]),
             config=found.builder_config.window,
         )
         windows.dropped.update(found.info.metadata.get("dropped_windows", {}))
         parts.append(windows)
     return WindowSet.concatenate(parts)
+
+
+def _text(values):
+    """tfds string features (UTF-8 bytes) as an object array of str
+    (``astype(str)`` decodes as ASCII and fails on "José")."""
+    return np.array(
+        [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in values],
+        dtype=object,
+    )
 
 
 def load_unlabelled(
