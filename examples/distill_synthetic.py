@@ -7,10 +7,15 @@ Swap ``load_windows("synthetic_ppg")`` for your own WindowSet (see
 ``keras_ppg_kd.data.windows_from_signal``) to distil on your data.
 
 Usage: python examples/distill_synthetic.py [--teacher_blocks 6 --epochs 10]
+           [--out outputs/distill_synthetic]
 """
 
 import pathlib
 
+# First, so that TensorFlow loads through the package's quiet import.
+import keras_ppg_kd  # noqa: F401
+
+# isort: split
 import keras
 from absl import app, flags
 
@@ -26,7 +31,7 @@ flags.DEFINE_integer("epochs", 10, "Student epochs.")
 flags.DEFINE_integer(
     "batch_size", 32, "Batch size (small batches: more updates per epoch)."
 )
-flags.DEFINE_string("output_dir", "outputs/distill_synthetic", "Where to save.")
+flags.DEFINE_string("out", "outputs/distill_synthetic", "Output folder.")
 FLAGS = flags.FLAGS
 
 
@@ -65,7 +70,7 @@ def main(_):
         )
     mae = distiller.evaluate(test_ds, verbose=0, return_dict=True)["hr_mae"]
     print(f"{'DKD':8s} MAE {mae:6.2f} BPM  ({student.count_params():,} params)")
-    out = pathlib.Path(FLAGS.output_dir)
+    out = pathlib.Path(FLAGS.out)
     out.mkdir(parents=True, exist_ok=True)
     student.save(out / "student.keras")
     print(f"student saved to {out / 'student.keras'}")

@@ -1,4 +1,4 @@
-"""Heart rate every 2 s from a raw PPG recording, with a LiteRT student.
+r"""Heart rate every 2 s from a raw PPG recording, with a LiteRT student.
 
 Input: one PPG signal (``.npy`` of shape ``(n,)``, ``(n, 1)`` or ``(1, n)``,
 or a ``.csv``: one column, or ``--column NAME`` for a file with several)

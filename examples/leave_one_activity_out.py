@@ -1,4 +1,4 @@
-"""Leave-one-activity-out on synthetic data: can the models meet a new motion?
+r"""Leave-one-activity-out on synthetic data: can the models meet a new motion?
 
 Trains the generalizing recipe (:mod:`keras_ppg_kd.study.generalize`),
 from scratch (the shipped models saw every activity), on synthetic

@@ -1,4 +1,4 @@
-"""Train the models that ship in the package, on synthetic data only.
+r"""Train the models that ship in the package, on synthetic data only.
 
 ``--model teacher``: a ResNet1D (``--blocks``, 6 as shipped) trained with
 cross-entropy on ordinal soft targets. ``--model student``: a student
@@ -6,11 +6,12 @@ cross-entropy on ordinal soft targets. ``--model student``: a student
 teacher. Both see only the built-in synthetic data, augmented
 (:mod:`keras_ppg_kd.data.augment`), for a fixed cosine schedule.
 
-Writes ``keras_ppg_kd/pretrained/synthetic_<family><size>.keras`` and its
-model card (``.json``: data, recipe and the MAE on the real SPC 2015
-recordings, which the model never saw). ``GeneralizingRecipe`` starts from
-them, so ``examples/train_and_deploy.py`` spends its minutes on the user's
-data.
+Writes ``<out>/synthetic_<family><size>.keras`` and its model card
+(``.json``: data, recipe and the MAE on the real SPC 2015 recordings, which
+the model never saw, when ``--spc_dir`` holds them). ``GeneralizingRecipe``
+starts from the shipped ones, so ``examples/train_and_deploy.py`` spends
+its minutes on the user's data; ``--out keras_ppg_kd/pretrained`` replaces
+them.
 
 Usage: python examples/pretrain_synthetic.py --model teacher
        python examples/pretrain_synthetic.py --model student --student tcn:5
@@ -21,8 +22,13 @@ Usage: python examples/pretrain_synthetic.py --model teacher
 import dataclasses
 import json
 import pathlib
+import sys
 import time
 
+# First, so that TensorFlow loads through the package's quiet import.
+import keras_ppg_kd  # noqa: F401
+
+# isort: split
 import keras
 import numpy as np
 from absl import app, flags
@@ -47,7 +53,11 @@ flags.DEFINE_integer(
 flags.DEFINE_string(
     "spc_dir", "../shared/data/ieee_spc2015", "SPC 2015 (scored, not trained)."
 )
-flags.DEFINE_string("out", "keras_ppg_kd/pretrained", "Output folder.")
+flags.DEFINE_string(
+    "out",
+    "pretrained_out",
+    "Output folder (keras_ppg_kd/pretrained replaces the shipped models).",
+)
 flags.DEFINE_integer("participants", 24, "Synthetic participants.")
 flags.DEFINE_integer("epochs", 30, "Epochs (cosine learning-rate decay).")
 FLAGS = flags.FLAGS
@@ -55,6 +65,13 @@ FLAGS = flags.FLAGS
 
 def main(_):
     start = time.perf_counter()
+    spc = pathlib.Path(FLAGS.spc_dir)
+    if not (spc / "Training_data").is_dir():
+        print(
+            f"pretrain_synthetic.py: no SPC 2015 recordings in {spc} "
+            "(Training_data/): the card gets no real-data MAE",
+            file=sys.stderr,
+        )
     # The shipped models take plain PPG windows (their protocol); the
     # recipe cancels motion when it fine-tunes them.
     recipe = GeneralizingRecipe(
@@ -117,7 +134,6 @@ def main(_):
         },
         "train_seconds": round(time.perf_counter() - start),
     }
-    spc = pathlib.Path(FLAGS.spc_dir)
     if (spc / "Training_data").is_dir():
         real = load_windows("ieee_spc2015", manual_dir=str(spc))
         logits = shipped.predict(real.windows, batch_size=512, verbose=0)

@@ -14,6 +14,7 @@ Usage: python examples/replicate_main_job.py [--run main_job_output]
 
 import dataclasses
 import os
+import sys
 
 # First, so that TensorFlow loads through the package's quiet import.
 import keras_ppg_kd  # noqa: F401
@@ -70,6 +71,12 @@ def show(table, family):
 def main(_):
     logging.set_verbosity(logging.WARNING)  # tfds's INFO lines go
     sweep = os.path.join(FLAGS.run, "sweep")
+    if not os.path.isfile(os.path.join(sweep, "study.json")):
+        sys.exit(
+            f"replicate_main_job.py: error: no finished main job in "
+            f"{FLAGS.run} ({sweep}/study.json missing); run "
+            "python examples/main_job.py first, or pass --run"
+        )
     with open(os.path.join(sweep, "study.json")) as f:
         study = StudyConfig.from_json(f.read())
     dataset = study.datasets[0]

@@ -1,25 +1,27 @@
-"""Ship a shipped student as a watch bundle: its int8 LiteRT file and a
+r"""Ship a shipped student as a watch bundle: its int8 LiteRT file and a
 causal tracker, beside its model card.
 
-For ``--name synthetic_tcn5`` (default) writes
-``keras_ppg_kd/pretrained/synthetic_tcn5_int8.tflite`` (calibrated on
-synthetic windows, the only data the model saw) and
-``synthetic_tcn5_tracker.json`` (transition learned from the synthetic
-labels, temperature and grid calibrated on held-out synthetic
-participants), and records both in the card (``int8``, ``tracker``):
-the int8 file's protocol (by default ``cancel_motion``: the watch cleans
-each window with its accelerometer, as the recipe's students do),
-their hashes, the int8 file's size and the MAE on the real SPC 2015
-recordings when ``--spc_dir`` holds them. ``examples/hr_from_recording.py``
-uses the bundle by default.
+For ``--name synthetic_tcn5`` (default) writes into ``--out``
+``synthetic_tcn5_int8.tflite`` (calibrated on synthetic windows, the only
+data the model saw), ``synthetic_tcn5_tracker.json`` (transition learned
+from the synthetic labels, temperature and grid calibrated on held-out
+synthetic participants) and a copy of the model card that records both
+(``int8``, ``tracker``): the int8 file's protocol (by default
+``cancel_motion``: the watch cleans each window with its accelerometer, as
+the recipe's students do), their hashes, the int8 file's size and the MAE
+on the real SPC 2015 recordings when ``--spc_dir`` holds them.
+``examples/hr_from_recording.py`` uses the shipped bundle by default;
+``--out keras_ppg_kd/pretrained`` replaces it.
 
 Usage: python examples/ship_int8_bundle.py [--name synthetic_tcn5]
+           [--out bundle_out]
 """
 
 import dataclasses
 import hashlib
 import json
 import pathlib
+import sys
 
 import numpy as np
 from absl import app, flags
@@ -38,6 +40,11 @@ from keras_ppg_kd.study.generalize import score, split_validation
 from keras_ppg_kd.tracking import HRTracker
 
 flags.DEFINE_string("name", "synthetic_tcn5", "A shipped student.")
+flags.DEFINE_string(
+    "out",
+    "bundle_out",
+    "Output folder (keras_ppg_kd/pretrained replaces the shipped bundle).",
+)
 flags.DEFINE_integer("participants", 12, "Synthetic participants.")
 flags.DEFINE_string(
     "spc_dir", "../shared/data/ieee_spc2015", "SPC 2015 (for the card)."
@@ -56,7 +63,19 @@ def _sha256(path):
 
 
 def main(_):
-    model = pretrained.load(FLAGS.name)
+    try:
+        model = pretrained.load(FLAGS.name)
+    except ValueError as error:  # not a shipped name: one line
+        sys.exit(f"ship_int8_bundle.py: error: {error}")
+    out = pathlib.Path(FLAGS.out)
+    out.mkdir(parents=True, exist_ok=True)
+    spc = pathlib.Path(FLAGS.spc_dir)
+    if not (spc / "Training_data").is_dir():
+        print(
+            f"ship_int8_bundle.py: no SPC 2015 recordings in {spc} "
+            "(Training_data/): the card gets no real-data MAE",
+            file=sys.stderr,
+        )
     config = SyntheticConfig(
         num_participants=FLAGS.participants, minutes=10.0, seed=33
     )
@@ -68,7 +87,7 @@ def main(_):
         for i in range(config.num_participants)
     )
     fit, held = split_validation(windows, 3, seed=0)
-    tflite = pretrained.int8_path(FLAGS.name, must_exist=False)
+    tflite = out / pretrained.int8_path(FLAGS.name, must_exist=False).name
     export_tflite(model, tflite, "int8", fit.windows, protocol=protocol)
     runner = LiteRTModel(tflite)
     tracker = HRTracker.fit(
@@ -79,12 +98,15 @@ def main(_):
         participant_keys(held),
         held.start_times,
     )
-    tracker_path = pretrained.tracker_path(FLAGS.name, must_exist=False)
+    tracker_path = (
+        out / pretrained.tracker_path(FLAGS.name, must_exist=False).name
+    )
     tracker.save(tracker_path)
     card_path = pathlib.Path(pretrained.__file__).with_name(
         f"{FLAGS.name}.json"
     )
     card = json.loads(card_path.read_text())
+    card_path = out / card_path.name
     card["int8"] = {
         "file": tflite.name,
         "sha256": _sha256(tflite),
@@ -99,7 +121,6 @@ def main(_):
         "fitted_on": f"{len(fit)} synthetic windows; calibrated on "
         f"{len(held)} windows of 3 held-out synthetic participants",
     }
-    spc = pathlib.Path(FLAGS.spc_dir)
     if (spc / "Training_data").is_dir():
         real = load_windows(
             "ieee_spc2015",
@@ -117,6 +138,7 @@ def main(_):
         }
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     print(json.dumps({k: card[k] for k in ("int8", "tracker")}, indent=2))
+    print(f"wrote {tflite}, {tracker_path} and {card_path}")
 
 
 if __name__ == "__main__":

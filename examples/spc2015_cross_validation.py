@@ -1,4 +1,4 @@
-"""Leave-one-participant-out on the real IEEE SPC 2015 recordings.
+r"""Leave-one-participant-out on the real IEEE SPC 2015 recordings.
 
 For each of the twelve participants, the generalizing recipe
 (:mod:`keras_ppg_kd.study.generalize`) trains on the other eleven (two of
@@ -17,9 +17,15 @@ Usage: python examples/spc2015_cross_validation.py \
     --spc_dir ../shared/data/ieee_spc2015 [--folds 12] [--out loso.csv]
 """
 
+import pathlib
+import sys
 import tempfile
 import time
 
+# First, so that TensorFlow loads through the package's quiet import.
+import keras_ppg_kd  # noqa: F401
+
+# isort: split
 import keras
 import numpy as np
 import pandas as pd
@@ -49,7 +55,16 @@ FLAGS = flags.FLAGS
 
 def main(_):
     start = time.perf_counter()
-    recipe = GeneralizingRecipe().override(FLAGS.set)
+    if not (pathlib.Path(FLAGS.spc_dir) / "Training_data").is_dir():
+        sys.exit(
+            f"spc2015_cross_validation.py: error: no IEEE SPC 2015 "
+            f"recordings in {FLAGS.spc_dir} (Training_data/ missing); "
+            "download them (docs/data.md) and pass --spc_dir"
+        )
+    try:
+        recipe = GeneralizingRecipe().override(FLAGS.set)
+    except ValueError as error:  # a wrong --set: one line
+        sys.exit(f"spc2015_cross_validation.py: error: {error}")
     print(recipe)
     real = load_windows(
         "ieee_spc2015",
