@@ -23,6 +23,7 @@ from keras_ppg_kd import Distiller, HeartRateMAE, ResNet1D
 from keras_ppg_kd.data import train_test_split
 from keras_ppg_kd.datasets import load_windows, to_dataset
 from keras_ppg_kd.losses import DKD
+from keras_ppg_kd.models import trainable_parameters
 
 flags.DEFINE_integer("teacher_blocks", 6, "Teacher ResNet1D blocks.")
 flags.DEFINE_integer("student_blocks", 1, "Student ResNet1D blocks.")
@@ -65,11 +66,11 @@ def main(_):
 
     for name, model in [("teacher", teacher), ("scratch", scratch)]:
         mae = model.evaluate(test_ds, verbose=0, return_dict=True)["hr_mae"]
-        print(
-            f"{name:8s} MAE {mae:6.2f} BPM  ({model.count_params():,} params)"
-        )
+        size = trainable_parameters(model)
+        print(f"{name:8s} MAE {mae:6.2f} BPM  ({size:,} trainable parameters)")
     mae = distiller.evaluate(test_ds, verbose=0, return_dict=True)["hr_mae"]
-    print(f"{'DKD':8s} MAE {mae:6.2f} BPM  ({student.count_params():,} params)")
+    size = trainable_parameters(student)
+    print(f"{'DKD':8s} MAE {mae:6.2f} BPM  ({size:,} trainable parameters)")
     out = pathlib.Path(FLAGS.out)
     out.mkdir(parents=True, exist_ok=True)
     student.save(out / "student.keras")

@@ -211,7 +211,7 @@ def cmd_models():
             f"{model.reference_parameter_count():>9,} "
             f"{(f'{study:,}' if study else '-'):>8} "
             f"{'x'.join(map(str, mlp.hidden_units)):>9} "
-            f"{mlp.count_params():>6,}"
+            f"{trainable_parameters(mlp):>6,}"
         )
 
 
