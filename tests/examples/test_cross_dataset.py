@@ -69,3 +69,50 @@ def test_wrist_to_spc_writes_its_table_and_resumes(
     assert average == pytest.approx(mean + 1, abs=0.006)
     assert spread == pytest.approx(2**0.5, abs=0.006)
     assert (first, second) == pytest.approx((mean, mean + 2), abs=0.006)
+
+
+def test_unlabelled_students_adapt_on_one_half_and_score_the_other(
+    spc_dir, wrist_dir, tmp_path
+):
+    args = [
+        "--unlabelled",
+        "--students=none,unlabelled",
+        "--directions=wrist_to_spc",
+        f"--spc_dir={spc_dir}",
+        f"--wrist_dir={wrist_dir}",
+        f"--data_dir={tmp_path / 'tfds'}",
+        f"--out={tmp_path / 'out'}",
+        *(f"--set={item}" for item in TINY),
+    ]
+    done = _run("cross_dataset.py", *args)
+    assert done.returncode == 0, done.stderr[-3000:]
+    folder = tmp_path / "out" / "unlabelled_seed0"
+    table = pd.read_csv(folder / "wrist_to_spc.csv").set_index("recording")
+    columns = ["none", "unlabelled", "unlabelled_same", "unlabelled_offline"]
+    assert np.isfinite(table[columns].to_numpy()).all()
+    log = json.loads((folder / "wrist_to_spc.json").read_text())
+    first, second = log["halves"]
+    assert len(first) == len(second) == 6 and not set(first) & set(second)
+    adapted = [run["adapted_on"] for run in log["students"]["unlabelled"]]
+    assert adapted == [first, second]
+    # Each half's pseudo-labelled windows: as many as the labelled ones.
+    counts = {
+        r["pseudo_labelled_windows"] for r in log["students"]["unlabelled"]
+    }
+    assert len(counts) == 1 and counts.pop() > 100
+    # A run killed after its students were kept resumes from them: the
+    # table is rebuilt without training again.
+    (folder / "wrist_to_spc.csv").unlink()
+    again = _run("cross_dataset.py", *args)
+    assert again.returncode == 0, again.stderr[-3000:]
+    rebuilt = pd.read_csv(folder / "wrist_to_spc.csv").set_index("recording")
+    pd.testing.assert_frame_equal(rebuilt, table)
+    assert (
+        json.loads((folder / "wrist_to_spc.json").read_text())["seconds"]
+        < log["seconds"] / 2
+    )
+    summary = _run("cross_dataset.py", f"--out={tmp_path / 'out'}", "--summary")
+    assert summary.returncode == 0, summary.stderr[-3000:]
+    text = (tmp_path / "out" / "students.md").read_text()
+    assert "| wrist_to_spc | unlabelled | tcn:5 | 0 |" in text
+    assert (tmp_path / "out" / "students.png").stat().st_size > 10_000
