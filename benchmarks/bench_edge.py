@@ -19,7 +19,10 @@ For ResNet1D 1/2/6/8/10/12 blocks, MLPs of matched size and the TCN:
 * The heart-rate tracker's causal step (:class:`HRTracker`): MACs, state
   and constant bytes, and the median time per window of its exported
   plain-C step (compiled with ``gcc -O2``, int8 logits in) and of the NumPy
-  reference, beside the 1-block int8 student (target: < 10 % of it).
+  reference, beside the 1-block int8 student (target: < 10 % of it); and
+  its fixed-lag step at each of ``--tracker_lags`` (``hrt_lag_step_int8``:
+  MACs, ``sizeof(hrt_lag_state)``, time per window) beside the int8
+  students (target at lag 3: < 10 % of the default TCN(5)).
 * The window protocol's motion cancellation (``cancel_motion``): its
   plain-C step (``gcc -O2``) and the NumPy one, per 200-sample window.
 
@@ -64,6 +67,9 @@ flags.DEFINE_list("tcn_blocks", ["5"], "TCN sizes (blocks).")
 flags.DEFINE_integer("runs", 300, "Timed LiteRT invokes per file.")
 flags.DEFINE_float(
     "tracker_scale", 2.0, "Tracker transition scale (BPM per stride)."
+)
+flags.DEFINE_list(
+    "tracker_lags", ["0", "1", "2", "3", "5", "10"], "Tracker lags to time."
 )
 flags.DEFINE_integer("keras_runs", 50, "Timed Keras calls per setting.")
 flags.DEFINE_float(
@@ -203,6 +209,83 @@ double hrt_time_steps(const int8_t *logits, int windows, int steps) {
   return ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / steps;
 }
 """
+
+
+_LAG_DRIVER = r"""
+#include <stdint.h>
+#include <time.h>
+#include "hr_tracker.h"
+/* ns per fixed-lag step over `steps` steps (caller repeats). */
+double hrt_time_lag_steps(const int8_t *logits, int windows, int steps) {
+  static hrt_lag_state state;
+  volatile int sink = 0;
+  struct timespec a, b;
+  hrt_lag_reset(&state);
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  for (int i = 0; i < steps; ++i) {
+    sink += hrt_lag_step_int8(&state, logits + (i % windows) * HRT_NUM_CLASSES,
+                              1);
+  }
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  return ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / steps;
+}
+"""
+
+
+def tracker_lag_cost(students):
+    """Cost per window of the fixed-lag C step at each lag (``gcc -O2``
+    and ``-O3 -march=native``), beside the int8 students (``{name: us}``).
+    """
+    if not shutil.which("gcc"):
+        print("tracker fixed-lag step: not timed (no gcc)")
+        return
+    tracker = HRTracker(transition_scale=FLAGS.tracker_scale)
+    rng = np.random.default_rng(0)
+    logits = rng.integers(-128, 128, (64, 180)).astype("int8")
+    pointer = logits.ctypes.data_as(ctypes.POINTER(ctypes.c_int8))
+    names = list(students)
+    lines = [
+        "| lag | delay (s) | MACs | state B | C -O2 us | C -O3 native us | "
+        + " | ".join(f"% of {name} int8 (-O2)" for name in names)
+        + " |",
+        "|---|---|---|---|---|---|" + "---|" * len(names),
+    ]
+    for lag in (int(lag) for lag in FLAGS.tracker_lags):
+        folder = os.path.join(FLAGS.out, "tracker_c", f"lag{lag}")
+        tracker.export_c(folder, logit_scale=0.1, lag=lag)
+        with open(os.path.join(folder, "driver.c"), "w") as f:
+            f.write(_LAG_DRIVER)
+        sources = [
+            os.path.join(folder, n) for n in ("hr_tracker.c", "driver.c")
+        ]
+        us = {}
+        for tag, options in (
+            ("-O2", ["-O2"]),
+            ("-O3", ["-O3", "-march=native"]),
+        ):
+            library = os.path.join(folder, f"libhrt{tag}.so")
+            subprocess.run(
+                ["gcc", *options, "-shared", "-fPIC", "-o", library, *sources],
+                check=True,
+            )
+            lib = ctypes.CDLL(os.path.abspath(library))
+            lib.hrt_time_lag_steps.restype = ctypes.c_double
+            lib.hrt_lag_state_bytes.restype = ctypes.c_size_t
+            us[tag] = statistics.median(
+                lib.hrt_time_lag_steps(pointer, 64, 20000) / 1e3
+                for _ in range(9)
+            )
+            state = lib.hrt_lag_state_bytes()
+        shares = " | ".join(
+            f"{100 * us['-O2'] / students[name]:.1f}%" for name in names
+        )
+        lines.append(
+            f"| {lag} | {lag * tracker.stride_seconds:g} | "
+            f"{tracker.cost(lag)['macs']:,} | {state:,} | {us['-O2']:.2f} | "
+            f"{us['-O3']:.2f} | {shares} |"
+        )
+    print("tracker fixed-lag step (hrt_lag_step_int8) per window:")
+    print("\n".join(lines))
 
 
 def tracker_cost(student_us):
@@ -466,6 +549,13 @@ def main(_):
     with open(os.path.join(FLAGS.out, "table3.md"), "w") as f:
         f.write(table + "\n")
     tracker_cost(by_name.get("resnet1", {}).get("i8_us"))
+    tracker_lag_cost(
+        {
+            name: by_name[name]["i8_us"]
+            for name in (*(f"tcn{b}" for b in FLAGS.tcn_blocks), "resnet1")
+            if name in by_name
+        }
+    )
     cancel_motion_cost(
         {
             name: by_name[name]["i8_us"]

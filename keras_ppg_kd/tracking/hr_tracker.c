@@ -40,6 +40,21 @@ static void hrt_predict(float *belief, float *scratch) {
   }
 }
 
+/* The first class of the largest value. The running maximum is kept in a
+ * register: comparing with values[best] would make each iteration wait
+ * for a load that depends on the last one. */
+static int hrt_argmax(const float *values) {
+  int best = 0;
+  float top = values[0];
+  for (int c = 1; c < HRT_NUM_CLASSES; ++c) {
+    if (values[c] > top) {
+      top = values[c];
+      best = c;
+    }
+  }
+  return best;
+}
+
 int hrt_step_int8(const int8_t *logits, int steps, float *belief,
                   float *scratch) {
   if (steps <= 0) {
@@ -70,12 +85,8 @@ int hrt_step_int8(const int8_t *logits, int steps, float *belief,
     }
   }
   const float inverse = 1.0f / sum;
-  int best = 0;
-  for (int c = 0; c < HRT_NUM_CLASSES; ++c) {
-    belief[c] *= inverse;
-    if (belief[c] > belief[best]) best = c;
-  }
-  return best;
+  for (int c = 0; c < HRT_NUM_CLASSES; ++c) belief[c] *= inverse;
+  return hrt_argmax(belief);
 }
 
 float hrt_class_to_bpm(int cls) {
@@ -147,13 +158,7 @@ static float hrt_backward(float *backward, float *scratch,
 static int hrt_lag_estimate(hrt_lag_state *state, int age) {
   const float *forward = state->belief[hrt_slot(state, age)];
   float *backward = state->backward;
-  int best = 0;
-  if (age == 0) {
-    for (int c = 1; c < HRT_NUM_CLASSES; ++c) {
-      if (forward[c] > forward[best]) best = c;
-    }
-    return best;
-  }
+  if (age == 0) return hrt_argmax(forward);
   float scale = 1.0f;
   for (int c = 0; c < HRT_NUM_CLASSES; ++c) backward[c] = 1.0f;
   for (int back = 0; back < age; ++back) { /* the newest window first */
@@ -161,18 +166,15 @@ static int hrt_lag_estimate(hrt_lag_state *state, int age) {
     scale = hrt_backward(backward, state->scratch, state->logits[slot],
                          state->top[slot], state->steps[slot], scale);
   }
-  float sum = 0.0f;
+  float sums[4] = {0.0f, 0.0f, 0.0f, 0.0f}; /* four chains, not one */
   for (int c = 0; c < HRT_NUM_CLASSES; ++c) {
     backward[c] *= forward[c] * scale;
-    sum += backward[c];
+    sums[c & 3] += backward[c];
   }
+  const float sum = (sums[0] + sums[1]) + (sums[2] + sums[3]);
   /* Where they contradict beyond float range, the forward belief alone
    * (the posterior is a positive multiple of the joint: same argmax). */
-  const float *posterior = sum >= HRT_RESTART_BELOW ? backward : forward;
-  for (int c = 1; c < HRT_NUM_CLASSES; ++c) {
-    if (posterior[c] > posterior[best]) best = c;
-  }
-  return best;
+  return hrt_argmax(sum >= HRT_RESTART_BELOW ? backward : forward);
 }
 
 int hrt_lag_step_int8(hrt_lag_state *state, const int8_t *logits,
@@ -181,10 +183,12 @@ int hrt_lag_step_int8(hrt_lag_state *state, const int8_t *logits,
   const int slot = (previous + 1) % (HRT_LAG + 1);
   float *belief = state->belief[slot];
   int top = logits[0];
-  for (int c = 0; c < HRT_NUM_CLASSES; ++c) {
-    belief[c] = state->belief[previous][c]; /* same slot when HRT_LAG 0 */
-    state->logits[slot][c] = logits[c];
-    if (logits[c] > top) top = logits[c];
+  if (HRT_LAG > 0) { /* a new slot: the last belief, this window's logits */
+    for (int c = 0; c < HRT_NUM_CLASSES; ++c) {
+      belief[c] = state->belief[previous][c];
+      state->logits[slot][c] = logits[c];
+      if (logits[c] > top) top = logits[c];
+    }
   }
   state->newest = slot;
   state->steps[slot] = steps;
