@@ -108,7 +108,10 @@ def read_acc(path, length):
     if path.endswith(".npy"):
         acc = np.load(path)
     else:
-        acc = pd.read_csv(path).select_dtypes("number").to_numpy("float64")
+        table = pd.read_csv(path)
+        if all(_is_number(name) for name in table.columns):
+            table = pd.read_csv(path, header=None)  # no header row
+        acc = table.select_dtypes("number").to_numpy("float64")
     if acc.shape != (length, 3):
         raise app.UsageError(
             f"{path}: the accelerometer must be ({length}, 3), one row per "
@@ -170,6 +173,11 @@ def _main(_):
     if FLAGS.ppg:
         if FLAGS.fs is None:
             raise app.UsageError("--fs (Hz) is required with --ppg.")
+        if not (np.isfinite(FLAGS.fs) and FLAGS.fs > 0):
+            raise app.UsageError(
+                "--fs must be a positive, finite rate in Hz. Received: "
+                f"{FLAGS.fs:g}"
+            )
         ppg = read_ppg(FLAGS.ppg, FLAGS.column)
         pulse = heart_band_fraction(ppg, FLAGS.fs, config.classes)
         if pulse < 0.5:
