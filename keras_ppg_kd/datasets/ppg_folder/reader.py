@@ -49,7 +49,9 @@ def read_table(path, columns=COLUMNS):
     """The known columns of a recording file (``.csv`` or ``.parquet``).
 
     Only ``columns`` are read, a CSV in chunks of ``_CHUNK_ROWS`` rows,
-    so that memory holds the numbers read, not the whole text.
+    so that memory holds the numbers read, not the whole text. Header
+    names are matched and returned without surrounding spaces (``" ppg"``
+    is ``ppg``).
     """
     path = pathlib.Path(path)
     if path.suffix not in SUFFIXES:
@@ -59,16 +61,21 @@ def read_table(path, columns=COLUMNS):
             from pyarrow import parquet  # pandas' own Parquet engine
 
             header = parquet.read_schema(path).names
-            wanted = [c for c in header if c in columns]
-            return pd.read_parquet(path, columns=wanted or None)
-        header = pd.read_csv(path, nrows=0).columns
-        wanted = [c for c in header if c in columns]
-        if not wanted:
-            return pd.DataFrame(columns=list(header))
-        chunks = pd.read_csv(path, usecols=wanted, chunksize=_CHUNK_ROWS)
-        return pd.concat(chunks, ignore_index=True)
+            wanted = [c for c in header if str(c).strip() in columns]
+            table = pd.read_parquet(path, columns=wanted or None)
+        else:
+            header = pd.read_csv(path, nrows=0).columns
+            wanted = [c for c in header if str(c).strip() in columns]
+            if not wanted:
+                table = pd.DataFrame(columns=list(header))
+            else:
+                chunks = pd.read_csv(
+                    path, usecols=wanted, chunksize=_CHUNK_ROWS
+                )
+                table = pd.concat(chunks, ignore_index=True)
     except Exception as error:
         raise fail(path, "cannot read the file", error)
+    return table.rename(columns=lambda name: str(name).strip())
 
 
 def _column(table, name, path):
@@ -82,6 +89,44 @@ def _column(table, name, path):
             f"({table[name].iloc[bad[0]]!r})",
         )
     return values
+
+
+def _seconds(table, path):
+    """``time_s`` in seconds: a datetime column (Parquet) is converted;
+    numbers whose median step is over 0.5 s (no PPG rate) raise naming the
+    unit they look like."""
+    column = table["time_s"]
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return (column - column.iloc[0]).dt.total_seconds().to_numpy("float64")
+    t = _column(table, "time_s", path)
+    step = np.diff(t)
+    positive = step[np.isfinite(step) & (step > 0)]
+    median = float(np.median(positive)) if len(positive) else 0.0
+    if median > _MAX_STEP_SECONDS:
+        for unit, scale in _TIME_UNITS:
+            if 10.0 <= scale / median <= 10_000.0:
+                raise fail(
+                    path,
+                    f"column 'time_s' steps by {median:.6g} (median), "
+                    f"{1 / median:.3g} Hz in seconds: it looks like {unit} "
+                    f"({scale / median:.4g} Hz); give time_s in seconds "
+                    f"(divide by {scale:g})",
+                )
+        raise fail(
+            path,
+            f"column 'time_s' steps by {median:.6g} s (median), "
+            f"{1 / median:.3g} Hz: not a PPG rate; give time_s in seconds",
+        )
+    return t
+
+
+# time_s: a median step over this is not a PPG rate in seconds (2 Hz).
+_MAX_STEP_SECONDS = 0.5
+_TIME_UNITS = (
+    ("milliseconds", 1e3),
+    ("microseconds", 1e6),
+    ("nanoseconds", 1e9),
+)
 
 
 def _check_bpm(values, path):
@@ -134,7 +179,7 @@ def read_recording(path, labelled=True):
         )
     if len(table) < 2:
         raise fail(path, f"needs at least 2 rows; found {len(table)}")
-    t = _column(table, "time_s", path)
+    t = _seconds(table, path)
     step = np.diff(t)
     if not np.isfinite(t).all() or (step <= 0).any():
         row = (
