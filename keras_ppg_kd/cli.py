@@ -73,6 +73,22 @@ flags.DEFINE_string(
     "distill: a registered strategy, e.g. dkd or 'dkd:temperature=4' (an "
     "unknown name lists them).",
 )
+flags.DEFINE_bool(
+    "from_scratch",
+    False,
+    "train/distill: start from fresh weights with the study's settings "
+    "(Adam 5e-4, one-hot labels, the windows as --datasets names them), "
+    "instead of the shipped synthetic-pre-trained model of --model_id "
+    "(resnet:6, resnet:1; distill also tcn:5) fine-tuned gently on "
+    "motion-cancelled windows.",
+)
+flags.DEFINE_bool(
+    "baseline",
+    True,
+    "distill: also train the student on the labels alone (same start, data "
+    "and epochs) and report its MAE beside the distilled one's "
+    "(--nobaseline skips it).",
+)
 flags.DEFINE_string("out", None, "Output directory (every command).")
 flags.DEFINE_bool(
     "epoch_progress",
@@ -308,8 +324,39 @@ def _participants(windows):
     return sorted(set(participant_keys(windows)))
 
 
-def _save(model, result, train, test, command):
-    """The model, and beside it its record: result, flags, split, versions."""
+# What to try when a model has collapsed (metrics.check_collapse).
+_COLLAPSE_HINT = (
+    "start from a shipped pre-trained model (leave out --from_scratch; "
+    "--model_id=resnet:6 for the teacher, tcn:5 for the student), train "
+    "fewer epochs, add participants, or check the recordings' reference "
+    "and sampling rate."
+)
+
+
+def _collapsed(model, test, name=None):
+    """The collapse warning (metrics.check_collapse) of ``model`` on the
+    held-out ``test`` windows, printed to stderr; None when it varies."""
+    from keras_ppg_kd.heart_rate import logits_to_bpm
+    from keras_ppg_kd.metrics import check_collapse
+
+    if not len(test):
+        return None
+    logits = model.predict(test.windows, batch_size=512, verbose=0)
+    found = check_collapse(
+        logits_to_bpm(logits),
+        test.hr_bpm,
+        name=name or model.name,
+        hint=_COLLAPSE_HINT,
+    )
+    if found is None:
+        return None
+    print(found.message(), file=sys.stderr)
+    return found.message()
+
+
+def _save(model, result, train, test, command, extra=None):
+    """The model, and beside it its record: result, flags, split, versions
+    (and ``extra`` fields); warns when the model has collapsed."""
     import json
 
     import keras
@@ -329,12 +376,18 @@ def _save(model, result, train, test, command):
         "flags": {name: FLAGS[name].value for name in accepted},
         "train_participants": _participants(train),
         "test_participants": _participants(test),
+        **(extra or {}),
         "versions": {
             "keras_ppg_kd": __version__,
             "tensorflow": tf.__version__,
             "keras": keras.__version__,
         },
     }
+    collapsed = dict(record.get("collapsed") or {})
+    warning = _collapsed(model, test)
+    if warning:
+        collapsed[model.name] = warning
+    record["collapsed"] = collapsed
     with open(os.path.join(FLAGS.out, model.name + ".json"), "w") as f:
         json.dump(record, f, indent=1)
     print(
@@ -350,6 +403,7 @@ _PROGRESS_FLAGS = ("epoch_progress", "tensorboard")
 _TRAIN_FLAGS = (
     *_DATA_FLAGS,
     "model_id",
+    "from_scratch",
     "epochs",
     "patience",
     "out",
@@ -357,13 +411,14 @@ _TRAIN_FLAGS = (
 )
 
 
-def _progress():
-    """``epochs`` and the progress/TensorBoard callbacks of train/distill."""
+def _progress(epochs=None, label=None):
+    """``epochs`` and the progress/TensorBoard callbacks of train/distill
+    (default: ``--epochs`` or the study's, labelled by ``--model_id``)."""
     from keras_ppg_kd.study import recipes
     from keras_ppg_kd.study.progress import training_callbacks
 
-    epochs = FLAGS.epochs or recipes.STUDY_EPOCHS
-    label = FLAGS.model_id.replace(":", "")
+    epochs = epochs or FLAGS.epochs or recipes.STUDY_EPOCHS
+    label = label or FLAGS.model_id.replace(":", "")
     return dict(
         epochs=epochs,
         callbacks=training_callbacks(
@@ -407,49 +462,401 @@ def _early_stopping(train, fit):
     return fit_on
 
 
+def _shipped_start(command):
+    """The shipped model that ``--model_id`` starts from, or None.
+
+    None with ``--from_scratch`` or when the package ships none for it;
+    ``train`` starts ResNet1D teachers only (the recipe's teacher).
+    """
+    from keras_ppg_kd import models, pretrained
+
+    if FLAGS.from_scratch:
+        return None
+    family, size = models.parse(FLAGS.model_id)
+    name = pretrained.student_name(f"{family}:{size}")
+    if name in pretrained.available() and (
+        command == "distill" or family == "resnet"
+    ):
+        return name
+    print(
+        f"no shipped pre-trained model for --model_id={FLAGS.model_id} "
+        f"(shipped: {', '.join(pretrained.available())}): training from "
+        "fresh weights with the study's settings"
+    )
+    return None
+
+
+def _with_config(config):
+    """``--datasets`` with builder ``config`` for every name that gives
+    none and whose builder has it (others as they are)."""
+    import tensorflow_datasets as tfds
+
+    from keras_ppg_kd.datasets import available
+
+    names = []
+    for name in FLAGS.datasets:
+        base, _, given = name.partition("/")
+        has = base in available() and config in {
+            c.name for c in tfds.builder_cls(base).BUILDER_CONFIGS
+        }
+        names.append(f"{base}/{config}" if has and not given else name)
+    return names
+
+
+def _describe(window):
+    if window.cancel_motion:
+        what = "PPG cleaned with the accelerometer (motion cancellation)"
+        return what + (
+            ", with the accelerometer" if window.accelerometer else ""
+        )
+    return "PPG with the accelerometer" if window.accelerometer else "PPG alone"
+
+
+def _recipe_holdout(teacher=None):
+    """``_holdout()`` on the windows the recipe trains on.
+
+    Names without a config get the teacher's window protocol (distill), or
+    motion cancellation (the builders' ``cancel_motion``) when the
+    recordings have an accelerometer and the PPG alone when they do not
+    (train). The names used replace ``--datasets``, so the record (and
+    ``export``) names them; the output says which.
+    """
+    from keras_ppg_kd.study.generalize import GeneralizingRecipe
+
+    given = list(FLAGS.datasets)
+    why = ""
+    if teacher is not None:
+        protocol = teacher.protocol
+        recipe = GeneralizingRecipe(
+            accelerometer=protocol.accelerometer,
+            cancel_motion=protocol.cancel_motion,
+        )
+        if recipe.window == protocol:
+            FLAGS.datasets = _with_config(recipe.builder_config)
+            why = " (the teacher's windows)"
+        train, test = _holdout()
+    else:
+        FLAGS.datasets = _with_config("cancel_motion")
+        try:
+            train, test = _holdout()
+        except ValueError as error:
+            if "has no `acc`" not in str(error):
+                raise
+            FLAGS.datasets = given
+            train, test = _holdout()
+            why = " (the recordings have no accelerometer)"
+    print(
+        f"windows: {_describe(train.config)}{why}; --datasets="
+        f"{','.join(FLAGS.datasets)}"
+    )
+    return train, test
+
+
+def _recipe(window, **changes):
+    """The generalizing recipe (study.generalize) as the CLI runs it.
+
+    Its gentle fine-tuning as it is (Adam 1e-4, ordinal soft targets,
+    augmentation, synthetic windows mixed in, WiSE-FT averaging half-way
+    back to the shipped start), on ``window``'s protocol.
+    """
+    from keras_ppg_kd.study.generalize import GeneralizingRecipe
+
+    recipe = GeneralizingRecipe(
+        student=FLAGS.model_id,
+        strategy=FLAGS.strategy,
+        accelerometer=window.accelerometer,
+        cancel_motion=window.cancel_motion,
+        **changes,
+    )
+    if recipe.window != window:
+        raise ValueError(
+            f"The windows were made with {window}; starting from a shipped "
+            "model takes one of the builders' window configs (default, "
+            "ppg_acc, cancel_motion, cancel_motion_acc). Use --from_scratch."
+        )
+    return recipe
+
+
+def _recipe_fit(train, epochs, label, say=True):
+    """What the recipe path trains with: ``(validation participants,
+    callbacks, epoch counter)``.
+
+    A fifth of the training participants (at least one, when there are
+    two or more) choose the epoch, as the recipe does; without
+    ``--epochs`` training also stops after ``--patience`` epochs without
+    a better held-out MAE.
+    """
+    import keras
+    import numpy as np
+
+    from keras_ppg_kd.data.splits import participant_keys
+
+    people = len(np.unique(participant_keys(train)))
+    held = max(1, people // 5) if people >= 2 else 0
+    callbacks = _progress(epochs, label)["callbacks"]
+    if held and not FLAGS.epochs:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_hr_mae", mode="min", patience=FLAGS.patience
+            )
+        )
+    counted = []
+    callbacks.append(
+        keras.callbacks.LambdaCallback(
+            on_epoch_end=lambda epoch, logs: counted.append(epoch)
+        )
+    )
+    if say:
+        print(
+            f"the epoch is chosen on {held} held-out training "
+            f"participant(s) (at most {epochs} epochs"
+            + ("" if FLAGS.epochs else f", patience {FLAGS.patience}")
+            + ")"
+        )
+    return held, callbacks, counted
+
+
+def _recipe_record(recipe, start):
+    import dataclasses
+    import json
+
+    return {
+        "start": start,
+        "recipe": json.loads(json.dumps(dataclasses.asdict(recipe))),
+    }
+
+
 @_command(*_TRAIN_FLAGS, required=("out",))
 def cmd_train():
-    """Train a --model_id with cross-entropy on a participant holdout."""
+    """Train a --model_id on a participant holdout.
+
+    By default a ResNet1D that the package ships pre-trained on synthetic
+    data (resnet:6, resnet:1) starts from it and is fine-tuned gently (the
+    recipe of examples/train_and_deploy.py) on motion-cancelled windows
+    when the recordings have an accelerometer; --from_scratch trains fresh
+    weights with cross-entropy.
+    """
+    from keras_ppg_kd import models
     from keras_ppg_kd.study import recipes
+    from keras_ppg_kd.study.generalize import finetune_teacher
 
-    fit = _progress()  # a --tensorboard without its package fails first
-    train, test = _holdout()
-    model, result = recipes.train_scratch(
-        _early_stopping(train, fit),
-        test,
-        model=FLAGS.model_id,
-        seed=FLAGS.seed,
-        **fit,
+    start = _shipped_start("train")
+    if start is None:
+        fit = _progress()  # a --tensorboard without its package fails first
+        train, test = _holdout()
+        print(f"windows: {_describe(train.config)}")
+        model, result = recipes.train_scratch(
+            _early_stopping(train, fit),
+            test,
+            model=FLAGS.model_id,
+            seed=FLAGS.seed,
+            **fit,
+        )
+        _save(model, result, train, test, "train", {"start": "scratch"})
+        return
+    _progress()  # a --tensorboard without its package fails first
+    train, test = _recipe_holdout()
+    _, blocks = models.parse(FLAGS.model_id)
+    recipe = _recipe(train.config, teacher_blocks=blocks)
+    recipe = recipe.replace(
+        pretrained_teacher=start,
+        teacher_epochs=FLAGS.epochs or recipe.teacher_epochs,
     )
-    _save(model, result, train, test, "train")
+    held, callbacks, counted = _recipe_fit(
+        train, recipe.teacher_epochs, FLAGS.model_id.replace(":", "")
+    )
+    recipe = recipe.replace(validation_participants=held)
+    print(
+        f"starting from the shipped {start}, fine-tuned gently (Adam "
+        f"{recipe.learning_rate:g}, synthetic windows mixed in, averaged "
+        f"{1 - recipe.finetune_weight:.0%} back to the start)"
+    )
+    model, validation, log = finetune_teacher(
+        train,
+        recipe,
+        seed=FLAGS.seed,
+        callbacks=callbacks,
+    )
+    result = recipes.record(
+        model,
+        test,
+        "teacher",
+        FLAGS.model_id,
+        "teacher",
+        0,
+        epochs=len(counted),
+        wall_time_s=log["teacher_s"],
+        seed=FLAGS.seed,
+        train_windows=len(train),
+    )
+    extra = _recipe_record(recipe, start)
+    extra.update(
+        selected_epoch=log["teacher_epoch"],
+        validation_participants=_participants(validation),
+    )
+    _save(model, result, train, test, "train", extra)
 
 
-@_command(*_TRAIN_FLAGS, "teacher", "strategy", required=("out", "teacher"))
+@_command(
+    *_TRAIN_FLAGS,
+    "teacher",
+    "strategy",
+    "baseline",
+    required=("out", "teacher"),
+)
 def cmd_distill():
-    """Distil a student from --teacher with --strategy."""
+    """Distil a student from --teacher with --strategy.
+
+    By default a student that the package ships pre-trained on synthetic
+    data (tcn:5, resnet:1) starts from it, with the recipe's gentle
+    settings, and its tracker is calibrated and saved beside it;
+    --from_scratch trains fresh weights. The teacher and the student
+    trained on the labels alone (--baseline) are scored on the same
+    held-out participants.
+    """
     import keras
 
     from keras_ppg_kd.losses import get
     from keras_ppg_kd.study import recipes
 
     get(FLAGS.strategy)  # fail on an unknown strategy before any work
-    fit = _progress()
+    _progress()  # a --tensorboard without its package fails first
     try:
         teacher = keras.saving.load_model(FLAGS.teacher)
     except (OSError, ValueError) as error:
         raise app.UsageError(f"Cannot load --teacher: {error}") from None
-    train, test = _holdout()
+    start = _shipped_start("distill")
+    train, test = _recipe_holdout(teacher)
     _check_no_leak(FLAGS.teacher, test)
+    if start is None:
+        model, result, baseline, extra = _distill_scratch(teacher, train, test)
+    else:
+        model, result, baseline, extra = _distill_recipe(
+            teacher, train, test, start
+        )
+    teacher_mae, teacher_rmse = recipes.evaluate(teacher, test)
+    extra.update(teacher_mae=teacher_mae, teacher_rmse=teacher_rmse)
+    collapsed = {}
+    for name, scored in (("teacher " + teacher.name, teacher), baseline):
+        warning = scored is not None and _collapsed(scored, test, name)
+        if warning:
+            collapsed[name] = warning
+    extra["collapsed"] = collapsed
+    _save(model, result, train, test, "distill", extra)
+    line = (
+        f"on the same {len(_participants(test))} held-out participants: "
+        f"teacher {teacher.name} MAE {teacher_mae:.2f} BPM"
+    )
+    if baseline[1] is not None:
+        gain = extra["baseline_mae"] - result.mae
+        line += (
+            f"; without distillation (labels alone, same start and data) "
+            f"{extra['baseline_mae']:.2f} BPM: distillation "
+            + (
+                f"gained {gain:.2f} BPM"
+                if gain >= 0
+                else f"lost {-gain:.2f} BPM"
+            )
+        )
+    print(line)
+
+
+def _distill_scratch(teacher, train, test):
+    """The study's distillation from fresh weights (and its baseline)."""
+    from keras_ppg_kd.study import recipes
+
+    fit = _progress()
+    fit_on = _early_stopping(train, fit)
     model, result = recipes.distill(
         teacher,
-        _early_stopping(train, fit),
+        fit_on,
         test,
         model=FLAGS.model_id,
         strategy=FLAGS.strategy,
         seed=FLAGS.seed,
         **fit,
     )
-    _save(model, result, train, test, "distill")
+    extra, baseline = {"start": "scratch"}, None
+    if FLAGS.baseline:
+        fit = _progress(label=FLAGS.model_id.replace(":", "") + "-labels")
+        baseline, scored = recipes.train_scratch(
+            _early_stopping(train, fit),
+            test,
+            model=FLAGS.model_id,
+            seed=FLAGS.seed,
+            **fit,
+        )
+        extra.update(baseline_mae=scored.mae, baseline_rmse=scored.rmse)
+    return model, result, ("no-distillation baseline", baseline), extra
+
+
+def _distill_recipe(teacher, train, test, start):
+    """The recipe's distillation from the shipped ``start`` (and its
+    baseline); the student's tracker is saved beside it."""
+    from keras_ppg_kd import models
+    from keras_ppg_kd.study import recipes
+    from keras_ppg_kd.study.generalize import (
+        synthetic_windows,
+        train_and_distill,
+    )
+
+    recipe = _recipe(train.config)
+    recipe = recipe.replace(
+        student_epochs=FLAGS.epochs or recipe.student_epochs
+    )
+    label = FLAGS.model_id.replace(":", "")
+    held, callbacks, counted = _recipe_fit(train, recipe.student_epochs, label)
+    recipe = recipe.replace(validation_participants=held)
+    print(
+        f"starting from the shipped {start}, distilled gently (Adam "
+        f"{recipe.student_learning_rate:g}, synthetic windows mixed in, "
+        f"averaged {1 - recipe.finetune_weight:.0%} back to the start)"
+    )
+    synthetic = synthetic_windows(recipe)
+    run = dict(teacher=teacher, seed=FLAGS.seed, synthetic=synthetic)
+    trained = train_and_distill(train, recipe, callbacks=callbacks, **run)
+    result = recipes.record(
+        trained.student,
+        test,
+        "student",
+        FLAGS.model_id,
+        FLAGS.strategy,
+        models.label(teacher),
+        epochs=len(counted),
+        wall_time_s=trained.log["student_s"] - trained.log["teacher_s"],
+        seed=FLAGS.seed,
+        train_windows=len(train),
+    )
+    extra = _recipe_record(recipe, start)
+    extra.update(
+        selected_epoch=trained.log["student_epoch"],
+        validation_participants=_participants(trained.validation),
+    )
+    os.makedirs(FLAGS.out, exist_ok=True)
+    tracker = os.path.join(FLAGS.out, trained.student.name + "_tracker.json")
+    trained.tracker.save(tracker)
+    extra["tracker"] = os.path.basename(tracker)
+    print(
+        f"tracker calibrated on the held-out participants -> {tracker} "
+        "(examples/hr_from_recording.py --tracker)"
+    )
+    baseline = None
+    if FLAGS.baseline:
+        _, callbacks, _ = _recipe_fit(
+            train, recipe.student_epochs, label + "-labels", say=False
+        )
+        baseline = train_and_distill(
+            train, recipe.replace(strategy="none"), callbacks=callbacks, **run
+        ).student
+        extra["baseline_mae"], extra["baseline_rmse"] = recipes.evaluate(
+            baseline, test
+        )
+    return (
+        trained.student,
+        result,
+        ("no-distillation baseline", baseline),
+        extra,
+    )
 
 
 @_command(
@@ -585,6 +992,7 @@ def cmd_export():
     from keras_ppg_kd import pretrained
     from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
     from keras_ppg_kd.heart_rate import logits_to_bpm
+    from keras_ppg_kd.metrics import check_collapse
 
     shipped = FLAGS.model in pretrained.available()
     try:
@@ -631,6 +1039,14 @@ def cmd_export():
         f"{len(test)} held-out windows; latency {runner.latency_us():.0f} us "
         f"per window (1 thread) -> {path}"
     )
+    found = check_collapse(
+        logits_to_bpm(lite_logits),
+        test.hr_bpm,
+        name=os.path.basename(path),
+        hint=_COLLAPSE_HINT,
+    )
+    if found is not None:
+        print(found.message(), file=sys.stderr)
 
 
 @_command("fits", "flash_kb", "ram_kb", "latency_ms", "sizes")
@@ -646,7 +1062,8 @@ def cmd_plan():
     if not students:
         _fail("plan", f"{laws.source} lists no measured sizes; pass --sizes")
     laws.check_family(students)
-    candidates = measure_candidates(students)
+    # Sizes the laws file measured are read from it; others are measured.
+    candidates = measure_candidates(students, known=laws.edge)
     result = plan(
         laws,
         candidates,

@@ -9,10 +9,12 @@ identified, the lowest MAE the study measured at a candidate's size.
 """
 
 import dataclasses
+import datetime
 import json
 import os
+import platform
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -112,6 +114,11 @@ class Laws:
         source: Where they came from (a path or a shipped name).
         family: The student family the laws were fitted on (a law in
             parameters holds for its family only).
+        edge: The laws file's ``edge`` section, ``{"quantization",
+            "machine", "date", "students": {"family:size": {"params",
+            "file_bytes", "micro_arena_bytes", "arena_estimate_bytes",
+            "latency_us"}}}``: each measured size's exported file, arena
+            and latency (see :func:`record_edge`); empty when absent.
     """
 
     fits: dict
@@ -119,6 +126,7 @@ class Laws:
     measured: tuple = ()
     source: str = ""
     family: str = "resnet"
+    edge: dict = dataclasses.field(default_factory=dict)
 
     def sizes(self):
         """The measured students, ``["family:size", ...]``, smallest first:
@@ -210,7 +218,8 @@ def load_fits(path: str | os.PathLike | None = None) -> "Laws":
             f"({unidentified}) and no measured sizes are beside it; sweep "
             "more student sizes or seeds first."
         )
-    return Laws(fits, unidentified, tuple(measured), str(path), family)
+    edge = data.get("edge", {}) if "fits" in data else {}
+    return Laws(fits, unidentified, tuple(measured), str(path), family, edge)
 
 
 def _read_law(path, strategy, per_law):
@@ -279,24 +288,96 @@ def _table2_beside(path, family):
     return pd.read_csv(table).to_dict("records")
 
 
+def like_trained(model, seed=0):
+    """Give a fresh model the kind of weights training leaves, in place.
+
+    A fresh model's BatchNorm offsets and biases are zeros and its scales
+    and variances ones; the LiteRT converter folds those away (an ``ADD``
+    fewer per BatchNorm), so its file and arena come out smaller than a
+    trained student's (the ``resnetw:8`` int8 file: 10.0 KB fresh, 13.6 KB
+    trained). Every weight still at one constant value is redrawn: scales
+    and variances from 0.5-1.5, everything else around 0 (sd 0.1).
+
+    Args:
+        model: A Keras model, changed in place.
+        seed: Seed of the draws.
+
+    Returns:
+        ``model``.
+    """
+    rng = np.random.default_rng(seed)
+    for weight in model.weights:
+        values = np.asarray(weight.numpy())
+        if not np.issubdtype(values.dtype, np.floating) or np.ptp(values):
+            continue
+        if any(k in weight.name for k in ("gamma", "variance", "scale")):
+            drawn = rng.uniform(0.5, 1.5, values.shape)
+        else:
+            drawn = rng.normal(0.0, 0.1, values.shape)
+        weight.assign(drawn.astype(values.dtype))
+    return model
+
+
+def _known(entry, model):
+    """A :class:`Candidate` from a laws file's ``edge`` entry."""
+    arena = entry.get("micro_arena_bytes") or entry["arena_estimate_bytes"]
+    return Candidate(
+        model=model,
+        params=int(entry["params"]),
+        flash_kb=entry["file_bytes"] / 1024,
+        ram_kb=arena / 1024,
+        latency_ms=entry["latency_us"] / 1e3,
+    )
+
+
 def measure_candidates(
     students: Sequence[int | str],
     quantization: str = "int8",
     representative_data: np.ndarray | None = None,
+    known: Mapping | None = None,
 ) -> list["Candidate"]:
-    """Export each student to LiteRT and measure it on this machine.
+    """Each student's LiteRT file size, arena and latency.
 
-    Size, arena and latency do not depend on the trained weights, so fresh
-    models stand in for trained students.
+    Sizes in ``known`` (a laws file's ``edge`` section, :attr:`Laws.edge`,
+    of the same quantization) are read from it; the others are exported
+    and measured on this machine: a fresh model with the kind of weights
+    training leaves (:func:`like_trained`) stands in for the trained
+    student, whose file and TensorFlow Lite for Microcontrollers arena it
+    matches (the weights' values do not change either).
 
     Args:
         students: Model identifiers (``"resnetw:16"``); an int is that
             many ResNet1D blocks.
         quantization: See :func:`keras_ppg_kd.deploy.export_tflite`.
         representative_data: Calibration windows (random ones if None).
-    """
-    import numpy as np
+        known: Measurements to reuse, as :attr:`Laws.edge`.
 
+    Returns:
+        A :class:`Candidate` per student, in order.
+    """
+    from keras_ppg_kd import models
+
+    known = known or {}
+    shipped = (
+        known.get("students", {})
+        if known.get("quantization") == quantization
+        else {}
+    )
+    candidates = []
+    for student in students:
+        family, number = models.parse(student)
+        identifier = f"{family}:{number}"
+        if identifier in shipped:
+            candidates.append(_known(shipped[identifier], identifier))
+        else:
+            entry = _measure(identifier, quantization, representative_data)
+            candidates.append(_known(entry, identifier))
+    return candidates
+
+
+def _measure(identifier, quantization, representative_data=None):
+    """Export a stand-in of ``identifier`` and measure it: an ``edge``
+    entry (``params``, ``file_bytes``, arenas in bytes, ``latency_us``)."""
     from keras_ppg_kd import models
     from keras_ppg_kd.deploy.litert import (
         LiteRTModel,
@@ -304,35 +385,67 @@ def measure_candidates(
         inspect_tflite,
     )
 
-    candidates = []
+    model = like_trained(models.get(identifier))
+    if representative_data is None:
+        shape = (64, model.input_length, model.channels)
+        rng = np.random.default_rng(0)
+        representative_data = rng.standard_normal(shape, "float32")
     with tempfile.TemporaryDirectory() as folder:
-        for student in students:
-            family, number = models.parse(student)
-            identifier = f"{family}:{number}"
-            model = models.get(identifier)
-            if representative_data is None:
-                shape = (64, model.input_length, model.channels)
-                rng = np.random.default_rng(0)
-                representative_data = rng.standard_normal(shape, "float32")
-            path = export_tflite(
-                model,
-                os.path.join(folder, f"{family}{number}.tflite"),
-                quantization,
-                representative_data=representative_data,
-            )
-            report = inspect_tflite(path)
-            candidates.append(
-                Candidate(
-                    model=identifier,
-                    params=int(
-                        sum(np.prod(w.shape) for w in model.trainable_weights)
-                    ),
-                    flash_kb=report.size_kb,
-                    ram_kb=report.micro_arena_kb or report.arena_kb,
-                    latency_ms=LiteRTModel(path).latency_us() / 1e3,
-                )
-            )
-    return candidates
+        path = export_tflite(
+            model,
+            os.path.join(folder, "student.tflite"),
+            quantization,
+            representative_data=representative_data,
+        )
+        report = inspect_tflite(path)
+        micro = report.micro_arena_kb
+        return {
+            "params": models.trainable_parameters(model),
+            "file_bytes": os.path.getsize(path),
+            "micro_arena_bytes": None if micro is None else round(micro * 1024),
+            "arena_estimate_bytes": round(report.arena_kb * 1024),
+            "latency_us": round(LiteRTModel(path).latency_us(), 1),
+        }
+
+
+def record_edge(
+    path: str | os.PathLike,
+    students: Sequence[str] | None = None,
+    quantization: str = "int8",
+) -> dict:
+    """Measure each size of a laws file and store it there as ``edge``.
+
+    What ``keras-ppg-kd plan`` then reads instead of exporting (seconds
+    per size): the int8 file's bytes, the TensorFlow Lite for
+    Microcontrollers arena (and the lifetime estimate) and the LiteRT
+    latency on this machine, which the section names.
+
+    Args:
+        path: A laws file (:mod:`keras_ppg_kd.pretrained.laws`).
+        students: Sizes to measure (default: the laws' own,
+            :meth:`Laws.sizes`).
+        quantization: See :func:`keras_ppg_kd.deploy.export_tflite`.
+
+    Returns:
+        The ``edge`` section written.
+    """
+    laws = load_fits(path)
+    students = list(students or laws.sizes())
+    edge = {
+        "quantization": quantization,
+        "machine": f"{platform.machine()} {platform.processor()}".strip(),
+        "date": datetime.date.today().isoformat(),
+        "how": "keras_ppg_kd.deploy.planner.record_edge: a fresh model "
+        "with trained-like weights (like_trained), exported as "
+        "export_tflite does; LiteRT latency at batch 1, 1 thread",
+        "students": {s: _measure(s, quantization) for s in students},
+    }
+    with open(path) as f:
+        data = json.load(f)
+    data["edge"] = edge
+    with open(path, "w") as f:
+        f.write(json.dumps(data, indent=1) + "\n")
+    return edge
 
 
 def plan(

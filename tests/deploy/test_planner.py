@@ -147,3 +147,73 @@ def test_report_writes_each_familys_table_and_laws_for_plan(tmp_path):
     assert "resnetw:1 (" in (tmp_path / "table2_resnetw.md").read_text()
     laws = load_fits(tmp_path / "fits_resnetw.json")
     assert laws.family == "resnetw" and laws.sizes()[0] == "resnetw:1"
+
+
+def test_plan_reads_the_shipped_measurements_and_measures_the_rest(
+    monkeypatch,
+):
+    """Every size of each shipped laws file comes with its int8 file's
+    bytes and TFLite Micro arena; plan reads them and exports only sizes
+    the file lacks."""
+    from keras_ppg_kd.deploy import measure_candidates, planner
+    from keras_ppg_kd.pretrained import laws
+
+    for name in laws.available():
+        shipped = load_fits(laws.path(name))
+        students = shipped.edge["students"]
+        assert shipped.edge["quantization"] == "int8"
+        assert set(shipped.sizes()) <= set(students), name
+        for entry in students.values():
+            assert entry["file_bytes"] > 0 and entry["micro_arena_bytes"] > 0
+    shipped = load_fits()
+    measured = []
+
+    def measure(identifier, quantization, data=None):
+        measured.append(identifier)
+        return dict(shipped.edge["students"]["resnetw:8"], params=1)
+
+    monkeypatch.setattr(planner, "_measure", measure)
+    found = measure_candidates(["resnetw:8", "resnetw:5"], known=shipped.edge)
+    assert measured == ["resnetw:5"]  # only what the file lacks
+    entry = shipped.edge["students"]["resnetw:8"]
+    assert found[0].flash_kb == entry["file_bytes"] / 1024
+    assert found[0].ram_kb == entry["micro_arena_bytes"] / 1024
+    assert found[0].params == entry["params"]
+    other = measure_candidates(["resnetw:8"], "float32", known=shipped.edge)
+    assert other[0].params == 1  # another quantization: measured
+
+
+@pytest.mark.slow
+def test_plan_sizes_are_the_file_export_writes_for_a_trained_student(
+    tmp_path,
+):
+    """A trained student's int8 file and arena, as plan gives them: from
+    the shipped measurements and from a fresh measurement (1 %)."""
+    import keras
+
+    from keras_ppg_kd import models
+    from keras_ppg_kd.deploy import (
+        export_tflite,
+        inspect_tflite,
+        measure_candidates,
+    )
+    from keras_ppg_kd.losses import HeartRateCrossEntropy
+
+    rng = np.random.default_rng(0)
+    student = models.get("resnetw:8")
+    windows = rng.standard_normal((64, 200, 1)).astype("float32")
+    labels = rng.integers(0, 180, 64)
+    student.compile(keras.optimizers.Adam(1e-2), HeartRateCrossEntropy())
+    student.fit(windows, labels, epochs=1, batch_size=32, verbose=0)
+    student.save(tmp_path / "student.keras")
+    trained = keras.saving.load_model(tmp_path / "student.keras")
+    path = export_tflite(trained, tmp_path / "student.tflite", "int8", windows)
+    exported = inspect_tflite(path)
+    shipped = measure_candidates(["resnetw:8"], known=load_fits().edge)[0]
+    fresh = measure_candidates(["resnetw:8"])[0]
+    for candidate in (shipped, fresh):
+        assert candidate.flash_kb == pytest.approx(exported.size_kb, rel=0.01)
+        if exported.micro_arena_kb is not None:
+            assert candidate.ram_kb == pytest.approx(
+                exported.micro_arena_kb, rel=0.01
+            )

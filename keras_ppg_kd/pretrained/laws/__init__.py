@@ -4,7 +4,11 @@ A laws file holds ``card`` (data, protocol, grid, command, machine, date,
 wall time), ``fits`` (what ``keras-ppg-kd report`` writes to fits.json:
 each strategy's exponential and power laws, 95 % intervals, R²,
 leave-one-size-out error, parameter draws) and ``measured`` (mean, std and
-count of the MAE per student size and strategy: Table 2 in numbers).
+count of the MAE per student size and strategy: Table 2 in numbers), and
+``edge`` (per measured size, the bytes of its int8 file, its TensorFlow
+Lite for Microcontrollers arena and LiteRT latency, with the machine and
+date; ``keras_ppg_kd.deploy.planner.record_edge`` writes it, and ``plan``
+reads it instead of exporting).
 ``card["family"]`` names the student family the laws hold for.
 ``keras-ppg-kd plan`` reads :data:`DEFAULT` unless ``--fits`` is given.
 ``python -m keras_ppg_kd.pretrained.laws REPORT STUDY CARD.json`` writes
