@@ -36,9 +36,10 @@ selection, each exported to int8 and tracked causally:
 
 It writes ``<out>/unlabelled_seed<k>/<direction>.csv`` (one row per
 recording, one ``<student>`` column of int8 + causal tracker MAE each, plus
-``<student>_offline`` and ``<student>_int8``), its JSON log, and an
-``.npz`` of the int8 outputs of ``dkd`` and ``unlabelled`` (float16) so the
-tracker can be re-run on them. Students finished before a kill are kept in
+``<student>_lag3`` (the tracker 6 s late), ``<student>_offline`` and
+``<student>_int8``), its JSON log (with each student's tracker), and an
+``.npz`` of each student's int8 outputs (float16) so that trackers can be
+re-run on them. Students finished before a kill are kept in
 ``<direction>.partial.json`` and not trained again.
 
 Usage:
@@ -46,6 +47,7 @@ Usage:
     python examples/cross_dataset.py --variant=no_mix --set mix_fraction=0
 """
 
+import functools
 import json
 import os
 import pathlib
@@ -197,6 +199,7 @@ STUDENTS = {
     "shipped_teacher": {"finetune_teacher": False},
 }
 UNLABELLED = "unlabelled"
+LAG = 3  # windows: the fixed-lag tracker's column, 6 s late
 _TEACHERS = {}  # (direction, seed) -> the recipe's teacher, shared
 
 
@@ -225,7 +228,11 @@ class _Students:
         self.done = json.loads(partial.read_text()) if partial.exists() else {}
 
     def run(self, settings, unlabelled=None):
-        """Train one student; ``(causal, offline, int8 logits, log)``."""
+        """Train one student; ``(bpm, int8 logits, log)``: ``bpm`` maps a
+        column suffix to BPM per test window (``""`` the causal tracker,
+        ``"_lag3"`` 6 s late, ``"_offline"`` smoothed, ``"_int8"`` the
+        windows alone)."""
+        from keras_ppg_kd.heart_rate import logits_to_bpm
         from keras_ppg_kd.study.generalize import train_and_distill
 
         own_teacher = settings.get("finetune_teacher", True)
@@ -240,13 +247,17 @@ class _Students:
         if own_teacher:
             _TEACHERS[key] = trained.teacher  # the next students share it
         logits = _int8(trained, self.train).predict(self.test.windows)
-        times = self.test.start_times
-        return (
-            trained.tracker.track(logits, self.keys, times),
-            trained.tracker.track(logits, self.keys, times, "smooth"),
-            logits,
-            trained.log,
+        track = functools.partial(
+            trained.tracker.track, logits, self.keys, self.test.start_times
         )
+        bpm = {
+            "": track(),
+            f"_lag{LAG}": track(lag=LAG),
+            "_offline": track("smooth"),
+            "_int8": np.asarray(logits_to_bpm(logits)),
+        }
+        log = trained.log | {"tracker": trained.tracker.get_config()}
+        return bpm, logits, log
 
     def keep(self, name, columns, log, logits):
         """Score ``columns`` (BPM per window) and keep them."""
@@ -264,23 +275,15 @@ class _Students:
         tmp.replace(self.partial)
 
     def student(self, name):
-        from keras_ppg_kd.heart_rate import logits_to_bpm
-
-        causal, offline, logits, log = self.run(STUDENTS[name])
-        columns = {
-            name: causal,
-            f"{name}_offline": offline,
-            f"{name}_int8": np.asarray(logits_to_bpm(logits)),
-        }
+        bpm, logits, log = self.run(STUDENTS[name])
+        columns = {name + suffix: values for suffix, values in bpm.items()}
         self.keep(name, columns, log, logits)
 
     def adapted(self):
         """Adapt on each half, score on the other (and on itself)."""
         from keras_ppg_kd.datasets import load_unlabelled
 
-        n = len(self.test)
-        other, same = np.empty((2, n), "float32"), np.empty((2, n), "float32")
-        logits, logs = None, []
+        columns, logits, logs = {}, None, []
         for half in _halves(self.test):
             unlabelled = load_unlabelled(
                 FLAGS.spc_dir if self.target == "spc" else FLAGS.wrist_dir,
@@ -288,19 +291,18 @@ class _Students:
                 self.config,
                 participants=half,
             )
-            causal, offline, found, log = self.run({}, unlabelled)
+            bpm, found, log = self.run({}, unlabelled)
             mine = np.isin(self.test.participant, half)
-            other[:, ~mine] = causal[~mine], offline[~mine]
-            same[:, mine] = causal[mine], offline[mine]
+            for suffix, values in bpm.items():
+                for name, where in (
+                    (UNLABELLED + suffix, ~mine),
+                    (f"{UNLABELLED}_same{suffix}", mine),
+                ):
+                    column = columns.setdefault(name, np.empty_like(values))
+                    column[where] = values[where]
             logits = found if logits is None else logits
             logits[~mine] = found[~mine]
             logs.append(log | {"adapted_on": list(half)})
-        columns = {
-            UNLABELLED: other[0],
-            f"{UNLABELLED}_offline": other[1],
-            f"{UNLABELLED}_same": same[0],
-            f"{UNLABELLED}_same_offline": same[1],
-        }
         self.keep(UNLABELLED, columns, logs, logits)
 
 
