@@ -19,4 +19,4 @@ fi
 keras-ppg-kd export --model="$MODEL" "${DATA[@]}" --quantization=int8 \
   --out="$RUN/export"
 keras-ppg-kd plan --flash_kb=64 --ram_kb=32 --latency_ms=0.2
-python benchmarks/bench_edge.py --out="$RUN/bench_edge"
+python "$(dirname "$0")/../benchmarks/bench_edge.py" --out="$RUN/bench_edge"
