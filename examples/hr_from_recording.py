@@ -13,11 +13,15 @@ the tracker's own lag), with ``--raw`` (or a file given without
 ``start_s,bpm`` rows, one per step; a step whose window was dropped (flat,
 clipped or non-finite signal) has an empty ``bpm`` and the count per reason
 is printed. Without ``--ppg`` a synthetic 3-minute recording (64 Hz) is
-used and its true heart rate printed beside the estimate.
+used and its true heart rate printed beside the estimate. A model whose
+per-window heart rate barely varies over the recording
+(``keras_ppg_kd.metrics.check_collapse``) gets a warning in the summary.
 
 Checked before any estimate: the tracker's classes and stride against the
 model's protocol, and ``--fs`` against the recording (most 8 s stretches
-must peak at a pulse frequency at that rate; see
+must peak at a pulse frequency at that rate; where breathing or baseline
+swings dominate, as with a finger on a phone camera, a warning when the
+stretches peak at a pulse above them; see
 ``keras_ppg_kd.data.heart_band_fraction`` for what this catches).
 
 Usage: python examples/hr_from_recording.py --ppg rec.npy --fs 125
@@ -46,6 +50,7 @@ from keras_ppg_kd.data import (
 from keras_ppg_kd.data.transforms import as_signal
 from keras_ppg_kd.deploy import LiteRTModel
 from keras_ppg_kd.heart_rate import logits_to_bpm
+from keras_ppg_kd.metrics import check_collapse
 from keras_ppg_kd.tracking import HRTracker
 
 flags.DEFINE_string(
@@ -120,6 +125,35 @@ def read_acc(path, length):
     return acc
 
 
+def _check_rate(ppg, fs, classes):
+    """Refuse an ``fs`` at which the recording shows no pulse; warn where
+    only the stretches' content above the pulse band's lower edge does
+    (breathing and baseline swings dominate a finger on a phone camera).
+    """
+    pulse = heart_band_fraction(ppg, fs, classes)
+    if not pulse < 0.5:  # NaN: shorter than a stretch, said later
+        return
+    # Above the band's lower edge (less half a class): breathing left out.
+    floor = 0.8 * (classes.min_bpm - classes.resolution / 2) / 60.0
+    above = heart_band_fraction(ppg, fs, classes, floor_hz=floor)
+    if above >= 0.5:
+        print(
+            f"hr_from_recording.py: warning: at --fs={fs:g} Hz only "
+            f"{pulse:.0%} of {FLAGS.ppg}'s 8 s stretches peak at a pulse "
+            f"frequency, {above:.0%} above {floor:.2f} Hz (breathing or "
+            "baseline swings dominate); going on. Check --fs if the heart "
+            "rates look wrong.",
+            file=sys.stderr,
+        )
+        return
+    raise app.UsageError(
+        f"--fs={fs:g} Hz looks wrong for {FLAGS.ppg}: at that rate only "
+        f"{pulse:.0%} of its 8 s stretches peak at a pulse frequency "
+        f"({above:.0%} above {floor:.2f} Hz; a correctly stated recording "
+        "gives 50% or more). Check the sampling rate."
+    )
+
+
 def _is_number(text):
     try:
         float(text)
@@ -179,14 +213,7 @@ def _main(_):
                 f"{FLAGS.fs:g}"
             )
         ppg = read_ppg(FLAGS.ppg, FLAGS.column)
-        pulse = heart_band_fraction(ppg, FLAGS.fs, config.classes)
-        if pulse < 0.5:
-            raise app.UsageError(
-                f"--fs={FLAGS.fs:g} Hz looks wrong for {FLAGS.ppg}: at that "
-                f"rate only {pulse:.0%} of its 8 s stretches peak at a "
-                "pulse frequency (a correctly stated recording gives 70% "
-                "or more). Check the sampling rate."
-            )
+        _check_rate(ppg, FLAGS.fs, config.classes)
         recording = Recording(
             dataset="user",
             participant="user",
@@ -253,6 +280,18 @@ def _main(_):
     if truth is not None:
         error = np.mean(np.abs(bpm - found.hr_bpm))
         print(f"MAE vs the synthetic truth: {error:.2f} BPM")
+    # The model's own per-window answers (the tracker smooths by design).
+    collapsed = check_collapse(
+        logits_to_bpm(logits),
+        found.hr_bpm if truth is not None else None,
+        name=f"{FLAGS.model} on {FLAGS.ppg or 'the synthetic recording'}",
+        hint="check --fs and --acc; a model of your own may have "
+        "collapsed in training: train and distill from the shipped "
+        "pre-trained models (keras-ppg-kd without --from_scratch) or use "
+        "examples/train_and_deploy.py.",
+    )
+    if collapsed is not None:
+        print(collapsed.message())
 
 
 if __name__ == "__main__":

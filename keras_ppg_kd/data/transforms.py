@@ -197,7 +197,9 @@ def standardize(windows, axis=-2, eps=1e-8):
     return (windows - mean) / (std + eps)
 
 
-def heart_band_fraction(ppg, fs, classes=DEFAULT_CLASSES, seconds=8.0):
+def heart_band_fraction(
+    ppg, fs, classes=DEFAULT_CLASSES, seconds=8.0, floor_hz=0.1
+):
     """Share of ``seconds``-long stretches whose spectrum peaks at a pulse.
 
     A check of the stated sampling rate: each stretch (linear trend
@@ -207,13 +209,17 @@ def heart_band_fraction(ppg, fs, classes=DEFAULT_CLASSES, seconds=8.0):
     three devices this share was 0.73-1.0; a rate stated 10 times too low
     gave at most 0.18, 10 times too high at most 0.33 on two of them (and
     up to 1.0 on a wrist device whose baseline swings dominate). A rate
-    off by a factor of 2 is not reliably seen.
+    off by a factor of 2 is not reliably seen. Where breathing or baseline
+    swings dominate (a finger on a phone camera), few stretches peak at a
+    pulse even at the right rate; ``floor_hz`` at the pulse band's lower
+    edge looks past them.
 
     Args:
         ppg: The PPG samples, shape ``(n,)``.
         fs: Their stated sampling rate in Hz.
         classes: The :class:`HRClasses` (their range is the pulse's).
         seconds: Stretch length.
+        floor_hz: The lowest frequency a stretch's peak is looked for at.
 
     Returns:
         The share in [0, 1], or NaN when the signal is shorter than one
@@ -229,7 +235,7 @@ def heart_band_fraction(ppg, fs, classes=DEFAULT_CLASSES, seconds=8.0):
     size = max(n, 2048)
     power = np.abs(np.fft.rfft(stretches * np.hanning(n), size, axis=1))
     freq = np.fft.rfftfreq(size, 1.0 / fs)
-    above = freq >= 0.1
+    above = freq >= floor_hz
     top = freq[above][np.argmax(power[:, above], axis=1)]
     low = (classes.min_bpm - classes.resolution / 2) / 60.0
     high = 2 * classes.max_bpm / 60.0
@@ -475,10 +481,8 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
     starts = np.minimum(starts, len(x) - length)
     # float64 until the end: float32 squares of values near 1e20 overflow.
     windows = x[starts[:, None] + np.arange(length)]
-    if acc is not None:  # a still axis carries no motion (still_axes)
-        still = _still_in_windows(
-            acc, native_starts[keep], native_length
-        )
+    if acc is not None:  # a still axis carries no motion
+        still = _still_in_windows(acc, native_starts[keep], native_length)
         windows[..., 1:] = np.where(still[:, None, :], 0.0, windows[..., 1:])
     if config.zscore:
         windows[..., :1] = standardize(windows[..., :1], axis=1)

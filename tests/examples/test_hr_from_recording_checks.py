@@ -40,3 +40,26 @@ def test_a_headerless_accelerometer_csv_is_read_whole(synthetic):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "tracked heart rates for 87 steps" in done.stdout
+
+
+def test_breathing_dominated_recording_at_its_true_rate_warns_and_goes_on(
+    tmp_path,
+):
+    # As a finger on a phone camera (30 Hz): breathing and baseline swings
+    # dominate most 8 s stretches; the pulse is there above them.
+    from keras_ppg_kd.data import SyntheticConfig, generate_recording
+
+    recording = generate_recording(0, SyntheticConfig(minutes=3, fs=30.0))
+    ppg = np.asarray(recording.ppg, "float64")
+    t = np.arange(len(ppg)) / 30.0
+    rng = np.random.default_rng(1)
+    wander = np.cumsum(rng.standard_normal(len(ppg))) / np.sqrt(30 * 20)
+    ppg = ppg / ppg.std() + np.sin(2 * np.pi * 0.22 * t) + 0.5 * wander
+    np.save(tmp_path / "phone.npy", ppg)
+    common = [f"--ppg={tmp_path / 'phone.npy'}", "--acc=none"]
+    done = _run("hr_from_recording.py", *common, "--fs=30")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "warning: at --fs=30 Hz only 0% of" in done.stderr
+    assert "going on" in done.stderr
+    done = _run("hr_from_recording.py", *common, "--fs=3")
+    assert done.returncode == 2 and "--fs=3 Hz looks wrong" in done.stderr
