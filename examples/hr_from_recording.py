@@ -13,7 +13,9 @@ the tracker's own lag), with ``--raw`` (or a file given without
 ``start_s,bpm`` rows, one per step; a step whose window was dropped (flat,
 clipped or non-finite signal) has an empty ``bpm`` and the count per reason
 is printed. Without ``--ppg`` a synthetic 3-minute recording (64 Hz) is
-used and its true heart rate printed beside the estimate.
+used and its true heart rate printed beside the estimate. A model whose
+per-window heart rate barely varies over the recording
+(``keras_ppg_kd.metrics.check_collapse``) gets a warning in the summary.
 
 Checked before any estimate: the tracker's classes and stride against the
 model's protocol, and ``--fs`` against the recording (most 8 s stretches
@@ -48,6 +50,7 @@ from keras_ppg_kd.data import (
 from keras_ppg_kd.data.transforms import as_signal
 from keras_ppg_kd.deploy import LiteRTModel
 from keras_ppg_kd.heart_rate import logits_to_bpm
+from keras_ppg_kd.metrics import check_collapse
 from keras_ppg_kd.tracking import HRTracker
 
 flags.DEFINE_string(
@@ -277,6 +280,18 @@ def _main(_):
     if truth is not None:
         error = np.mean(np.abs(bpm - found.hr_bpm))
         print(f"MAE vs the synthetic truth: {error:.2f} BPM")
+    # The model's own per-window answers (the tracker smooths by design).
+    collapsed = check_collapse(
+        logits_to_bpm(logits),
+        found.hr_bpm if truth is not None else None,
+        name=f"{FLAGS.model} on {FLAGS.ppg or 'the synthetic recording'}",
+        hint="check --fs and --acc; a model of your own may have "
+        "collapsed in training: train and distill from the shipped "
+        "pre-trained models (keras-ppg-kd without --from_scratch) or use "
+        "examples/train_and_deploy.py.",
+    )
+    if collapsed is not None:
+        print(collapsed.message())
 
 
 if __name__ == "__main__":

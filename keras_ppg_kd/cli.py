@@ -742,6 +742,11 @@ def cmd_distill():
         if warning:
             collapsed[name] = warning
     extra["collapsed"] = collapsed
+    if baseline[1] is not None:  # to export and compare on recordings
+        os.makedirs(FLAGS.out, exist_ok=True)
+        kept = os.path.join(FLAGS.out, f"{model.name}_no_distillation.keras")
+        baseline[1].save(kept)
+        extra["baseline"] = os.path.basename(kept)
     _save(model, result, train, test, "distill", extra)
     line = (
         f"on the same {len(_participants(test))} held-out participants: "

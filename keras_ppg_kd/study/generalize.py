@@ -32,6 +32,7 @@ import time
 import keras
 import numpy as np
 import pandas as pd
+from absl import logging
 
 from keras_ppg_kd import models
 from keras_ppg_kd import pretrained as shipped
@@ -45,6 +46,7 @@ from keras_ppg_kd.data.transforms import (
     windows_from_recording,
 )
 from keras_ppg_kd.heart_rate import bpm_to_class, logits_to_bpm
+from keras_ppg_kd.metrics import check_collapse
 from keras_ppg_kd.study import recipes
 from keras_ppg_kd.study.recipes import (
     SelectOnValidation,
@@ -417,6 +419,7 @@ def train_and_distill(
     verbose=0,
     unlabelled=None,
     teacher=None,
+    callbacks=(),
 ):
     """Teacher, student and tracker from labelled windows.
 
@@ -438,25 +441,21 @@ def train_and_distill(
             student distils on those heart rates beside the labelled
             windows (:func:`pseudo_label`). Their ``hr_bpm`` is not read.
         teacher: A teacher this recipe already trained on ``train`` with
-            this ``seed`` (a :class:`Trained`'s), reused as it is: students
-            of several settings then share one teacher.
+            this ``seed`` (a :class:`Trained`'s), or any trained teacher
+            of the recipe's window protocol, reused as it is: students of
+            several settings then share one teacher.
+        callbacks: Keras callbacks for each model's training (progress
+            lines, TensorBoard, early stopping on ``val_hr_mae``), after
+            the recipe's selection on the validation participants.
 
     Returns:
         A :class:`Trained`.
     """
     start = time.perf_counter()
     log = {}
-    for name, windows in (
-        ("train", train),
-        ("synthetic", synthetic),
-        ("unlabelled", unlabelled),
-    ):
-        if windows is not None and windows.config != recipe.window:
-            raise ValueError(
-                f"The {name} windows were made with {windows.config}; the "
-                f"recipe takes {recipe.window}. Load them with the builders' "
-                f"config {recipe.builder_config!r}."
-            )
+    _check_windows(
+        recipe, train=train, synthetic=synthetic, unlabelled=unlabelled
+    )
     if unlabelled is not None and (
         recipe.strategy == "none" or not len(unlabelled)
     ):
@@ -485,20 +484,16 @@ def train_and_distill(
             recipe, synthetic, seed, verbose
         ).get_weights()
         log["pretrain_s"] = time.perf_counter() - start
-    mixed = fit_set
-    if synthetic is not None and recipe.mix_fraction > 0:
-        rng = np.random.default_rng(seed)
-        share = min(1.0, recipe.mix_fraction * len(fit_set) / len(synthetic))
-        mixed = WindowSet.concatenate(
-            [fit_set, synthetic.subset(rng.random(len(synthetic)) < share)]
-        )
+    mixed = mix_synthetic(fit_set, synthetic, recipe, seed)
     # Calibration: the validation participants (first) and the synthetic
     # calibration people.
     people = [validation, calibration_windows(recipe)]
     people = [p for p in people if p is not None and len(p)]
     held = WindowSet.concatenate(people) if people else None
 
-    def callbacks():
+    extra = list(callbacks)
+
+    def selection():
         return [SelectOnValidation(validation)] if len(validation) else []
 
     # Both models train through the study's recipes (one training path),
@@ -506,8 +501,8 @@ def train_and_distill(
     run = dict(seed=seed, verbose=verbose)
     nobody = mixed.subset(np.zeros(len(mixed), bool))
     if teacher is None:
-        selector = callbacks() if recipe.finetune_teacher else []
-        teacher = _teacher(recipe, mixed, pretrained, selector, run)
+        selector = selection() if recipe.finetune_teacher else []
+        teacher = _teacher(recipe, mixed, pretrained, selector + extra, run)
         log["teacher_epoch"] = selector[0].best_epoch if selector else None
     log["teacher_s"] = time.perf_counter() - start
 
@@ -524,14 +519,14 @@ def train_and_distill(
 
     start_model = _student_start(recipe)
     student_start = start_model.get_weights() if start_model else None
-    selector = callbacks()
+    selector = selection()
     training = _training(
         recipe, recipe.student_epochs, recipe.student_learning_rate
     )
     common = dict(
         model=recipe.student,
         training=training,
-        callbacks=selector,
+        callbacks=selector + extra,
         start_from=student_start,
         **run,
     )
@@ -560,6 +555,83 @@ def train_and_distill(
         log["calibration_windows"] = len(held)
     log["wall_s"] = time.perf_counter() - start
     return Trained(teacher, student, tracker, fusion, validation, log)
+
+
+def finetune_teacher(
+    train, recipe=GeneralizingRecipe(), seed=0, verbose=0, callbacks=()
+):
+    """The recipe's teacher alone: its first step, without a student.
+
+    The pre-trained teacher (:func:`pretrain_teacher`) fine-tuned gently on
+    ``train`` with the recipe's synthetic windows mixed in, its epoch
+    chosen on ``recipe.validation_participants`` held-out participants and
+    its weights averaged back towards the start (``finetune_weight``), as
+    :func:`train_and_distill` trains it.
+
+    Args:
+        train: Labelled training :class:`WindowSet` of the recipe's window
+            protocol.
+        recipe: The :class:`GeneralizingRecipe`.
+        seed: Seed for weights, shuffling and the validation split.
+        verbose: Keras verbosity.
+        callbacks: Keras callbacks for its training, after the selection.
+
+    Returns:
+        ``(teacher, validation, log)``: the model, the held-out training
+        participants (may be empty) and ``{"teacher_epoch", "teacher_s"}``.
+    """
+    start = time.perf_counter()
+    _check_windows(recipe, train=train)
+    fit_set, validation = split_validation(
+        train, recipe.validation_participants, seed
+    )
+    synthetic = synthetic_windows(recipe)
+    pretrained = None  # from scratch: no shipped teacher, no synthetic
+    if recipe.pretrained_teacher or synthetic is not None:
+        pretrained = pretrain_teacher(
+            recipe, synthetic, seed, verbose
+        ).get_weights()
+    mixed = mix_synthetic(fit_set, synthetic, recipe, seed)
+    selector = (
+        [SelectOnValidation(validation)]
+        if len(validation) and recipe.finetune_teacher
+        else []
+    )
+    teacher = _teacher(
+        recipe,
+        mixed,
+        pretrained,
+        selector + list(callbacks),
+        dict(seed=seed, verbose=verbose),
+    )
+    log = {
+        "teacher_epoch": selector[0].best_epoch if selector else None,
+        "teacher_s": time.perf_counter() - start,
+    }
+    return teacher, validation, log
+
+
+def mix_synthetic(fit_set, synthetic, recipe, seed=0):
+    """``fit_set`` with the recipe's share of ``synthetic`` windows mixed
+    in (``mix_fraction`` times as many, at most all of them)."""
+    if synthetic is None or recipe.mix_fraction <= 0:
+        return fit_set
+    rng = np.random.default_rng(seed)
+    share = min(1.0, recipe.mix_fraction * len(fit_set) / len(synthetic))
+    return WindowSet.concatenate(
+        [fit_set, synthetic.subset(rng.random(len(synthetic)) < share)]
+    )
+
+
+def _check_windows(recipe, **named):
+    """Every set of windows given must be of the recipe's protocol."""
+    for name, windows in named.items():
+        if windows is not None and windows.config != recipe.window:
+            raise ValueError(
+                f"The {name} windows were made with {windows.config}; the "
+                f"recipe takes {recipe.window}. Load them with the builders' "
+                f"config {recipe.builder_config!r}."
+            )
 
 
 def _teacher(recipe, mixed, pretrained, selector, run):
@@ -652,7 +724,10 @@ def score(test, trained=None, int8=None, extra=None):
     Returns:
         A DataFrame, one row per recording
         (:func:`~keras_ppg_kd.data.splits.recording_keys`), with a
-        ``windows`` column.
+        ``windows`` column; ``.attrs["collapsed"]`` holds ``{column:
+        warning}`` for each estimator whose predictions barely vary over
+        ``test`` (:func:`~keras_ppg_kd.metrics.check_collapse`; each is
+        also logged as a warning).
     """
     bpm = {"spectral_peak": spectral_peak_bpm(test, band=test.config.band)}
     if trained is not None:
@@ -671,6 +746,19 @@ def score(test, trained=None, int8=None, extra=None):
             bpm["int8+tracker"] = tracker.track(logits, keys, times)
             bpm["int8+offline"] = tracker.track(logits, keys, times, "smooth")
     bpm.update(extra or {})
+    collapsed = {}
+    for name, values in bpm.items():
+        found = check_collapse(
+            values,
+            test.hr_bpm,
+            name=name,
+            hint="start the models from the shipped pre-trained ones, "
+            "train fewer epochs or at a lower learning rate, or add "
+            "participants.",
+        )
+        if found is not None:
+            collapsed[name] = found.message()
+            logging.warning(collapsed[name])
     keys = recording_keys(test)
     rows = []
     for key in np.unique(keys):
@@ -679,4 +767,6 @@ def score(test, trained=None, int8=None, extra=None):
         for name, values in bpm.items():
             row[name] = float(np.mean(np.abs(values[mask] - test.hr_bpm[mask])))
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    table.attrs["collapsed"] = collapsed
+    return table
