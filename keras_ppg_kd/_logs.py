@@ -155,7 +155,7 @@ def tfds_progress_on_terminal():
     the previous setting comes back when the block ends."""
     from tensorflow_datasets.core.utils import tqdm_utils
 
-    before = tqdm_utils._active
+    before = getattr(tqdm_utils, "_active", True)  # tfds's own switch
     tqdm_utils.display_progress_bar(before and sys.stderr.isatty())
     try:
         yield
