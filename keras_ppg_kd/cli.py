@@ -531,7 +531,7 @@ def _recipe_holdout(teacher=None):
             accelerometer=protocol.accelerometer,
             cancel_motion=protocol.cancel_motion,
         )
-        if recipe.window == protocol:
+        if recipe.window == protocol and recipe.builder_config != "default":
             FLAGS.datasets = _with_config(recipe.builder_config)
             why = " (the teacher's windows)"
         train, test = _holdout()

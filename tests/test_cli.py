@@ -292,3 +292,164 @@ def test_cli_fit_fits_the_family_the_results_have(tmp_path):
     done = cli("fit", f"--results={path}")
     assert done.returncode != 0
     assert "sizes per family: resnetw: 8, 16; mlp: 1" in done.stderr
+
+
+def _distance(model, name):
+    """How far ``model``'s weights are from the shipped model ``name``'s,
+    relative to their size (a fresh start: about 0.9)."""
+    import numpy as np
+
+    from keras_ppg_kd import pretrained
+
+    def flat(found):
+        floats = [w for w in found.get_weights() if w.dtype.kind == "f"]
+        return np.concatenate([w.ravel() for w in floats])
+
+    shipped = flat(pretrained.load(name))
+    return np.linalg.norm(flat(model) - shipped) / np.linalg.norm(shipped)
+
+
+def _study(folder, reference="hr_bpm", people=5):
+    from keras_ppg_kd.datasets.ppg_folder.make_dummy_data import table
+
+    for person in range(people):  # hr_bpm tables carry acc_x/y/z
+        (folder / f"P{person}").mkdir(parents=True)
+        table(person, 120, reference).to_csv(
+            folder / f"P{person}" / "walk.csv", index=False
+        )
+    return folder
+
+
+@pytest.mark.slow
+def test_train_and_distill_start_from_the_shipped_models(tmp_path):
+    """By default: the shipped teacher and student, fine-tuned gently on
+    motion-cancelled windows; distill scores the teacher and the baseline
+    on the same people. --from_scratch starts from fresh weights."""
+    import keras
+
+    data = [
+        "--datasets=ppg_folder",
+        f"--manual_dir=ppg_folder={_study(tmp_path / 'study')}",
+        f"--data_dir={tmp_path / 'tfds'}",
+        "--test_fraction=0.4",
+        "--epochs=1",
+    ]
+    out = tmp_path / "out"
+    done = cli("train", *data, "--model_id=resnet:6", f"--out={out}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "starting from the shipped synthetic_resnet6" in done.stdout
+    assert "windows: PPG cleaned with the accelerometer" in done.stdout
+    record = json.loads((out / "resnet1d_6.json").read_text())
+    assert record["start"] == "synthetic_resnet6"
+    assert record["flags"]["datasets"] == ["ppg_folder/cancel_motion"]
+    assert record["recipe"]["learning_rate"] == 1e-4
+    teacher = keras.saving.load_model(out / "resnet1d_6.keras")
+    assert teacher.protocol.cancel_motion
+    # One gentle epoch, averaged half-way back: near the shipped weights
+    # (12 such epochs on SPC 2015 end 0.06 away; a fresh start is 0.9).
+    assert _distance(teacher, "synthetic_resnet6") < 0.1
+
+    done = cli(
+        "distill",
+        *data,
+        f"--teacher={out / 'resnet1d_6.keras'}",
+        "--model_id=tcn:5",
+        f"--out={out}",
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "starting from the shipped synthetic_tcn5" in done.stdout
+    assert "(the teacher's windows)" in done.stdout
+    assert "teacher resnet1d_6 MAE" in done.stdout
+    assert "without distillation (labels alone" in done.stdout
+    record = json.loads((out / "tcn_5.json").read_text())
+    assert record["start"] == "synthetic_tcn5"
+    student = keras.saving.load_model(out / "tcn_5.keras")
+    baseline = keras.saving.load_model(out / record["baseline"])
+    from keras_ppg_kd.study.recipes import evaluate
+
+    test = _windows(tmp_path, record["test_participants"])
+    assert record["teacher_mae"] == pytest.approx(evaluate(teacher, test)[0])
+    assert record["baseline_mae"] == pytest.approx(evaluate(baseline, test)[0])
+    assert record["mae"] == pytest.approx(evaluate(student, test)[0])
+    assert record["baseline_mae"] != record["mae"]  # two models
+    assert (out / record["tracker"]).is_file()
+    for model in (student, baseline):
+        assert _distance(model, "synthetic_tcn5") < 0.1
+
+    scratch = tmp_path / "scratch"
+    done = cli(
+        "train",
+        *data,
+        "--model_id=resnet:6",
+        "--from_scratch",
+        f"--out={scratch}",
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "windows: PPG alone" in done.stdout
+    record = json.loads((scratch / "resnet1d_6.json").read_text())
+    assert record["start"] == "scratch"
+    assert record["flags"]["datasets"] == ["ppg_folder"]
+    fresh = keras.saving.load_model(scratch / "resnet1d_6.keras")
+    assert _distance(fresh, "synthetic_resnet6") > 0.5
+
+
+def _windows(tmp_path, participants):
+    import numpy as np
+
+    from keras_ppg_kd.data.splits import participant_keys
+    from keras_ppg_kd.datasets import load_windows
+
+    windows = load_windows(
+        "ppg_folder/cancel_motion",
+        data_dir=str(tmp_path / "tfds"),
+        manual_dir=str(tmp_path / "study"),
+    )
+    return windows.subset(np.isin(participant_keys(windows), participants))
+
+
+def test_train_reads_recordings_without_an_accelerometer_as_ppg_alone(
+    tmp_path,
+):
+    done = cli(
+        "train",
+        "--datasets=ppg_folder",
+        f"--manual_dir=ppg_folder={_study(tmp_path / 'study', 'ecg', 3)}",
+        f"--data_dir={tmp_path / 'tfds'}",
+        "--test_fraction=0.34",
+        "--model_id=resnet:1",
+        "--epochs=1",
+        f"--out={tmp_path / 'out'}",
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "starting from the shipped synthetic_resnet1" in done.stdout
+    assert (
+        "windows: PPG alone (the recordings have no accelerometer)"
+        in done.stdout
+    )
+    record = json.loads((tmp_path / "out" / "resnet1d_1.json").read_text())
+    assert record["flags"]["datasets"] == ["ppg_folder"]
+
+
+def test_export_warns_that_a_constant_model_has_collapsed(tmp_path):
+    """A student that answers 120 BPM whatever the window is named, with
+    what to try; the shipped student on the same windows is not."""
+    import numpy as np
+
+    from keras_ppg_kd.models import ResNet1D
+
+    model = ResNet1D(1, name="constant")
+    weights = model.get_weights()
+    weights[-2] = np.zeros_like(weights[-2])  # the head ignores its input
+    weights[-1] = np.where(np.arange(180) == 90, 10.0, 0.0)  # 120 BPM
+    model.set_weights(weights)
+    model.save(tmp_path / "constant.keras")
+    common = ["--datasets=synthetic_ppg/small", f"--out={tmp_path}"]
+    common.append(f"--data_dir={tmp_path / 'tfds'}")
+    done = cli("export", f"--model={tmp_path / 'constant.keras'}", *common)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "constant_int8.tflite has collapsed" in done.stderr
+    assert "100% of them at 120 BPM" in done.stderr
+    assert "leave out --from_scratch" in done.stderr
+    done = cli("export", "--model=synthetic_tcn5", *common)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "collapsed" not in done.stderr + done.stdout

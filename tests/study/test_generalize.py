@@ -227,3 +227,19 @@ def test_fusion_and_tracker_fit_on_the_held_out_people():
     assert trained.log["calibration_windows"] == calibration
     with pytest.raises(ValueError, match="spectral_fusion needs validation"):
         train_and_distill(train, recipe.replace(validation_participants=0))
+
+
+def test_score_names_the_estimators_that_collapsed():
+    windows = WindowSet.concatenate(
+        windows_from_recording(
+            generate_recording(
+                i, SyntheticConfig(num_participants=2, minutes=2)
+            )
+        )
+        for i in range(2)
+    )
+    constant = np.full(len(windows), 120.0)
+    table = score(windows, extra={"constant": constant, "good": windows.hr_bpm})
+    assert set(table.attrs["collapsed"]) == {"constant"}
+    assert "constant has collapsed" in table.attrs["collapsed"]["constant"]
+    assert table["good"].max() == 0.0
