@@ -146,6 +146,7 @@ def test_mlp_for_budget(budget):
         lambda: MLP((32, 16)),
         lambda: ResNet1D(1, protocol=WindowConfig(accelerometer=True)),
         lambda: TCN(2, protocol=WindowConfig(accelerometer=True)),
+        lambda: models.get("tcnw:8"),
     ],
 )
 def test_save_load_round_trip(tmp_path, build):

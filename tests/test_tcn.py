@@ -1,4 +1,5 @@
-"""TCN student: size, reach, config round trip, registry, int8 export."""
+"""TCN student: size, reach, config round trip, registry, int8 export;
+the width-scaled family ``tcnw``."""
 
 import numpy as np
 import pytest
@@ -67,3 +68,56 @@ def test_tcn_exports_to_an_int8_only_file(tmp_path):
     assert report.size_kb < 32
     error = np.abs(LiteRTModel(path).predict(x[:8]) - tcn.predict(x[:8]))
     assert error.max() < 0.05
+
+
+def test_width_scaled_tcn_keeps_the_reach_and_shrinks_the_weights(tmp_path):
+    small = models.get("tcnw:8")
+    assert isinstance(small, TCN) and small.name == "tcn_5w8"
+    assert (small.num_blocks, small.filters) == (5, 8)
+    assert small.receptive_field == TCN(5).receptive_field == 129
+    # Stem 5*8+8+16, five blocks of 5*8+8+16+8*8+8+16, head 8*180+180.
+    assert trainable(small) == 64 + 5 * 152 + 1620 == 2_444
+    assert models.cost("tcnw:32") == models.cost("tcn:5")
+    small.save(tmp_path / "w8.keras")
+    import keras
+
+    loaded = keras.saving.load_model(tmp_path / "w8.keras")
+    assert loaded.get_config() == small.get_config()
+    with pytest.raises(ValueError, match="Received: size=0"):
+        models.REGISTRY["tcnw"](0)
+    with pytest.raises(ValueError, match="tcnw:0"):
+        models.get("tcnw:0")
+
+
+@tensorflow_only
+def test_width_scaled_tcn_runs_in_tflite_micro(tmp_path):
+    pytest.importorskip("ai_edge_litert", reason="needs the 'litert' extra")
+    pytest.importorskip("tflite_micro", reason="needs the 'micro' extra")
+    from keras_ppg_kd.deploy import (
+        LiteRTModel,
+        MicroModel,
+        export_tflite,
+        inspect_tflite,
+    )
+    from keras_ppg_kd.deploy.planner import like_trained
+
+    small = like_trained(models.get("tcnw:8"))
+    x = np.random.default_rng(2).standard_normal((64, 200, 1)).astype("f4")
+    path = export_tflite(small, str(tmp_path / "w8.tflite"), "int8", x)
+    report = inspect_tflite(path)
+    assert report.int8_ready
+    assert set(report.ops) == {
+        "RESHAPE",
+        "CONV_2D",
+        "DEPTHWISE_CONV_2D",
+        "ADD",
+        "MEAN",
+        "FULLY_CONNECTED",
+    }
+    # Measured: 15.1 KB of flash (2.4K weights), 13.2 KB of TFLM arena.
+    assert report.size_kb < 16 and report.micro_arena_kb <= 16
+    micro, litert = MicroModel(path), LiteRTModel(path)
+    step = litert.output["quantization"][0]
+    assert np.abs(micro.predict(x[:8]) - litert.predict(x[:8])).max() <= (
+        step + 1e-6
+    )

@@ -26,6 +26,7 @@ from keras_ppg_kd.deploy.arena import (
     interpreter_class,
     lifetime_peak,
     op_interpreter,
+    order_for_micro_planner,
 )
 from keras_ppg_kd.version import __version__
 
@@ -146,6 +147,7 @@ def export_tflite(
     batch_size: int | None = 1,
     strip_names: bool | None = None,
     protocol: WindowConfig | None = None,
+    order_for_micro: bool = False,
 ) -> str:
     """Export a Keras model (or a Distiller's student) to a LiteRT file.
 
@@ -173,6 +175,11 @@ def export_tflite(
             was trained on (pass the training ``WindowSet.config``); by
             default the standard protocol at the model's own window length,
             sampling rate and channels. Checked against the model.
+        order_for_micro: Renumber the activation tensors so that TFLite
+            Micro's memory planner packs them tighter (same ops, weights
+            and outputs; a TCN(5) int8 arena goes from 34.0 to 27.7 KB,
+            one 200 x 32 tensor fewer): see
+            :func:`~keras_ppg_kd.deploy.arena.order_for_micro_planner`.
 
     Returns:
         The path written.
@@ -225,6 +232,8 @@ def export_tflite(
     flat = flatbuffer_utils.read_model(path)
     if strip_names if strip_names is not None else quantization == "int8":
         flatbuffer_utils.strip_strings(flat)
+    if order_for_micro:
+        order_for_micro_planner(flat)
     _write_protocol(flat, protocol)
     flatbuffer_utils.write_model(flat, path)
     if quantization == "int8" and not inspect_tflite(path).int8_ready:

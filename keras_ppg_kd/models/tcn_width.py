@@ -1,0 +1,44 @@
+"""TCN scaled by width: five blocks, ``size`` filters.
+
+``"tcnw:<filters>"`` is a 5-block :class:`TCN` with that many filters
+throughout: the same dilations (1-16), kernel and 129-sample reach (5 s,
+several beats) as the default student ``"tcn:5"``, which is ``"tcnw:32"``.
+Width changes only size, as ``"resnetw"`` does for ResNet1D: 8 filters
+give 2,444 trainable parameters against TCN(5)'s 13,076.
+
+What the width does not shrink: the 180-class classifier (``filters x
+180`` weights, 180 biases) and, in an int8 LiteRT file, the per-channel
+scales and zero points of its 180 outputs and the flatbuffer's fixed cost
+of each of the ~47 tensors. An int8 ``tcnw:8`` file is about 15 KB with
+only 2.4 KB of weights; ``docs/results/benchmarks.md`` has the measured
+sizes and TensorFlow Lite Micro arenas per width.
+"""
+
+from keras_ppg_kd.models.base import check_positive_int, register_family
+from keras_ppg_kd.models.tcn import TCN
+
+BLOCKS = 5
+
+
+@register_family("tcnw")
+def tcn_width(size, protocol=None, name=None, **kwargs):
+    """A 5-block :class:`TCN` with ``size`` filters.
+
+    Args:
+        size: Filters (channels of the stem and of every block).
+        protocol: The window protocol; see :class:`TCN`.
+        name: Model name; defaults to ``tcn_5w<size>``.
+        **kwargs: Other :class:`TCN` arguments (``dropout``, ...).
+
+    Example:
+    >>> tcn_width(8).count_params() < tcn_width(32).count_params()
+    True
+    """
+    check_positive_int("size", size)
+    return TCN(
+        BLOCKS,
+        filters=size,
+        protocol=protocol,
+        name=name or f"tcn_{BLOCKS}w{size}",
+        **kwargs,
+    )
