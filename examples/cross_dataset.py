@@ -37,10 +37,9 @@ selection, each exported to int8 and tracked causally:
 It writes ``<out>/unlabelled_seed<k>/<direction>.csv`` (one row per
 recording, one ``<student>`` column of int8 + causal tracker MAE each, plus
 ``<student>_lag3`` (the tracker 6 s late), ``<student>_offline`` and
-``<student>_int8``), its JSON log (with each student's tracker), and an
-``.npz`` of each student's int8 outputs (float16) so that trackers can be
-re-run on them. Students finished before a kill are kept in
-``<direction>.partial.json`` and not trained again.
+``<student>_int8``) and its JSON log (with each student's tracker).
+Students finished before a kill are kept in ``<direction>.partial.json``
+and not trained again.
 
 Usage:
     python examples/cross_dataset.py            # both directions
@@ -228,7 +227,7 @@ class _Students:
         self.done = json.loads(partial.read_text()) if partial.exists() else {}
 
     def run(self, settings, unlabelled=None):
-        """Train one student; ``(bpm, int8 logits, log)``: ``bpm`` maps a
+        """Train one student; ``(bpm, log)``: ``bpm`` maps a
         column suffix to BPM per test window (``""`` the causal tracker,
         ``"_lag3"`` 6 s late, ``"_offline"`` smoothed, ``"_int8"`` the
         windows alone)."""
@@ -257,33 +256,29 @@ class _Students:
             "_int8": np.asarray(logits_to_bpm(logits)),
         }
         log = trained.log | {"tracker": trained.tracker.get_config()}
-        return bpm, logits, log
+        return bpm, log
 
-    def keep(self, name, columns, log, logits):
+    def keep(self, name, columns, log):
         """Score ``columns`` (BPM per window) and keep them."""
         from keras_ppg_kd.study.generalize import score
 
         table = score(self.test, extra=columns).drop(columns="spectral_peak")
         self.done[name] = {"table": table.to_dict("list"), "log": log}
-        npz = self.partial.with_name(f"{self.partial.stem}.{name}.npz")
-        with open(npz.with_suffix(".tmp"), "wb") as f:
-            np.savez_compressed(f, int8_logits=logits.astype("float16"))
-        npz.with_suffix(".tmp").replace(npz)
         # Written whole, then renamed: a kill leaves the last good file.
         tmp = self.partial.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.done, default=float) + "\n")
         tmp.replace(self.partial)
 
     def student(self, name):
-        bpm, logits, log = self.run(STUDENTS[name])
+        bpm, log = self.run(STUDENTS[name])
         columns = {name + suffix: values for suffix, values in bpm.items()}
-        self.keep(name, columns, log, logits)
+        self.keep(name, columns, log)
 
     def adapted(self):
         """Adapt on each half, score on the other (and on itself)."""
         from keras_ppg_kd.datasets import load_unlabelled
 
-        columns, logits, logs = {}, None, []
+        columns, logs = {}, []
         for half in _halves(self.test):
             unlabelled = load_unlabelled(
                 FLAGS.spc_dir if self.target == "spc" else FLAGS.wrist_dir,
@@ -291,7 +286,7 @@ class _Students:
                 self.config,
                 participants=half,
             )
-            bpm, found, log = self.run({}, unlabelled)
+            bpm, log = self.run({}, unlabelled)
             mine = np.isin(self.test.participant, half)
             for suffix, values in bpm.items():
                 for name, where in (
@@ -300,10 +295,8 @@ class _Students:
                 ):
                     column = columns.setdefault(name, np.empty_like(values))
                     column[where] = values[where]
-            logits = found if logits is None else logits
-            logits[~mine] = found[~mine]
             logs.append(log | {"adapted_on": list(half)})
-        self.keep(UNLABELLED, columns, logs, logits)
+        self.keep(UNLABELLED, columns, logs)
 
 
 def ablation(direction, recipe, seed, partial, names):
