@@ -42,6 +42,17 @@ flags.DEFINE_list(
 )
 flags.DEFINE_string("out", "bench_micro_size", "Output folder.")
 FLAGS = flags.FLAGS
+COLUMNS = [
+    "student",
+    "params",
+    "file_bytes",
+    "weight_bytes",
+    "ops",
+    "estimate_bytes",
+    "micro_arena_bytes",
+    "micro_arena_ordered_bytes",
+    "same_outputs",
+]
 
 
 def weight_bytes(path):
@@ -82,7 +93,8 @@ def main(_):
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     windows = rng.standard_normal((64, 200, 1)).astype("float32")
-    table = pd.DataFrame([measure(s, folder, windows) for s in FLAGS.students])
+    rows = [measure(s, folder, windows) for s in FLAGS.students]
+    table = pd.DataFrame(rows)[COLUMNS]
     table.to_csv(folder / "micro_size.csv", index=False)
     lines = [
         "| " + " | ".join(table.columns) + " |",

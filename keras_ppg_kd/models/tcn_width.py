@@ -9,9 +9,10 @@ give 2,444 trainable parameters against TCN(5)'s 13,076.
 What the width does not shrink: the 180-class classifier (``filters x
 180`` weights, 180 biases) and, in an int8 LiteRT file, the per-channel
 scales and zero points of its 180 outputs and the flatbuffer's fixed cost
-of each of the ~47 tensors. An int8 ``tcnw:8`` file is about 15 KB with
-only 2.4 KB of weights; ``docs/results/benchmarks.md`` has the measured
-sizes and TensorFlow Lite Micro arenas per width.
+of each of the ~47 tensors. An int8 ``tcnw:8`` file is 15.5 KB, of which
+3.5 KB are weights and biases (``tcnw:4``: 13.2 KB); its TensorFlow Lite
+Micro arena is 13.2 KB. ``docs/results/benchmarks.md`` has the measured
+sizes and arenas per width.
 """
 
 from keras_ppg_kd.models.base import check_positive_int, register_family
