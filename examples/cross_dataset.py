@@ -256,7 +256,34 @@ class _Students:
             "_int8": np.asarray(logits_to_bpm(logits)),
         }
         log = trained.log | {"tracker": trained.tracker.get_config()}
+        if trained.pseudo_labelled is not None:
+            log["pseudo_label_mae"] = self.pseudo_label_mae(
+                trained.pseudo_labelled
+            )
         return bpm, log
+
+    def pseudo_label_mae(self, labelled):
+        """The pseudo-labels' MAE against the reference they never read:
+        mean per recording, over the windows the labelled set also has."""
+        from keras_ppg_kd.data.splits import recording_keys
+
+        where = {
+            (p, round(float(t), 2)): i
+            for i, (p, t) in enumerate(
+                zip(self.test.participant, self.test.start_times, strict=True)
+            )
+        }
+        pairs = [
+            (i, where[(p, round(float(t), 2))])
+            for i, (p, t) in enumerate(
+                zip(labelled.participant, labelled.start_times, strict=True)
+            )
+            if (p, round(float(t), 2)) in where
+        ]
+        mine, theirs = np.array(pairs).T
+        error = np.abs(labelled.hr_bpm[mine] - self.test.hr_bpm[theirs])
+        keys = recording_keys(self.test)[theirs]
+        return float(np.mean([error[keys == k].mean() for k in set(keys)]))
 
     def keep(self, name, columns, log):
         """Score ``columns`` (BPM per window) and keep them."""

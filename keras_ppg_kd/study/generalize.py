@@ -254,6 +254,9 @@ class Trained:
             tracker takes, or None (the tracker takes the logits).
         validation: The held-out training participants (may be empty).
         log: Timings and selected epochs.
+        pseudo_labelled: The unlabelled windows with the teacher's
+            smoothed heart rates the student learnt (:func:`pseudo_label`),
+            or None.
     """
 
     teacher: keras.Model
@@ -262,6 +265,7 @@ class Trained:
     fusion: SpectralFusion | None
     validation: WindowSet
     log: dict
+    pseudo_labelled: WindowSet | None = None
 
     def tracker_input(self, windows, logits):
         """What the tracker takes for these windows' student logits."""
@@ -506,7 +510,7 @@ def train_and_distill(
         log["teacher_epoch"] = selector[0].best_epoch if selector else None
     log["teacher_s"] = time.perf_counter() - start
 
-    student_stream = mixed
+    student_stream, adapted = mixed, None
     if unlabelled is not None:
         teacher_tracker = _tracker(teacher, fit_set, held, recipe)
         adapted = pseudo_label(teacher, teacher_tracker, unlabelled)
@@ -554,7 +558,7 @@ def train_and_distill(
     if held is not None:
         log["calibration_windows"] = len(held)
     log["wall_s"] = time.perf_counter() - start
-    return Trained(teacher, student, tracker, fusion, validation, log)
+    return Trained(teacher, student, tracker, fusion, validation, log, adapted)
 
 
 def finetune_teacher(

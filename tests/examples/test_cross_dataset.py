@@ -100,6 +100,9 @@ def test_unlabelled_students_adapt_on_one_half_and_score_the_other(
         r["pseudo_labelled_windows"] for r in log["students"]["unlabelled"]
     }
     assert len(counts) == 1 and counts.pop() > 100
+    # What the smoothed targets read, scored against the hidden reference.
+    for run in log["students"]["unlabelled"]:
+        assert 0 < run["pseudo_label_mae"] < 60
     # A run killed after its students were kept resumes from them: the
     # table is rebuilt without training again.
     (folder / "wrist_to_spc.csv").unlink()
