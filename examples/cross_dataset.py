@@ -1,4 +1,4 @@
-"""Cross-dataset evaluation: train on one real wrist dataset, test on another.
+r"""Cross-dataset evaluation: train on one real wrist dataset, test on another.
 
 The recipe's acceptance figure beside leave-one-participant-out. For each
 direction (``spc_to_wrist``: IEEE SPC 2015 -> PhysioNet wrist, and
@@ -52,6 +52,7 @@ import os
 import pathlib
 import platform
 import re
+import sys
 import tempfile
 import time
 
@@ -70,7 +71,11 @@ flags.DEFINE_list(
 flags.DEFINE_string("spc_dir", str(DATASETS["spc"][1]), "SPC 2015 folder.")
 flags.DEFINE_string("wrist_dir", str(DATASETS["wrist"][1]), "Wrist folder.")
 flags.DEFINE_string("data_dir", None, "tfds data directory.")
-flags.DEFINE_string("out", "docs/results/cross_dataset", "Output folder.")
+flags.DEFINE_string(
+    "out",
+    "cross_dataset_out",
+    "Output folder (docs/results/cross_dataset holds the results' runs).",
+)
 flags.DEFINE_string("variant", "recipe", "Name of this recipe variant.")
 flags.DEFINE_integer("seed", 0, "Seed.")
 flags.DEFINE_bool("overwrite", False, "Redo directions already written.")
@@ -594,11 +599,12 @@ def _over_seeds(frame):
     return "\n".join(lines)
 
 
-def main(_):
+def _main():
     from keras_ppg_kd.study.generalize import GeneralizingRecipe
 
     if FLAGS.summary:
-        return write_summary(pathlib.Path(FLAGS.out))
+        write_summary(pathlib.Path(FLAGS.out))
+        return
     recipe = GeneralizingRecipe().override(FLAGS.set)
     if not FLAGS.unlabelled:
         runs = [(FLAGS.variant, recipe)]
@@ -689,6 +695,13 @@ def _versions():
         except metadata.PackageNotFoundError:
             pass
     return found
+
+
+def main(_):
+    try:
+        _main()
+    except (FileNotFoundError, ValueError, app.UsageError) as error:
+        sys.exit(f"cross_dataset.py: error: {error}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Train on your data with the generalizing recipe and ship it to a watch.
+r"""Train on your data with the generalizing recipe and ship it to a watch.
 
 Trains a ResNet1D teacher (pre-trained on the built-in synthetic data,
 then on every labelled window of ``--datasets`` with synthetic windows mixed
@@ -35,6 +35,7 @@ Then: python examples/hr_from_recording.py \
 import dataclasses
 import json
 import pathlib
+import sys
 import time
 
 from absl import app, flags
@@ -83,7 +84,7 @@ flags.DEFINE_multi_string(
 FLAGS = flags.FLAGS
 
 
-def main(_):
+def _main():
     start = time.perf_counter()
     out = pathlib.Path(FLAGS.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -174,6 +175,13 @@ def main(_):
     print(
         f"wrote {out}/manifest.json; {time.perf_counter() - start:.0f} s in all"
     )
+
+
+def main(_):
+    try:
+        _main()
+    except (FileNotFoundError, ValueError, app.UsageError) as error:
+        sys.exit(f"train_and_deploy.py: error: {error}")
 
 
 if __name__ == "__main__":

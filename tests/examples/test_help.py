@@ -13,9 +13,9 @@ pytestmark = pytest.mark.slow
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 SCRIPTS = sorted(p.name for p in EXAMPLES.glob("*.py"))
 # Examples whose --out default is still inside the repository.
-OUT_IN_REPOSITORY = {"cross_dataset.py"}
+OUT_IN_REPOSITORY = set()
 # Examples whose usage lines a backslash-newline still joins.
-USAGE_JOINED = {"train_and_deploy.py"}
+USAGE_JOINED = set()
 NOISE = ("I0000", "absl::InitializeLog", "oneDNN", "Traceback")
 
 
