@@ -8,6 +8,15 @@ from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Under pytest-xdist (``-n 2``) each worker prepares datasets in its own
+# tfds folder: two processes preparing one dataset in one folder race.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["TFDS_DATA_DIR"] = os.path.join(
+        os.environ.get(
+            "TFDS_DATA_DIR", os.path.expanduser("~/tensorflow_datasets")
+        ),
+        f"worker_{os.environ['PYTEST_XDIST_WORKER']}",
+    )
 
 import keras_ppg_kd  # noqa: E402
 
