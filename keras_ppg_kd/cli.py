@@ -1058,6 +1058,7 @@ def cmd_export():
 def cmd_plan():
     """Recommend a student for --flash_kb/--ram_kb/--latency_ms."""
     from keras_ppg_kd.deploy import load_fits, measure_candidates, plan
+    from keras_ppg_kd.deploy.planner import cross_device_note
 
     laws = load_fits(FLAGS.fits)  # fail on bad fits before measuring
     students = [
@@ -1088,6 +1089,8 @@ def cmd_plan():
             f"{low:>5.2f}-{high:<5.2f}  {'yes' if o.fits_budget else 'no'}"
         )
     print(result.summary())
+    if result.population.startswith("synthetic"):
+        print(cross_device_note(result.candidate.model))
 
 
 def _fail(command, message):

@@ -77,6 +77,7 @@ class Plan:
     basis: str
     options: tuple  # of Option
     source: str = ""
+    population: str = ""
 
     def summary(self):
         c = self.candidate
@@ -92,9 +93,10 @@ class Plan:
             else "measured MAE (no law "
             "identified; the study's mean at this size)"
         )
+        people = f" for {self.population}" if self.population else ""
         return (
             f"recommended: {c.model} ({c.params:,} params) "
-            f"{how}; {what} {self.predicted_mae:.2f} BPM (95 % "
+            f"{how}; {what}{people} {self.predicted_mae:.2f} BPM (95 % "
             f"{low:.2f}-{high:.2f}); measured {c.flash_kb:.1f} KB flash, "
             f"~{c.ram_kb:.1f} KB arena, {c.latency_ms * 1e3:.0f} us per "
             f"window" + (f"; laws: {self.source}" if self.source else "")
@@ -114,6 +116,8 @@ class Laws:
         source: Where they came from (a path or a shipped name).
         family: The student family the laws were fitted on (a law in
             parameters holds for its family only).
+        population: Whom the laws' predictions are about (the card's
+            ``population``, e.g. synthetic people); empty when unknown.
         edge: The laws file's ``edge`` section, ``{"quantization",
             "machine", "date", "students": {"family:size": {"params",
             "file_bytes", "micro_arena_bytes", "arena_estimate_bytes",
@@ -127,6 +131,7 @@ class Laws:
     source: str = ""
     family: str = "resnet"
     edge: dict = dataclasses.field(default_factory=dict)
+    population: str = ""
 
     def sizes(self):
         """The measured students, ``["family:size", ...]``, smallest first:
@@ -218,8 +223,18 @@ def load_fits(path: str | os.PathLike | None = None) -> "Laws":
             f"({unidentified}) and no measured sizes are beside it; sweep "
             "more student sizes or seeds first."
         )
-    edge = data.get("edge", {}) if "fits" in data else {}
-    return Laws(fits, unidentified, tuple(measured), str(path), family, edge)
+    shipped = "fits" in data
+    edge = data.get("edge", {}) if shipped else {}
+    population = data["card"].get("population", "") if shipped else ""
+    return Laws(
+        fits,
+        unidentified,
+        tuple(measured),
+        str(path),
+        family,
+        edge,
+        population,
+    )
 
 
 def _read_law(path, strategy, per_law):
@@ -540,6 +555,45 @@ def plan(
         basis,
         options,
         laws.source,
+        laws.population,
+    )
+
+
+def cross_device_note(student):
+    """One line: what ``student`` (``"family:size"``) or, when it was not
+    measured there, the deployed students measured on recordings of
+    another device (:func:`keras_ppg_kd.pretrained.laws.cross_device`)."""
+    from keras_ppg_kd.pretrained import laws
+
+    data = laws.cross_device()
+    measured = data["students"]
+
+    def figures(name):
+        entry = measured[name]
+        each = ", ".join(
+            f"{direction} {d['mean']:.2f} ± {d['sd']:.2f}"
+            for direction, d in entry["directions"].items()
+        )
+        text = f"{name} ({entry['strategy']}): {each} BPM"
+        if "no_distillation" in entry:
+            text += " (trained without distillation: " + ", ".join(
+                f"{d['mean']:.2f} ± {d['sd']:.2f}"
+                for d in entry["no_distillation"].values()
+            )
+            text += ")"
+        return text
+
+    shown = [student] if student in measured else sorted(measured)
+    lead = (
+        ""
+        if student in measured
+        else f"none measured for {student}; the deployed students: "
+    )
+    return (
+        "on recordings of another device (int8 + causal tracker, mean MAE "
+        f"per recording, {data['card']['seeds']} seeds): {lead}"
+        + "; ".join(figures(name) for name in shown)
+        + f" ({data['card']['results']})"
     )
 
 

@@ -135,6 +135,28 @@ def test_the_shipped_laws_have_a_card_and_plan_by_default():
     assert result.basis == "law" and low <= result.predicted_mae <= high
     with pytest.raises(ValueError, match="another family"):
         plan(None, CANDIDATES)
+    # Whom the predictions are about, said with them.
+    assert shipped.population.startswith("synthetic people")
+    assert "for synthetic people" in result.summary()
+    assert "cross_device" not in laws.available()
+
+
+def test_plan_gives_the_cross_device_figure_where_one_exists():
+    from keras_ppg_kd.deploy.planner import cross_device_note
+    from keras_ppg_kd.pretrained import laws
+
+    measured = laws.cross_device()["students"]
+    assert "tcn:5" in measured
+    own = cross_device_note("tcn:5")
+    assert own.startswith("on recordings of another device")
+    assert "none measured" not in own and "PhysioNet wrist" in own
+    other = cross_device_note("resnetw:24")
+    assert "none measured for resnetw:24" in other and "tcn:5" in other
+    # A user's fits.json says nothing about its people: no claim made.
+    assert (
+        load_fits(None).population
+        and not plan(small_fits(), CANDIDATES).population
+    )
 
 
 def test_report_writes_each_familys_table_and_laws_for_plan(tmp_path):

@@ -11,6 +11,9 @@ date; ``keras_ppg_kd.deploy.planner.record_edge`` writes it, and ``plan``
 reads it instead of exporting).
 ``card["family"]`` names the student family the laws hold for.
 ``keras-ppg-kd plan`` reads :data:`DEFAULT` unless ``--fits`` is given.
+``cross_device.json`` is no laws file: it holds what students measured on
+recordings of another device (:func:`cross_device`), which ``plan`` prints
+beside the laws' predictions for synthetic people.
 ``python -m keras_ppg_kd.pretrained.laws REPORT STUDY CARD.json`` writes
 ``<card name>.json`` from a study's report folder, its sweep folder and a
 card.
@@ -20,12 +23,28 @@ import json
 import pathlib
 
 DEFAULT = "synthetic_crowd_width"
+CROSS_DEVICE = "cross_device"
 _HERE = pathlib.Path(__file__).parent
 
 
 def available():
     """Names of the shipped laws."""
-    return sorted(p.stem for p in _HERE.glob("*.json"))
+    return sorted(
+        p.stem for p in _HERE.glob("*.json") if p.stem != CROSS_DEVICE
+    )
+
+
+def cross_device():
+    """Students' error on recordings of another device, as measured.
+
+    Returns:
+        ``{"card": {...}, "students": {"family:size": {"strategy",
+        "directions": {"SOURCE -> TARGET": {"mean", "sd", "seeds"}}}}}``:
+        int8 + causal tracker, mean MAE per recording (BPM), trained on
+        one real dataset and scored on another (``card`` names the
+        command, date and results page).
+    """
+    return json.loads((_HERE / f"{CROSS_DEVICE}.json").read_text())
 
 
 def path(name=DEFAULT):
