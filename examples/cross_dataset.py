@@ -500,9 +500,42 @@ def write_students(out):
             + " | ".join(cells)
             + " |"
         )
+    lines += _lag_table(frame)
     (out / "students.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     _plot_students(frame[frame.variant == UNLABELLED], out / "students.png")
+
+
+def _lag_table(frame):
+    """Lines of a table: each student's causal, fixed-lag and offline
+    tracking, over the seeds that recorded the lag."""
+    lag = f"_lag{LAG}"
+    lines = [
+        f"\nThe tracker {2 * LAG} s late (lag {LAG}) beside causal and "
+        "offline tracking, over the seeds whose runs recorded it; share: "
+        "the part of the causal-offline gap the lag recovers.\n",
+        "| direction | variant | student | seeds | causal | lag | offline "
+        "| share |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for (direction, variant), group in frame.groupby(["direction", "variant"]):
+        for column in STUDENT_COLUMNS:
+            if column + lag not in group:
+                continue
+            rows = group[group[column + lag].notna()]
+            if rows.empty:
+                continue
+            causal, late, offline = (
+                rows[column + suffix].mean() for suffix in ("", lag, "_offline")
+            )
+            share = (causal - late) / (causal - offline)
+            lines.append(
+                f"| {direction} | {variant} | {column} | "
+                f"{','.join(str(s) for s in sorted(rows.seed))} | "
+                f"{_spread(rows, column)} | {_spread(rows, column + lag)} | "
+                f"{_spread(rows, column + '_offline')} | {share:.0%} |"
+            )
+    return lines if len(lines) > 3 else []
 
 
 def _spread(group, column):
