@@ -60,7 +60,11 @@ def _to_params(law, popt, k0):
     """Fitting-form ``(b, s|alpha, c)`` -> the law's ``a, s|alpha, c``."""
     b, shape, c = (np.float64(v) for v in popt)
     if law == "exponential":
-        a, shape_name, shape_value = b * np.exp(k0 / shape), "s", shape * _SCALE
+        # A scale far below the smallest size overflows the gain at zero
+        # parameters: inf, which the identifiability check refuses.
+        with np.errstate(over="ignore"):
+            a = b * np.exp(k0 / shape)
+        shape_name, shape_value = "s", shape * _SCALE
     else:
         a, shape_name, shape_value = b * np.float64(k0) ** shape, "alpha", shape
     return {"a": float(a), shape_name: float(shape_value), "c": float(c)}
@@ -376,6 +380,8 @@ def _why_not_identifiable(law, k, y, popt, params, ci95, r2, sizes):
     """Empty when the law is pinned down; else the reason, for the report."""
     if len(sizes) < 4:
         return f"{len(sizes)} sizes for 3 parameters (need >= 4)"
+    if not all(np.isfinite(v) for v in params.values()):
+        return "a parameter is not finite (the fit is a step, not a trend)"
     if not r2 >= 0.5:
         return f"R² = {r2:.2f} < 0.5: no clear size trend"
     low, high = _bounds(law, k, y)

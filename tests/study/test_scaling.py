@@ -199,3 +199,14 @@ def test_an_interval_among_infinite_refits_ends_at_inf_without_warning():
     assert not fit.identifiable
     # No draw at all (every refit failed) is no interval, not one at inf.
     assert np.isnan(scaling._percentile_interval([np.nan, np.nan])).all()
+
+
+def test_a_step_is_no_law_and_raises_no_overflow():
+    """An exponential whose scale is far below the smallest size overflows
+    its gain at zero parameters: the fit says so instead of warning."""
+    n = np.array([3000.0, 3100.0, 3200.0, 3300.0])
+    y = np.array([9.0, 5.0, 5.0, 5.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = scaling.fit_law("exponential", n, y)
+    assert not fit.identifiable and "not finite" in fit.why_not
