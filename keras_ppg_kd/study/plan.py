@@ -1,6 +1,7 @@
 """Planning a sweep: its cells, folds and shards."""
 
 import dataclasses
+import re
 
 import numpy as np
 
@@ -40,9 +41,12 @@ class Cell:
             return f"{prefix}-teacher{teacher_tag(self.identifier)}"
         if self.role == SCRATCH:
             return f"{prefix}-scratch-{self.model}{self.size}"
+        # A strategy with arguments ("soft:temperature=2") names a file:
+        # only characters every file system takes ("soft_temperature_2").
+        strategy = re.sub(r"[^A-Za-z0-9.-]+", "_", self.strategy)
         return (
             f"{prefix}-t{teacher_tag(self.teacher)}-{self.model}{self.size}-"
-            f"{self.strategy}"
+            f"{strategy}"
         )
 
     def teacher_cell(self):
