@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from keras_ppg_kd.study.scaling import ScalingFit
+from keras_ppg_kd.scaling import ScalingFit
 
 
 @dataclasses.dataclass(frozen=True)

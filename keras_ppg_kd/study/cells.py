@@ -11,7 +11,6 @@ import keras
 import numpy as np
 
 from keras_ppg_kd import pretrained
-from keras_ppg_kd.study import recipes
 from keras_ppg_kd.study.config import SCRATCH
 from keras_ppg_kd.study.plan import fold_masks
 from keras_ppg_kd.study.progress import training_callbacks
@@ -20,6 +19,7 @@ from keras_ppg_kd.study.store import (
     SweepStore,
     data_fingerprint,
 )
+from keras_ppg_kd.training import recipes
 
 
 def _shipped_teacher(name, cell):

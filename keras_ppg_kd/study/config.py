@@ -9,8 +9,8 @@ import sys
 from keras_ppg_kd import models, pretrained
 from keras_ppg_kd.losses import REGISTRY as LOSSES
 from keras_ppg_kd.losses import get as get_loss
+from keras_ppg_kd.training.recipes import SCHEDULES
 
-SCHEDULES = ("constant", "cosine")
 _DATASETS = pathlib.Path(__file__).parents[1] / "datasets"
 
 
@@ -78,7 +78,7 @@ class StudyConfig:
         teacher_folds: Cross-fit each teacher's logits on its training
             windows: this many sub-teachers, each trained without one
             share of the participants, score the windows they did not see
-            (:func:`~keras_ppg_kd.study.recipes.cross_fitted_teachers`).
+            (:func:`~keras_ppg_kd.training.recipes.cross_fitted_teachers`).
             A teacher is otherwise almost exact on its own training
             windows, and its logits there only repeat the labels. Logit
             strategies (hard, soft, dkd) use these; feature strategies

@@ -8,8 +8,8 @@ import matplotlib.pyplot as plt
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from keras_ppg_kd import scaling  # noqa: E402
 from keras_ppg_kd.losses import REGISTRY as LOSSES  # noqa: E402
-from keras_ppg_kd.study import scaling  # noqa: E402
 from keras_ppg_kd.study.config import SCRATCH  # noqa: E402
 
 REQUIRED_COLUMNS = {"role", "model", "size", "params", "strategy", "teacher"}

@@ -38,8 +38,8 @@ import numpy as np
 import pandas as pd
 
 from keras_ppg_kd.data import splits
-from keras_ppg_kd.study import recipes
 from keras_ppg_kd.study.config import StudyConfig
+from keras_ppg_kd.training import recipes
 
 _RECORD_FIELDS = {
     "cell",
