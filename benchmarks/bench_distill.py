@@ -51,7 +51,7 @@ from keras_ppg_kd.losses import (
     HeartRateCrossEntropy,
     SoftDistillation,
 )
-from keras_ppg_kd.study import recipes
+from keras_ppg_kd.training import recipes
 
 flags.DEFINE_integer(
     "participants",

@@ -2,7 +2,7 @@ r"""Cross-dataset evaluation: train on one real wrist dataset, test on another.
 
 The recipe's acceptance figure beside leave-one-participant-out. For each
 direction (``spc_to_wrist``: IEEE SPC 2015 -> PhysioNet wrist, and
-``wrist_to_spc``), :func:`~keras_ppg_kd.study.generalize.train_and_distill`
+``wrist_to_spc``), :func:`~keras_ppg_kd.training.generalize.train_and_distill`
 trains the teacher, the student and the tracker on the source dataset (plus
 the recipe's synthetic windows), exports the student to int8 LiteRT, and
 scores every recording of the target dataset, which no model saw:
@@ -164,7 +164,7 @@ def evaluate(direction, recipe, seed):
     from keras_ppg_kd import pretrained
     from keras_ppg_kd.data.splits import participant_keys
     from keras_ppg_kd.heart_rate import logits_to_bpm
-    from keras_ppg_kd.study.generalize import score, train_and_distill
+    from keras_ppg_kd.training.generalize import score, train_and_distill
 
     source, target = _direction(direction)
     config = recipe.builder_config
@@ -237,7 +237,7 @@ class _Students:
         ``"_lag3"`` 6 s late, ``"_offline"`` smoothed, ``"_int8"`` the
         windows alone)."""
         from keras_ppg_kd.heart_rate import logits_to_bpm
-        from keras_ppg_kd.study.generalize import train_and_distill
+        from keras_ppg_kd.training.generalize import train_and_distill
 
         own_teacher = settings.get("finetune_teacher", True)
         key = (self.direction, self.seed)
@@ -292,7 +292,7 @@ class _Students:
 
     def keep(self, name, columns, log):
         """Score ``columns`` (BPM per window) and keep them."""
-        from keras_ppg_kd.study.generalize import score
+        from keras_ppg_kd.training.generalize import score
 
         table = score(self.test, extra=columns).drop(columns="spectral_peak")
         self.done[name] = {"table": table.to_dict("list"), "log": log}
@@ -633,7 +633,7 @@ def _over_seeds(frame):
 
 
 def _main():
-    from keras_ppg_kd.study.generalize import GeneralizingRecipe
+    from keras_ppg_kd.training.generalize import GeneralizingRecipe
 
     if FLAGS.summary:
         write_summary(pathlib.Path(FLAGS.out))

@@ -1,6 +1,6 @@
 r"""Leave-one-activity-out on synthetic data: can the models meet a new motion?
 
-Trains the generalizing recipe (:mod:`keras_ppg_kd.study.generalize`),
+Trains the generalizing recipe (:mod:`keras_ppg_kd.training.generalize`),
 from scratch (the shipped models saw every activity), on synthetic
 participants whose sessions never contain the held-out activities (they
 are removed from the generator's schedule), then scores
@@ -19,7 +19,7 @@ from absl import app, flags
 
 from keras_ppg_kd.data import SyntheticConfig
 from keras_ppg_kd.deploy import LiteRTModel, export_tflite
-from keras_ppg_kd.study.generalize import (
+from keras_ppg_kd.training.generalize import (
     GeneralizingRecipe,
     score,
     synthetic_windows,

@@ -39,7 +39,7 @@ from keras_ppg_kd.data.synthetic import SyntheticConfig
 from keras_ppg_kd.datasets import load_windows
 from keras_ppg_kd.heart_rate import logits_to_bpm
 from keras_ppg_kd.losses import DKD, HeartRateCrossEntropy
-from keras_ppg_kd.study.generalize import (
+from keras_ppg_kd.training.generalize import (
     GeneralizingRecipe,
     score,
     synthetic_windows,

@@ -36,8 +36,8 @@ from keras_ppg_kd.data import (
 from keras_ppg_kd.data.splits import participant_keys
 from keras_ppg_kd.datasets import load_windows
 from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
-from keras_ppg_kd.study.generalize import score, split_validation
 from keras_ppg_kd.tracking import HRTracker
+from keras_ppg_kd.training.generalize import score, split_validation
 
 flags.DEFINE_string("name", "synthetic_tcn5", "A shipped student.")
 flags.DEFINE_string(

@@ -1,7 +1,7 @@
 r"""Leave-one-participant-out on the real IEEE SPC 2015 recordings.
 
 For each of the twelve participants, the generalizing recipe
-(:mod:`keras_ppg_kd.study.generalize`) trains on the other eleven (two of
+(:mod:`keras_ppg_kd.training.generalize`) trains on the other eleven (two of
 them held out for model selection and tracker calibration): a ResNet1D
 teacher pre-trained on synthetic data, a DKD student (TCN(5) by default;
 ``--set student=resnet:1`` for the study's 1-block ResNet), its int8
@@ -35,7 +35,7 @@ from keras_ppg_kd.data import k_fold
 from keras_ppg_kd.datasets import load_windows
 from keras_ppg_kd.deploy import LiteRTModel, export_tflite
 from keras_ppg_kd.heart_rate import logits_to_bpm
-from keras_ppg_kd.study.generalize import (
+from keras_ppg_kd.training.generalize import (
     GeneralizingRecipe,
     pretrain_teacher,
     score,

@@ -47,12 +47,12 @@ from keras_ppg_kd.datasets import (
     parse_manual_dir,
 )
 from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
-from keras_ppg_kd.study.generalize import (
+from keras_ppg_kd.tracking.hmm import MAX_LAG
+from keras_ppg_kd.training.generalize import (
     GeneralizingRecipe,
     score,
     train_and_distill,
 )
-from keras_ppg_kd.tracking.hmm import MAX_LAG
 
 flags.DEFINE_list("datasets", ["ieee_spc2015"], "Datasets to train on.")
 flags.DEFINE_string(

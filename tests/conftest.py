@@ -38,7 +38,7 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # The backend-neutral core (models, losses, Distiller, heart rate,
-# tracking, metrics, the study's training functions): marked ``core`` and
+# tracking, metrics, the training functions): marked ``core`` and
 # run under JAX too (``KERAS_BACKEND=jax python -m pytest -m core``).
 CORE = (
     "test_distiller.py",
@@ -48,7 +48,7 @@ CORE = (
     "test_tcn.py",
     "losses/",
     "tracking/",
-    "study/test_recipes.py",
+    "training/test_recipes.py",
     "data/test_batches.py",
 )
 TENSORFLOW = keras_ppg_kd._backend.is_tensorflow()

@@ -108,7 +108,7 @@ def test_saved_student_predicts_the_same(one_step, backend):
 def test_import_does_not_load_tensorflow(backend):
     out = _run(
         backend,
-        code="import sys, keras_ppg_kd, keras_ppg_kd.study.recipes; "
+        code="import sys, keras_ppg_kd, keras_ppg_kd.training.recipes; "
         "print('tensorflow' in sys.modules, keras_ppg_kd._backend.BACKEND)",
     )
     assert out.split() == ["False", backend]

@@ -365,7 +365,7 @@ def test_train_and_distill_start_from_the_shipped_models(tmp_path):
     assert record["start"] == "synthetic_tcn5"
     student = keras.saving.load_model(out / "tcn_5.keras")
     baseline = keras.saving.load_model(out / record["baseline"])
-    from keras_ppg_kd.study.recipes import evaluate
+    from keras_ppg_kd.training.recipes import evaluate
 
     test = _windows(tmp_path, record["test_participants"])
     assert record["teacher_mae"] == pytest.approx(evaluate(teacher, test)[0])

@@ -7,7 +7,7 @@ import pytest
 
 from keras_ppg_kd import Distiller, ResNet1D
 from keras_ppg_kd.data import WindowConfig, WindowSet
-from keras_ppg_kd.study import recipes
+from keras_ppg_kd.training import recipes
 
 
 def _distiller():

@@ -18,7 +18,7 @@ ALLOWED = {
     "heart_rate.py": "the classes' definition",
     "datasets": "raw formats of datasets (a device's 25 Hz, a 210 s stage)",
     "models/resnet1d.py": "the reference code's unused 200-unit head",
-    "study/scaling.py": "200 posterior draws kept",
+    "scaling.py": "200 posterior draws kept",
     "data/augment.py": "the stretch augmentation's target HR range",
     "data/synthetic.py": "the generator's activity HR rises",
 }

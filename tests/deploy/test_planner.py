@@ -5,8 +5,9 @@ import json
 import numpy as np
 import pytest
 
+from keras_ppg_kd import scaling
 from keras_ppg_kd.deploy import Candidate, load_fits, plan
-from keras_ppg_kd.study import report, scaling
+from keras_ppg_kd.study import report
 
 CANDIDATES = [
     Candidate("resnet:1", 16_628, 25.0, 19.0, 0.07),

@@ -199,7 +199,7 @@ def test_a_diverged_model_evaluates_to_nan(windows):
     import keras
     import numpy as np
 
-    from keras_ppg_kd.study.recipes import evaluate
+    from keras_ppg_kd.training.recipes import evaluate
 
     inputs = keras.Input((200, 1))
     logits = keras.layers.Lambda(lambda x: x[:, :180, 0] * np.nan)(inputs)

@@ -12,7 +12,7 @@ from keras_ppg_kd.data import (
     windows_from_recording,
 )
 from keras_ppg_kd.models import ResNet1D
-from keras_ppg_kd.study.generalize import (
+from keras_ppg_kd.training.generalize import (
     GeneralizingRecipe,
     interpolate_weights,
     load_weights_expanding_inputs,
@@ -182,7 +182,7 @@ def test_finetuned_weights_are_averaged_back_toward_the_start():
 
 
 def test_the_tracker_calibrates_on_synthetic_people_no_model_saw():
-    from keras_ppg_kd.study.generalize import (
+    from keras_ppg_kd.training.generalize import (
         calibration_windows,
         synthetic_windows,
     )
@@ -205,7 +205,7 @@ def test_the_tracker_calibrates_on_synthetic_people_no_model_saw():
 
 @pytest.mark.slow
 def test_fusion_and_tracker_fit_on_the_held_out_people():
-    from keras_ppg_kd.study.generalize import calibration_windows
+    from keras_ppg_kd.training.generalize import calibration_windows
 
     config = SyntheticConfig(minutes=2, seed=5)
     recipe = GeneralizingRecipe(

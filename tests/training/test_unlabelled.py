@@ -15,12 +15,12 @@ from keras_ppg_kd.data import (
 from keras_ppg_kd.data.splits import participant_keys
 from keras_ppg_kd.datasets import load_unlabelled
 from keras_ppg_kd.heart_rate import bpm_to_class
-from keras_ppg_kd.study.generalize import (
+from keras_ppg_kd.tracking import HRTracker
+from keras_ppg_kd.training.generalize import (
     GeneralizingRecipe,
     pseudo_label,
     train_and_distill,
 )
-from keras_ppg_kd.tracking import HRTracker
 
 TINY = GeneralizingRecipe(
     pretrained_teacher="",

@@ -15,7 +15,7 @@ from keras_ppg_kd.data import (
     windows_from_recording,
 )
 from keras_ppg_kd.data.splits import participant_keys
-from keras_ppg_kd.study import recipes
+from keras_ppg_kd.training import recipes
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from keras_ppg_kd.study import scaling
+from keras_ppg_kd import scaling
 
 SIZES = np.array([16_628, 27_060, 45_000, 80_000, 126_132, 208_820, 508_596])
 
