@@ -78,6 +78,25 @@ class FeatureDistillation(PPGDistillationLoss):
         self.teacher_tap = teacher_tap
         self.student_tap = student_tap
 
+    @classmethod
+    def for_student(cls, student):
+        """The strategy for ``student``: the taps its family names.
+
+        A model family declares, in ``DISTILLATION_TAPS``, the ``(teacher
+        tap, own tap)`` pair that feature distillation matches by default
+        when it is the student: a ResNet1D teacher's ``head`` feature map
+        for students with a time axis, its pooled ``pool`` vector for an
+        MLP. Training calls this hook for the bare alias ``"feature"``
+        (:func:`keras_ppg_kd.training.resolve_strategy`).
+
+        Args:
+            student: The built student model.
+
+        Returns:
+            A :class:`FeatureDistillation` with the family's taps.
+        """
+        return cls(*type(student).DISTILLATION_TAPS)
+
     def compute_loss(self, teacher_outputs, student_outputs, **kwargs):
         return feature_distillation_loss(teacher_outputs, student_outputs)
 

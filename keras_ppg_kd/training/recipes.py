@@ -22,7 +22,8 @@ from keras_ppg_kd.data.splits import k_fold, participant_keys
 from keras_ppg_kd.data.transforms import WindowSet
 from keras_ppg_kd.distiller import Distiller, cached_dataset
 from keras_ppg_kd.heart_rate import logits_to_bpm
-from keras_ppg_kd.losses import FeatureDistillation, HeartRateCrossEntropy
+from keras_ppg_kd.losses import REGISTRY as LOSSES
+from keras_ppg_kd.losses import HeartRateCrossEntropy
 from keras_ppg_kd.losses import get as get_loss
 
 STUDY_EPOCHS = 300
@@ -79,9 +80,10 @@ class Result:
 def resolve_strategy(strategy, student):
     """Loss objects for ``strategy`` (an alias, string config or list).
 
-    A bare ``"feature"`` matches the taps the student family names
-    (``DISTILLATION_TAPS``: a ResNet1D teacher's ``head`` feature map for
-    students with a time axis, its pooled ``pool`` vector for an MLP).
+    A bare alias of a strategy whose defaults depend on the student (its
+    class has a ``for_student`` hook) is that strategy for ``student``:
+    ``"feature"`` matches the taps the student family names
+    (:meth:`~keras_ppg_kd.losses.FeatureDistillation.for_student`).
 
     Args:
         strategy: A strategy or a list of them (see
@@ -91,9 +93,10 @@ def resolve_strategy(strategy, student):
     items = strategy if isinstance(strategy, (list, tuple)) else [strategy]
     resolved = []
     for item in items:
-        if item == "feature":
-            family_class = type(models.get(student))
-            item = FeatureDistillation(*family_class.DISTILLATION_TAPS)
+        kind = LOSSES.get(item) if isinstance(item, str) else None
+        for_student = getattr(kind, "for_student", None)
+        if for_student is not None:  # only such strategies build the model
+            item = for_student(models.get(student))
         resolved.append(get_loss(item))
     return resolved
 

@@ -103,3 +103,21 @@ def test_cross_fitted_logits_come_from_the_teacher_that_did_not_see_them():
     assert np.isfinite(record.mae)
     with pytest.raises(ValueError, match=r"lack \['head'\].*logit losses"):
         recipes.distill(teachers[0], train, train, strategy="feature", **common)
+
+
+def test_a_bare_feature_strategy_takes_the_taps_its_student_names():
+    from keras_ppg_kd.losses import DKD, FeatureDistillation
+
+    mlp = recipes.resolve_strategy("feature", "mlp:1")[0]
+    assert (mlp.teacher_tap, mlp.student_tap) == ("pool", "head")
+    tcn, dkd, tuned = recipes.resolve_strategy(
+        ["feature", "dkd", "feature:ce_weight=0"], "tcn:2"
+    )
+    assert isinstance(tcn, FeatureDistillation)
+    assert (tcn.teacher_tap, tcn.student_tap) == ("head", "head")
+    assert isinstance(dkd, DKD)
+    # a configured strategy is taken as written
+    assert tuned.ce_weight == 0.0 and tuned.teacher_tap == "head"
+    # the hook itself, on a built model
+    built = FeatureDistillation.for_student(recipes.models.get("mlp:1"))
+    assert built.get_config() == mlp.get_config()
