@@ -178,17 +178,57 @@ def augment_batch(
         does, and fractional class positions.
     """
     aug = augmentation
-    batch = tf.shape(context)[0]
-    f32 = tf.float32
-    hr = tf.cast(hr, f32)
-    seeds = iter(tf.unstack(tf.random.experimental.stateless_split(seed, 16)))
+    draws = _Draws(seed, tf.shape(context)[0])
+    x, acc, new_hr = _time_stretch(
+        context, hr, hr_next, valid, aug, length, draws
+    )
+    # --- motion artefact, noise, polarity ---
+    motion, amplitude = _motion_artefact(x, aug, length, rate, draws)
+    x = _zscore(x) + amplitude[:, None] * motion
+    x += (
+        aug.noise_std
+        * draws.uniform()[:, None]
+        * tf.random.stateless_normal(tf.shape(x), draws.seed())
+    )
+    sign = tf.where(draws.uniform() < aug.flip_prob, -1.0, 1.0)
+    x = sign[:, None] * _zscore(x)
+    if context.shape[-1] > 1:  # the accelerometer sees the same movement
+        acc = _moved_accelerometer(acc, motion, amplitude, draws)
+    position = (new_hr - classes.min_bpm) / classes.resolution
+    position = tf.clip_by_value(position, 0.0, classes.num_classes - 1.0)
+    return tf.concat([x[..., None], acc], axis=-1), position
 
-    def uniform(shape=None, low=0.0, high=1.0):
+
+# === augment_batch's steps ===
+
+
+class _Draws:
+    """A batch's stateless random draws, each from the next of 16 seeds
+    split from the batch's seed (the order of the calls fixes them)."""
+
+    def __init__(self, seed, batch):
+        self._seeds = iter(
+            tf.unstack(tf.random.experimental.stateless_split(seed, 16))
+        )
+        self._batch = batch
+
+    def seed(self):
+        return next(self._seeds)
+
+    def uniform(self, shape=None, low=0.0, high=1.0):
         return tf.random.stateless_uniform(
-            [batch] if shape is None else shape, next(seeds), low, high
+            [self._batch] if shape is None else shape, self.seed(), low, high
         )
 
-    # --- time stretch: r in [lo, hi], target HR uniform over hr_range ---
+
+def _time_stretch(context, hr, hr_next, valid, aug, length, draws):
+    """Windows read from the contexts at a random speed ``r`` in
+    ``[lo, hi]`` (target HR uniform over ``hr_range``): the PPG
+    ``(batch, length)``, the accelerometer ``(batch, length, k)`` and the
+    windows' new heart rate."""
+    uniform = draws.uniform
+    f32 = tf.float32
+    hr = tf.cast(hr, f32)
     room = tf.cast(valid, f32) / length  # how far a speed-up can go
     lo = tf.maximum(aug.hr_range[0] / hr, 1.0 / aug.max_stretch)
     hi = tf.minimum(tf.minimum(aug.hr_range[1] / hr, aug.max_stretch), room)
@@ -214,8 +254,15 @@ def augment_batch(
     centre = offset + span / 2.0
     weight = tf.clip_by_value((centre - length / 2.0) / (length / 2.0), 0, 1)
     new_hr = r * (hr + weight * (tf.cast(hr_next, f32) - hr))
-    # --- motion artefact, noise, polarity ---
-    t = tf.range(length, dtype=f32) / rate
+    return x, acc, new_hr
+
+
+def _motion_artefact(x, aug, length, rate, draws):
+    """A unit-std motion at a random cadence and its harmonics
+    ``(batch, length)``, and each window's amplitude (0 when the window
+    gets none)."""
+    uniform = draws.uniform
+    t = tf.range(length, dtype=tf.float32) / rate
     low_hz, high_hz = aug.motion_hz
     cadence = low_hz + uniform() * (high_hz - low_hz)
     motion = tf.zeros_like(x)
@@ -228,25 +275,21 @@ def augment_batch(
         )
     motion /= tf.math.reduce_std(motion, axis=1, keepdims=True) + 1e-6
     amplitude = aug.motion_amplitude * uniform()
-    amplitude *= tf.cast(uniform() < aug.motion_prob, f32)
-    x = _zscore(x) + amplitude[:, None] * motion
-    x += (
-        aug.noise_std
-        * uniform()[:, None]
-        * tf.random.stateless_normal(tf.shape(x), next(seeds))
-    )
-    sign = tf.where(uniform() < aug.flip_prob, -1.0, 1.0)
-    x = sign[:, None] * _zscore(x)
-    if context.shape[-1] > 1:  # the accelerometer sees the same movement
-        acc = acc - tf.reduce_mean(acc, axis=1, keepdims=True)
-        acc /= tf.math.reduce_std(acc, axis=(1, 2), keepdims=True) + 1e-8
-        axes = uniform([batch, 1, context.shape[-1] - 1], -1.0, 1.0)
-        acc += amplitude[:, None, None] * motion[..., None] * axes
-        acc -= tf.reduce_mean(acc, axis=1, keepdims=True)
-        acc /= tf.math.reduce_std(acc, axis=(1, 2), keepdims=True) + 1e-8
-    position = (new_hr - classes.min_bpm) / classes.resolution
-    position = tf.clip_by_value(position, 0.0, classes.num_classes - 1.0)
-    return tf.concat([x[..., None], acc], axis=-1), position
+    amplitude *= tf.cast(uniform() < aug.motion_prob, tf.float32)
+    return motion, amplitude
+
+
+def _moved_accelerometer(acc, motion, amplitude, draws):
+    """The standardised accelerometer with the artefact's motion added
+    along random axes (one scale for the axes)."""
+    batch = tf.shape(acc)[0]
+    acc = acc - tf.reduce_mean(acc, axis=1, keepdims=True)
+    acc /= tf.math.reduce_std(acc, axis=(1, 2), keepdims=True) + 1e-8
+    axes = draws.uniform([batch, 1, acc.shape[-1]], -1.0, 1.0)
+    acc += amplitude[:, None, None] * motion[..., None] * axes
+    acc -= tf.reduce_mean(acc, axis=1, keepdims=True)
+    acc /= tf.math.reduce_std(acc, axis=(1, 2), keepdims=True) + 1e-8
+    return acc
 
 
 def _zscore(x):

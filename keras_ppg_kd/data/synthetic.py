@@ -100,12 +100,47 @@ def generate_recording(index, config=SyntheticConfig()):
         A :class:`Recording` with exact beat times, activity annotation
         and the ``(n, 3)`` accelerometer in g (``acc``).
     """
+    # One random stream, drawn from in this order: participant, schedule,
+    # heart rate, pulse, motion, sensor.
     rng = np.random.default_rng([config.seed, index])
     fs = config.fs
     n = int(round(config.minutes * 60 * fs))
     t = np.arange(n) / fs
+    person = _participant(rng)
+    schedule = _schedule(rng, config, t)
+    hr, resp_phase = _heart_rate(rng, person, schedule, n, fs)
+    ppg, beat_times = _pulse_wave(rng, person, hr, resp_phase, t, fs)
+    acc = _add_motion(rng, ppg, person.perfusion, schedule, n, fs)
+    ppg = _add_sensor_noise(rng, ppg, person.perfusion, n)
+    recording = Recording(
+        dataset="synthetic_ppg",
+        participant=f"syn{index:03d}",
+        ppg=ppg.astype("float32"),
+        fs=fs,
+        beat_times=beat_times,
+        activity=(schedule.starts, np.asarray(schedule.names)),
+        acc=acc.astype("float32"),
+        source=f"synthetic_ppg(seed={config.seed}, index={index})",
+    )
+    return recording
 
-    # --- participant ---
+
+# === generate_recording's steps (each draws from the stream in turn) ===
+
+
+@dataclasses.dataclass(frozen=True)
+class _Participant:
+    """A participant's physiology and pulse morphology."""
+
+    resting_hr: float
+    perfusion: float
+    resp_rate: float
+    systole: tuple  # (centre, width) in beat phase
+    diastole: tuple  # (centre, width, height)
+    notch_depth: float
+
+
+def _participant(rng):
     resting_hr = rng.normal(70, 11)
     perfusion = rng.lognormal(0.0, 0.35)
     resp_rate = rng.uniform(0.2, 0.33)
@@ -116,8 +151,27 @@ def generate_recording(index, config=SyntheticConfig()):
         rng.uniform(0.2, 0.9),
     )
     notch_depth = rng.uniform(0.05, 0.2)
+    return _Participant(
+        resting_hr, perfusion, resp_rate, systole, diastole, notch_depth
+    )
 
-    # --- activity schedule (first segment at rest) ---
+
+@dataclasses.dataclass(frozen=True)
+class _Schedule:
+    """The activity segments and, per segment, what they do."""
+
+    starts: np.ndarray  # segment start times (s)
+    names: list
+    segment: np.ndarray  # segment index of each sample
+    rise: np.ndarray
+    intensity: np.ndarray
+    artefact_amp: np.ndarray
+    cadence: np.ndarray
+    moving: np.ndarray
+
+
+def _schedule(rng, config, t):
+    """The activity schedule (first segment at rest)."""
     names, weights = zip(*config.activity_weights)
     weights = np.asarray(weights) / np.sum(weights)
     seg_starts, seg_names = [0.0], ["rest"]
@@ -138,21 +192,43 @@ def generate_recording(index, config=SyntheticConfig()):
         [rng.uniform(*(ACTIVITIES[a][1] or (1.0, 1.0))) for a in seg_names]
     )
     moving = np.array([ACTIVITIES[a][1] is not None for a in seg_names])
+    return _Schedule(
+        seg_starts,
+        seg_names,
+        segment,
+        rise,
+        intensity,
+        artefact_amp,
+        cadence,
+        moving,
+    )
 
-    # --- heart rate: lagged target + variability + RSA ---
-    target = resting_hr + (rise * intensity)[segment]
+
+def _heart_rate(rng, person, schedule, n, fs):
+    """Heart rate per sample (lagged target + variability + RSA) and the
+    respiratory phase."""
+    resting_hr = person.resting_hr
+    target = resting_hr + (schedule.rise * schedule.intensity)[schedule.segment]
     tau = rng.uniform(15, 35)  # seconds
     pole = np.exp(-1.0 / (tau * fs))
     hr, _ = signal.lfilter(
         [1 - pole], [1, -pole], target, zi=[resting_hr * pole]
     )
     hr += _lowpass_noise(rng, n, fs, 0.05, rng.uniform(1.0, 3.0))
-    resp_phase = _phase(resp_rate * (1 + 0.3 * (hr - resting_hr) / 60), fs)
+    resp_phase = _phase(
+        person.resp_rate * (1 + 0.3 * (hr - resting_hr) / 60), fs
+    )
     rsa = rng.uniform(1.0, 4.0) * np.exp(-(hr - resting_hr) / 40)
     hr += rsa * np.sin(2 * np.pi * resp_phase)
     hr = np.clip(hr, 35.0, 205.0)
+    return hr, resp_phase
 
-    # --- beats and pulse waveform ---
+
+def _pulse_wave(rng, person, hr, resp_phase, t, fs):
+    """The clean PPG (pulses, respiratory modulation, baseline wander) and
+    the exact beat times."""
+    n = len(t)
+    systole, diastole = person.systole, person.diastole
     beat_phase = _phase(hr / 60.0, fs, rng.uniform(0, 1))
     whole = np.floor(beat_phase)
     crossing = np.flatnonzero(np.diff(whole)) + 1
@@ -165,19 +241,28 @@ def generate_recording(index, config=SyntheticConfig()):
     pulse = (
         np.exp(-0.5 * ((p - systole[0]) / systole[1]) ** 2)
         + diastole[2] * np.exp(-0.5 * ((p - diastole[0]) / diastole[1]) ** 2)
-        - notch_depth
+        - person.notch_depth
         * np.exp(-0.5 * ((p - (systole[0] + diastole[0]) / 2) / 0.02) ** 2)
     )
+    perfusion = person.perfusion
     ppg = perfusion * pulse * (1 + 0.1 * np.sin(2 * np.pi * resp_phase))
     ppg += perfusion * (
         0.15 * np.sin(2 * np.pi * resp_phase + 1.0)
         + _lowpass_noise(rng, n, fs, 0.02, rng.uniform(0.3, 1.0))
     )
+    return ppg, beat_times
 
-    # --- motion artefacts at the cadence and its harmonics, and the ACC ---
-    cadence_t = cadence[segment] * (1 + _lowpass_noise(rng, n, fs, 0.05, 0.03))
+
+def _add_motion(rng, ppg, perfusion, schedule, n, fs):
+    """Add motion artefacts to ``ppg`` (in place): at the cadence and its
+    harmonics, and irregular movements; returns the matching ``(n, 3)``
+    accelerometer."""
+    segment = schedule.segment
+    cadence_t = schedule.cadence[segment] * (
+        1 + _lowpass_noise(rng, n, fs, 0.05, 0.03)
+    )
     cadence_phase = _phase(cadence_t, fs)
-    amp_t = (artefact_amp * moving)[segment]
+    amp_t = (schedule.artefact_amp * schedule.moving)[segment]
     amp_t = signal.lfilter([0.002], [1, -0.998], amp_t, zi=[amp_t[0] * 0.998])[
         0
     ]
@@ -189,16 +274,7 @@ def generate_recording(index, config=SyntheticConfig()):
         for h in range(3)
     )
     ppg += perfusion * amp_t * motion
-    # Irregular movements: smooth bumps of random sign and width at random
-    # times (Poisson), not locked to any cadence.
-    rate = np.array([ACTIVITIES[a][3] for a in seg_names])[segment]
-    events = rng.random(n) < rate / fs
-    jerk = np.zeros(n)
-    jerk[events] = rng.normal(0.0, 1.0, int(events.sum()))
-    width = rng.uniform(0.08, 0.3) * fs
-    taps = np.arange(-int(4 * width), int(4 * width) + 1)
-    jerk = np.convolve(jerk, -taps * np.exp(-0.5 * (taps / width) ** 2), "same")
-    jerk *= rng.uniform(1.0, 3.0) / (np.abs(jerk).max() + 1e-12)
+    jerk = _irregular_movements(rng, schedule, n, fs)
     ppg += perfusion * jerk
     axes_w = rng.uniform(0.3, 1.0, (3, 3))
     acc = np.stack(
@@ -214,20 +290,25 @@ def generate_recording(index, config=SyntheticConfig()):
     )
     acc += jerk[:, None] * rng.uniform(0.3, 1.0, 3)
     acc += np.array([0.0, 0.0, 1.0]) + 0.02 * rng.standard_normal((n, 3))
+    return acc
 
-    # --- sensor noise and ADC clipping ---
+
+def _irregular_movements(rng, schedule, n, fs):
+    """Smooth bumps of random sign and width at random times (Poisson),
+    not locked to any cadence."""
+    rate = np.array([ACTIVITIES[a][3] for a in schedule.names])
+    events = rng.random(n) < rate[schedule.segment] / fs
+    jerk = np.zeros(n)
+    jerk[events] = rng.normal(0.0, 1.0, int(events.sum()))
+    width = rng.uniform(0.08, 0.3) * fs
+    taps = np.arange(-int(4 * width), int(4 * width) + 1)
+    jerk = np.convolve(jerk, -taps * np.exp(-0.5 * (taps / width) ** 2), "same")
+    jerk *= rng.uniform(1.0, 3.0) / (np.abs(jerk).max() + 1e-12)
+    return jerk
+
+
+def _add_sensor_noise(rng, ppg, perfusion, n):
+    """Sensor noise, then ADC clipping."""
     ppg += perfusion * rng.uniform(0.03, 0.12) * rng.standard_normal(n)
     limit = perfusion * rng.uniform(2.5, 4.0)
-    ppg = np.clip(ppg, -limit, limit)
-
-    recording = Recording(
-        dataset="synthetic_ppg",
-        participant=f"syn{index:03d}",
-        ppg=ppg.astype("float32"),
-        fs=fs,
-        beat_times=beat_times,
-        activity=(seg_starts, np.asarray(seg_names)),
-        acc=acc.astype("float32"),
-        source=f"synthetic_ppg(seed={config.seed}, index={index})",
-    )
-    return recording
+    return np.clip(ppg, -limit, limit)

@@ -349,6 +349,71 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
             names the source file.
     """
     where = recording.source or f"{recording.dataset}/{recording.participant}"
+    raw, fs = _checked_ppg(recording, config, where)
+    acc = (
+        _accelerometer(recording, raw, where)
+        if config.needs_accelerometer
+        else None
+    )
+    bad = _bad_samples(recording, raw, acc, where)
+    clean = _fill_non_finite(raw)  # so filters run; those windows drop
+    starts_s, native_starts, native_length = _frame(len(raw), fs, config)
+    reasons = _quality_reasons(clean, bad, native_starts, native_length, config)
+
+    # Labels.
+    tail = 0
+    if recording.window_hr is not None:
+        hr = _dataset_hr(recording, config, where, len(raw), fs, starts_s)
+        n = len(hr)  # align on the label count
+        tail = len(starts_s) - n
+        starts_s, native_starts, reasons = (
+            starts_s[:n],
+            native_starts[:n],
+            reasons[:n],
+        )
+    else:
+        hr = _beat_hr(recording, config, labelled, where, starts_s, reasons)
+    if labelled:
+        _drop_unusable_labels(hr, reasons, config)
+    keep = reasons == ""
+    dropped = collections.Counter(reasons[~keep].tolist())
+    if recording.window_hr is not None and tail:
+        dropped[PAST_LAST_LABEL] += tail
+
+    windows = _cut_windows(
+        clean,
+        acc,
+        fs,
+        config,
+        where,
+        starts_s[keep],
+        native_starts[keep],
+        native_length,
+    )
+    n = int(keep.sum())
+    return WindowSet(
+        windows=windows,
+        start_times=starts_s[keep].astype("float32"),
+        hr_bpm=hr[keep].astype("float32"),
+        label=(
+            bpm_to_class(hr[keep], config.classes)
+            if labelled
+            else np.full(n, -1, dtype="int32")
+        ),
+        participant=np.full(n, recording.participant, dtype=object),
+        dataset=np.full(n, recording.dataset, dtype=object),
+        activity=_activity_at(recording.activity, starts_s[keep], config),
+        dropped=dropped,
+        config=config,
+    )
+
+
+# === windows_from_recording's steps ===
+
+
+def _checked_ppg(recording, config, where):
+    """The recording's PPG as float64 ``(n,)`` and its rate, checked to be
+    usable and at least one window long."""
     fs = float(recording.fs)
     if not np.isfinite(fs) or fs < 2 * (config.band[1] if config.band else 1):
         raise ValueError(
@@ -362,14 +427,11 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
             f"{where}: recording is {duration:.2f} s long, shorter than one "
             f"{config.window_seconds} s window."
         )
+    return raw, fs
 
-    acc = (
-        _accelerometer(recording, raw, where)
-        if config.needs_accelerometer
-        else None
-    )
 
-    # Per-sample badness at the native rate.
+def _bad_samples(recording, raw, acc, where):
+    """Reason -> per-sample badness mask at the native rate."""
     bad = {NON_FINITE: ~np.isfinite(raw)}
     if acc is not None:
         bad[NON_FINITE] |= ~np.isfinite(acc).all(axis=1)
@@ -383,18 +445,27 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
         bad[reason] = mask
     if not np.isfinite(raw).any():
         raise ValueError(f"{where}: every PPG sample is NaN or Inf.")
-    clean = _fill_non_finite(raw)  # so filters run; those windows drop
+    return bad
 
-    # Quality checks on the native-rate raw signal.
+
+def _frame(num_samples, fs, config):
+    """Window starts in seconds and in native samples, and the native
+    window length: every window that fits in the recording."""
+    duration = num_samples / fs
     native_length = int(round(config.window_seconds * fs))
     starts_s = np.arange(
         0.0, duration - config.window_seconds + 1e-9, config.stride_seconds
     )
     native_starts = np.round(starts_s * fs).astype("int64")
-    native_starts = native_starts[native_starts + native_length <= len(raw)]
+    native_starts = native_starts[native_starts + native_length <= num_samples]
     starts_s = starts_s[: len(native_starts)]
+    return starts_s, native_starts, native_length
 
-    reasons = np.full(len(starts_s), "", dtype=object)
+
+def _quality_reasons(clean, bad, native_starts, native_length, config):
+    """Each window's drop reason from the native-rate raw signal (``""``
+    for a usable one): flagged samples, then flat, then clipped."""
+    reasons = np.full(len(native_starts), "", dtype=object)
     for reason, mask in bad.items():
         hit = _window_any(mask, native_starts, native_length)
         reasons[(reasons == "") & hit] = reason
@@ -414,34 +485,36 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
     )
     clipped = stuck_fraction > config.max_clipped_fraction
     reasons[(reasons == "") & clipped] = CLIPPED
+    return reasons
 
-    # Labels.
-    if recording.window_hr is not None:
-        grid = tuple(float(v) for v in recording.window_hr_grid)
-        if grid != (config.window_seconds, config.stride_seconds):
-            raise ValueError(
-                f"{where}: the dataset gives HR on {grid[0]} s windows every "
-                f"{grid[1]} s; the config asks for {config.window_seconds} s "
-                f"every {config.stride_seconds} s. Use the dataset's grid."
-            )
-        given = np.asarray(recording.window_hr, dtype="float64").reshape(-1)
-        if not len(starts_s) - 3 <= len(given) <= len(starts_s) + 1:
-            implied = len(raw) / ((len(given) - 1) * grid[1] + grid[0])
-            raise ValueError(
-                f"{where}: labels cover {len(given)} windows, the signal "
-                f"at fs={fs} Hz holds {len(starts_s)}. Either the labels "
-                "are truncated or the sampling rate is wrong (the labels "
-                f"imply about {implied:.1f} Hz)."
-            )
-        n = min(len(given), len(starts_s))  # align on the label count
-        tail = len(starts_s) - n
-        starts_s, native_starts, reasons = (
-            starts_s[:n],
-            native_starts[:n],
-            reasons[:n],
+
+def _dataset_hr(recording, config, where, num_samples, fs, starts_s):
+    """The dataset's per-window HR, checked against the config's grid and
+    the signal's length; as many windows as both cover."""
+    grid = tuple(float(v) for v in recording.window_hr_grid)
+    if grid != (config.window_seconds, config.stride_seconds):
+        raise ValueError(
+            f"{where}: the dataset gives HR on {grid[0]} s windows every "
+            f"{grid[1]} s; the config asks for {config.window_seconds} s "
+            f"every {config.stride_seconds} s. Use the dataset's grid."
         )
-        hr = given[:n]
-    elif recording.beat_times is not None:
+    given = np.asarray(recording.window_hr, dtype="float64").reshape(-1)
+    if not len(starts_s) - 3 <= len(given) <= len(starts_s) + 1:
+        implied = num_samples / ((len(given) - 1) * grid[1] + grid[0])
+        raise ValueError(
+            f"{where}: labels cover {len(given)} windows, the signal "
+            f"at fs={fs} Hz holds {len(starts_s)}. Either the labels "
+            "are truncated or the sampling rate is wrong (the labels "
+            f"imply about {implied:.1f} Hz)."
+        )
+    return given[: min(len(given), len(starts_s))]
+
+
+def _beat_hr(recording, config, labelled, where, starts_s, reasons):
+    """Per-window HR from the recording's beat times (NaN without them,
+    when unlabelled); windows of detected beats that vary too much are
+    marked ``IRREGULAR_REFERENCE`` in ``reasons``."""
+    if recording.beat_times is not None:
         hr, spread = hr_from_beats(
             recording.beat_times,
             starts_s,
@@ -452,22 +525,26 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
         if recording.beat_correction:  # beats detected, not annotated
             irregular = spread > MAX_RR_VARIATION
             reasons[(reasons == "") & irregular] = IRREGULAR_REFERENCE
-    elif labelled:
+        return hr
+    if labelled:
         raise ValueError(
             f"{where}: recording has neither per-window HR nor beat times."
         )
-    else:
-        hr = np.full(len(starts_s), np.nan)
-    if labelled:
-        reasons[(reasons == "") & ~np.isfinite(hr)] = MISSING_LABEL
-        out_of_range = ~config.classes.in_range(np.nan_to_num(hr, nan=0.0))
-        reasons[(reasons == "") & out_of_range] = HR_OUT_OF_RANGE
-    keep = reasons == ""
-    dropped = collections.Counter(reasons[~keep].tolist())
-    if recording.window_hr is not None and tail:
-        dropped[PAST_LAST_LABEL] += tail
+    return np.full(len(starts_s), np.nan)
 
-    # Resample the whole recording once, then cut the kept windows.
+
+def _drop_unusable_labels(hr, reasons, config):
+    """Mark windows without a finite HR, or outside the classes."""
+    reasons[(reasons == "") & ~np.isfinite(hr)] = MISSING_LABEL
+    out_of_range = ~config.classes.in_range(np.nan_to_num(hr, nan=0.0))
+    reasons[(reasons == "") & out_of_range] = HR_OUT_OF_RANGE
+
+
+def _cut_windows(
+    clean, acc, fs, config, where, starts_s, native_starts, native_length
+):
+    """The kept windows, float32 ``(n, length, channels)``: the recording
+    resampled and band-passed once, then cut and normalised."""
     channels = [clean]
     if acc is not None:
         channels += [_fill_non_finite(axis) for axis in acc.T]
@@ -477,16 +554,22 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
     if acc is not None:
         _check_not_the_ppg(x, where)
     length = config.window_length
-    starts = np.round(starts_s[keep] * config.target_rate).astype("int64")
+    starts = np.round(starts_s * config.target_rate).astype("int64")
     starts = np.minimum(starts, len(x) - length)
     # float64 until the end: float32 squares of values near 1e20 overflow.
     windows = x[starts[:, None] + np.arange(length)]
     if acc is not None:  # a still axis carries no motion
-        still = _still_in_windows(acc, native_starts[keep], native_length)
+        still = _still_in_windows(acc, native_starts, native_length)
         windows[..., 1:] = np.where(still[:, None, :], 0.0, windows[..., 1:])
+    return _normalise(windows, acc is not None, config)
+
+
+def _normalise(windows, with_acc, config):
+    """Standardise (one scale for the three axes), cancel motion, and keep
+    the config's channels as float32."""
     if config.zscore:
         windows[..., :1] = standardize(windows[..., :1], axis=1)
-        if acc is not None:  # one scale for the three axes
+        if with_acc:  # one scale for the three axes
             motion = windows[..., 1:] - windows[..., 1:].mean(1, keepdims=True)
             scale = motion.std(axis=(1, 2), keepdims=True)
             windows[..., 1:] = motion / (scale + 1e-8)
@@ -494,23 +577,7 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
         windows[..., 0] = cancel_motion(windows[..., 0], windows[..., 1:])
         if config.zscore:
             windows[..., :1] = standardize(windows[..., :1], axis=1)
-    windows = windows[..., : config.channels].astype("float32")
-    n = int(keep.sum())
-    return WindowSet(
-        windows=windows,
-        start_times=starts_s[keep].astype("float32"),
-        hr_bpm=hr[keep].astype("float32"),
-        label=(
-            bpm_to_class(hr[keep], config.classes)
-            if labelled
-            else np.full(n, -1, dtype="int32")
-        ),
-        participant=np.full(n, recording.participant, dtype=object),
-        dataset=np.full(n, recording.dataset, dtype=object),
-        activity=_activity_at(recording.activity, starts_s[keep], config),
-        dropped=dropped,
-        config=config,
-    )
+    return windows[..., : config.channels].astype("float32")
 
 
 def cancel_motion(ppg, acc):
