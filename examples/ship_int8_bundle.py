@@ -35,7 +35,7 @@ from keras_ppg_kd.data import (
 )
 from keras_ppg_kd.data.splits import participant_keys
 from keras_ppg_kd.datasets import load_windows
-from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
+from keras_ppg_kd.deploy import LiteRTModel, bundle, inspect_tflite
 from keras_ppg_kd.tracking import HRTracker
 from keras_ppg_kd.training.generalize import score, split_validation
 
@@ -87,21 +87,31 @@ def main(_):
         for i in range(config.num_participants)
     )
     fit, held = split_validation(windows, 3, seed=0)
-    tflite = out / pretrained.int8_path(FLAGS.name, must_exist=False).name
-    export_tflite(model, tflite, "int8", fit.windows, protocol=protocol)
-    runner = LiteRTModel(tflite)
-    tracker = HRTracker.fit(
-        fit.hr_bpm, participant_keys(fit), fit.start_times
-    ).calibrate(
-        runner.predict(held),
-        held.hr_bpm,
-        participant_keys(held),
-        held.start_times,
+
+    def fit_tracker(int8):  # calibrated on the int8 file's own logits
+        return HRTracker.fit(
+            fit.hr_bpm, participant_keys(fit), fit.start_times
+        ).calibrate(
+            int8.predict(held),
+            held.hr_bpm,
+            participant_keys(held),
+            held.start_times,
+        )
+
+    written = bundle(
+        model,
+        fit_tracker,
+        fit.windows,
+        out,
+        protocol=protocol,
+        name=FLAGS.name,
+        tracker_file=pretrained.tracker_path(FLAGS.name, must_exist=False).name,
+        keras_files=False,
+        c_sources=False,
+        manifest=False,
     )
-    tracker_path = (
-        out / pretrained.tracker_path(FLAGS.name, must_exist=False).name
-    )
-    tracker.save(tracker_path)
+    tflite, tracker_path = written.tflite_path, written.tracker_path
+    tracker, runner = written.tracker, LiteRTModel(tflite)
     card_path = pathlib.Path(pretrained.__file__).with_name(
         f"{FLAGS.name}.json"
     )

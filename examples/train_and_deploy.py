@@ -40,13 +40,12 @@ import time
 
 from absl import app, flags
 
-from keras_ppg_kd.data import export_cancel_motion_c
 from keras_ppg_kd.datasets import (
     load_unlabelled,
     load_windows,
     parse_manual_dir,
 )
-from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
+from keras_ppg_kd.deploy import LiteRTModel, bundle, inspect_tflite
 from keras_ppg_kd.tracking.hmm import MAX_LAG
 from keras_ppg_kd.training.generalize import (
     GeneralizingRecipe,
@@ -129,49 +128,38 @@ def _main():
         f"{trained.log['teacher_epoch']}, student epoch "
         f"{trained.log['student_epoch']}); {trained.tracker!r}"
     )
-    trained.teacher.save(out / "teacher.keras")
-    trained.student.save(out / "student.keras")
-    tflite = export_tflite(
+    written = bundle(
         trained.student,
-        str(out / "student_int8.tflite"),
-        "int8",
-        representative_data=windows.windows,
-        protocol=windows.config,
+        trained.tracker,
+        windows,
+        out,
+        lag=FLAGS.lag,
+        teacher=trained.teacher,
+        extra={
+            "datasets": FLAGS.datasets,
+            "windows": len(windows),
+            "unlabelled": FLAGS.unlabelled,
+            "unlabelled_windows": len(unlabelled) if unlabelled else 0,
+            "recipe": json.loads(json.dumps(dataclasses.asdict(recipe))),
+            "log": trained.log,
+        },
     )
-    int8 = LiteRTModel(tflite)
-    trained = dataclasses.replace(
-        trained, tracker=trained.tracker.replace(lag=FLAGS.lag)
-    )
-    trained.tracker.save(out / "tracker.json")
-    scale = float(int8.output["quantization"][0])
-    trained.tracker.export_c(out / "tracker_c", logit_scale=scale)
-    if windows.config.cancel_motion:  # the watch cleans its windows too
-        export_cancel_motion_c(out / "tracker_c")
-    print(inspect_tflite(tflite).summary())
-
-    manifest = {
-        "teacher": "teacher.keras",
-        "student": "student.keras",
-        "tflite": "student_int8.tflite",
-        "tracker": "tracker.json",
-        "tracker_c": "tracker_c",
-        "datasets": FLAGS.datasets,
-        "windows": len(windows),
-        "unlabelled": FLAGS.unlabelled,
-        "unlabelled_windows": len(unlabelled) if unlabelled else 0,
-        "recipe": json.loads(json.dumps(dataclasses.asdict(recipe))),
-        "log": trained.log,
-    }
+    trained = dataclasses.replace(trained, tracker=written.tracker)
+    print(inspect_tflite(written.tflite_path).summary())
     if len(trained.validation):
+        int8 = LiteRTModel(written.tflite_path)
         table = score(trained.validation, trained, int8)
         print("held-out validation participants (MAE, BPM):")
         print(table.to_string(index=False, float_format="%.2f"))
-        manifest["validation_mae"] = {
-            column: float(table[column].mean())
-            for column in table.columns
-            if column not in ("recording", "windows")
-        }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        written.add_to_manifest(
+            {
+                "validation_mae": {
+                    column: float(table[column].mean())
+                    for column in table.columns
+                    if column not in ("recording", "windows")
+                }
+            }
+        )
     print(
         f"wrote {out}/manifest.json; {time.perf_counter() - start:.0f} s in all"
     )

@@ -23,11 +23,13 @@ from keras_ppg_kd import _logs
 from keras_ppg_kd.data.transforms import WindowConfig, WindowSet
 from keras_ppg_kd.deploy import micro
 from keras_ppg_kd.deploy.arena import (
+    estimate_arena_bytes,
     interpreter_class,
     lifetime_peak,
     op_interpreter,
     order_for_micro_planner,
 )
+from keras_ppg_kd.deploy.target import Target, register_target
 from keras_ppg_kd.version import __version__
 
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
@@ -552,3 +554,55 @@ def inspect_tflite(path: str | os.PathLike) -> TFLiteReport:
         micro_arena_kb=micro_kb,
         micro_note=micro_note,
     )
+
+
+@register_target("litert")
+class LiteRT(Target):
+    """The LiteRT runtime: :func:`export_tflite`, :class:`LiteRTModel`.
+
+    Its memory is the lifetime estimate of the tensor arena
+    (:func:`~keras_ppg_kd.deploy.arena.estimate_arena_bytes`, what
+    :func:`inspect_tflite` reports as ``arena_kb``).
+
+    Example:
+
+    ```python
+    target = get_target("litert")
+    path = target.export(student, "student.tflite")
+    logits = target.load(path).predict(windows)
+    ```
+    """
+
+    suffix = ".tflite"
+
+    def available(self) -> bool:
+        try:
+            interpreter_class()
+        except ImportError:
+            return False
+        return True
+
+    def export(
+        self,
+        model: keras.Model,
+        path: str | os.PathLike,
+        representative_data: np.ndarray | None = None,
+        protocol: WindowConfig | None = None,
+        **options,
+    ) -> str:
+        """:func:`export_tflite` (``options``: its ``quantization``,
+        ``batch_size``, ``strip_names``, ``order_for_micro``, ...)."""
+        return export_tflite(
+            model,
+            path,
+            representative_data=representative_data,
+            protocol=protocol,
+            **options,
+        )
+
+    def load(self, path: str | os.PathLike, **options) -> LiteRTModel:
+        """:class:`LiteRTModel` (``options``: ``num_threads``)."""
+        return LiteRTModel(path, **options)
+
+    def memory_bytes(self, path: str | os.PathLike) -> int:
+        return estimate_arena_bytes(path)

@@ -16,6 +16,7 @@ import numpy as np
 
 from keras_ppg_kd.data.transforms import WindowSet
 from keras_ppg_kd.deploy.arena import estimate_arena_bytes
+from keras_ppg_kd.deploy.target import Target, get_target, register_target
 
 _ALIGNMENT = 16  # TFLM aligns arena allocations to 16 bytes
 # The tflite-micro host binding crashes (SIGSEGV) on some too-small arenas
@@ -182,3 +183,61 @@ class MicroModel:
                 y = (y.astype("float32") - q["zero_points"][0]) * q["scales"][0]
             outputs.append(np.asarray(y, "float32").copy())
         return np.concatenate(outputs)
+
+
+@register_target("tflite_micro")
+class TFLiteMicro(Target):
+    """TensorFlow Lite for Microcontrollers: :class:`MicroModel`.
+
+    TFLM runs LiteRT files, so :meth:`export` is the ``"litert"`` target's
+    export (found through the registry, not imported), by default as a
+    microcontroller wants it: full int8, a batch of one window, activation
+    tensors ordered for TFLM's memory planner. Its memory is the arena
+    TFLM really needs (:func:`micro_arena_bytes`).
+
+    Example:
+
+    ```python
+    target = get_target("tflite_micro")
+    path = target.export(student, "student.tflite", windows)
+    arena = target.memory_bytes(path)
+    logits = target.load(path, arena_size=arena).predict(windows)
+    ```
+    """
+
+    suffix = ".tflite"
+
+    def available(self) -> bool:
+        return available()
+
+    def export(
+        self,
+        model,
+        path: str | os.PathLike,
+        representative_data: np.ndarray | None = None,
+        protocol=None,
+        **options,
+    ) -> str:
+        """The ``"litert"`` export; ``options`` override its micro
+        defaults (``quantization="int8"``, ``batch_size=1``,
+        ``order_for_micro=True``)."""
+        options = {
+            "quantization": "int8",
+            "batch_size": 1,
+            "order_for_micro": True,
+            **options,
+        }
+        return get_target("litert").export(
+            model,
+            path,
+            representative_data=representative_data,
+            protocol=protocol,
+            **options,
+        )
+
+    def load(self, path: str | os.PathLike, **options) -> MicroModel:
+        """:class:`MicroModel` (``options``: ``arena_size``)."""
+        return MicroModel(path, **options)
+
+    def memory_bytes(self, path: str | os.PathLike) -> int:
+        return micro_arena_bytes(path)
