@@ -186,3 +186,17 @@ def test_width_scaled_resnet_grows_with_width_only(tmp_path):
     assert loaded.base_filters == 8 and loaded.name == "resnet1d_2w8"
     with pytest.raises(ValueError, match="resnetw:0"):
         models.get("resnetw:0")
+
+
+def test_every_family_says_what_its_size_counts():
+    means = {family: models.size_means(family) for family in models.REGISTRY}
+    assert means["resnet"] == means["tcn"] == "blocks"
+    assert means["resnetw"] == "base filters" and means["tcnw"] == "filters"
+    assert all(m != "size" for m in means.values()), means
+
+
+def test_the_default_family_is_what_a_bare_size_names():
+    assert models.DEFAULT_FAMILY == "resnet" == ResNet1D.family
+    assert models.parse(3) == (models.DEFAULT_FAMILY, 3)
+    assert models.label(models.get(2)) == 2
+    assert models.label(models.get("tcn:2")) == "tcn:2"

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from keras_ppg_kd import models
 from keras_ppg_kd.scaling import ScalingFit
 
 
@@ -129,7 +130,7 @@ class Laws:
     unidentified: dict
     measured: tuple = ()
     source: str = ""
-    family: str = "resnet"
+    family: str = models.DEFAULT_FAMILY
     edge: dict = dataclasses.field(default_factory=dict)
     population: str = ""
 
@@ -199,10 +200,10 @@ def load_fits(path: str | os.PathLike | None = None) -> "Laws":
                 "'measured'."
             )
         fitted, measured = data["fits"], data.get("measured", [])
-        family = data["card"].get("family", "resnet")
+        family = data["card"].get("family", models.DEFAULT_FAMILY)
     else:
         stem = os.path.splitext(os.path.basename(os.fspath(path)))[0]
-        family = stem[5:] if stem.startswith("fits_") else "resnet"
+        family = stem[5:] if stem.startswith("fits_") else models.DEFAULT_FAMILY
         fitted, measured = data, _table2_beside(path, family)
     if not isinstance(fitted, dict):
         raise ValueError(
@@ -294,7 +295,8 @@ def _check_measured(path, measured):
 
 
 def _table2_beside(path, family):
-    name = "table2.csv" if family == "resnet" else f"table2_{family}.csv"
+    suffix = "" if family == models.DEFAULT_FAMILY else f"_{family}"
+    name = f"table2{suffix}.csv"
     table = os.path.join(os.path.dirname(os.fspath(path)), name)
     if not os.path.isfile(table):
         return []

@@ -35,6 +35,17 @@ for _module in pkgutil.iter_modules(__path__):  # families added as files
 # family -> builder from a size (ResNet/TCN blocks; an MLP matches the
 # ResNet1D of that many blocks).
 REGISTRY = FAMILIES
+# The study's family, the one default in the package: a bare integer is
+# its size (``6`` is ``"resnet:6"``), and the report names its files
+# without a family suffix (``fits.json``, ``table2.csv``).
+DEFAULT_FAMILY = ResNet1D.family
+
+
+def size_means(family: str) -> str:
+    """What a size of ``family`` counts, plural (``"blocks"``,
+    ``"filters"``), as the family declares it when it registers
+    (:func:`~keras_ppg_kd.models.base.register_family`)."""
+    return REGISTRY[family].SIZE_MEANS
 
 
 def parse(identifier: str | int) -> tuple[str, int]:
@@ -46,7 +57,7 @@ def parse(identifier: str | int) -> tuple[str, int]:
     if (
         isinstance(identifier, int) and not isinstance(identifier, bool)
     ) or str(identifier).isdigit():
-        family, size = "resnet", str(identifier)
+        family, size = DEFAULT_FAMILY, str(identifier)
     else:
         family, _, size = str(identifier).partition(":")
     if family not in REGISTRY or not size.isdigit() or int(size) < 1:
@@ -75,7 +86,7 @@ def label(model: keras.Model) -> int | str:
     has ``num_blocks``, else the model's name."""
     family = getattr(type(model), "family", None)
     size = getattr(model, "num_blocks", None)
-    if family == "resnet":
+    if family == DEFAULT_FAMILY:
         return size
     return f"{family}:{size}" if family and size else model.name
 
@@ -111,6 +122,7 @@ def cost(identifier: str | int) -> tuple[int, int]:
 
 
 __all__ = [
+    "DEFAULT_FAMILY",
     "MLP",
     "PPGModel",
     "ResNet1D",
@@ -126,5 +138,6 @@ __all__ = [
     "mlp_parameter_count",
     "parse",
     "register_family",
+    "size_means",
     "trainable_parameters",
 ]

@@ -18,19 +18,26 @@ def trainable_parameters(model):
 FAMILIES = {}
 
 
-def register_family(name):
+def register_family(name, size_means="size"):
     """Decorator: make a model builder ``builder(size, protocol=None, ...)``
     the family ``name`` of identifiers ``"name:size"``.
 
     A family registers itself in its own module; :func:`models.get`, the
     study (students and teachers) and the CLI find it here. A builder may
     set ``MAX_SIZE`` (largest size for the standard window).
+
+    Args:
+        name: The family's name in identifiers.
+        size_means: What its size counts, plural (``"blocks"``,
+            ``"filters"``); kept as ``builder.SIZE_MEANS`` for whatever
+            explains sizes (:func:`keras_ppg_kd.models.size_means`).
     """
 
     def add(builder):
         if name in FAMILIES and FAMILIES[name] is not builder:
             raise ValueError(f"Model family {name!r} is taken.")
         builder.family = name
+        builder.SIZE_MEANS = size_means
         FAMILIES[name] = builder
         return builder
 

@@ -148,7 +148,7 @@ def mlp_for_budget(
     return MLP((best,) * depth, protocol=protocol, **kwargs)
 
 
-@register_family("mlp")
+@register_family("mlp", size_means="matched ResNet1D blocks")
 def mlp_like_resnet(size, protocol=None, **kwargs):
     """The ``"mlp:<size>"`` family: an MLP with as many parameters as
     ResNet1D(size) on the same protocol (the study's size-matched MLP)."""

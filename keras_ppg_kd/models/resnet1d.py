@@ -75,7 +75,7 @@ def block_filters(index, base_filters=32, increase_filter_gap=4):
     return in_filters, in_filters * 2 if grows else in_filters
 
 
-@register_family("resnet")
+@register_family("resnet", size_means="blocks")
 @keras.saving.register_keras_serializable(package="keras_ppg_kd")
 class ResNet1D(PPGModel):
     """The WildPPG-baseline 1D ResNet with ``num_blocks`` residual blocks.

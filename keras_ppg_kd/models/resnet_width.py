@@ -14,7 +14,7 @@ from keras_ppg_kd.models.resnet1d import ResNet1D
 BLOCKS = 2
 
 
-@register_family("resnetw")
+@register_family("resnetw", size_means="base filters")
 def resnet_width(size, protocol=None, name=None, **kwargs):
     """A 2-block :class:`ResNet1D` with ``size`` base filters.
 

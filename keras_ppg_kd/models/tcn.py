@@ -24,7 +24,7 @@ from keras_ppg_kd.models.base import (
 from keras_ppg_kd.protocol import WindowConfig
 
 
-@register_family("tcn")
+@register_family("tcn", size_means="blocks")
 @keras.saving.register_keras_serializable(package="keras_ppg_kd")
 class TCN(PPGModel):
     """Dilated depthwise-separable residual blocks, pooled, to logits.

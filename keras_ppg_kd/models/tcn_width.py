@@ -21,7 +21,7 @@ from keras_ppg_kd.models.tcn import TCN
 BLOCKS = 5
 
 
-@register_family("tcnw")
+@register_family("tcnw", size_means="filters")
 def tcn_width(size, protocol=None, name=None, **kwargs):
     """A 5-block :class:`TCN` with ``size`` filters.
 

@@ -312,7 +312,7 @@ def _canonical(model, teacher=False):
         family, size = models.parse(model)
     except ValueError:
         return f"!{model}"
-    if teacher and family == "resnet":
+    if teacher and family == models.DEFAULT_FAMILY:
         return size
     return f"{family}:{size}"
 

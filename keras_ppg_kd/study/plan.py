@@ -14,7 +14,7 @@ def teacher_tag(teacher):
     """A teacher in cell ids: ResNet1D blocks as a number (the study's
     ``t12``), other families as ``<family><size>`` (``ttcn8``)."""
     family, size = models.parse(teacher)
-    return str(size) if family == "resnet" else f"{family}{size}"
+    return str(size) if family == models.DEFAULT_FAMILY else f"{family}{size}"
 
 
 @dataclasses.dataclass(frozen=True, order=True)

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from keras_ppg_kd import scaling  # noqa: E402
+from keras_ppg_kd import models, scaling  # noqa: E402
 from keras_ppg_kd.losses import REGISTRY as LOSSES  # noqa: E402
 from keras_ppg_kd.study.config import SCRATCH  # noqa: E402
 
@@ -78,7 +78,8 @@ def default_teacher(table):
     return int(teachers.max()) if len(teachers) else 0
 
 
-STUDY_FAMILY = "resnet"  # the study's students (Table 2, Figures 1-2)
+# The study's students (Table 2, Figures 1-2): the package's default family.
+STUDY_FAMILY = models.DEFAULT_FAMILY
 
 
 def family_suffix(family):
@@ -86,6 +87,21 @@ def family_suffix(family):
     study's ResNet1D students (``fits.json``), else ``"_<family>"``
     (``fits_resnetw.json``)."""
     return "" if family == STUDY_FAMILY else f"_{family}"
+
+
+def _in_units(family):
+    """A family's sizes in words, from what it declares they count:
+    ``"ResNet1D blocks"``."""
+    return f"{models.REGISTRY[family].__name__} {models.size_means(family)}"
+
+
+def _size_label(family, size):
+    """A student size as Table 2 names it: in what the study family's size
+    counts (``"1 block"``, ``"2 blocks"``), else ``"family:size"``."""
+    if family != STUDY_FAMILY:
+        return f"{family}:{size}"
+    unit = models.size_means(family)
+    return f"{size} {unit if size > 1 else unit.removesuffix('s')}"
 
 
 def student_families(results):
@@ -151,9 +167,7 @@ def table2(results, teacher=None, family=None):
     )
     display = {}
     for (size, params), group in numbers.groupby(["size", "params"]):
-        what = f"{size} block{'s' * (size > 1)}"
-        if family != STUDY_FAMILY:
-            what = f"{family}:{size}"
+        what = _size_label(family, size)
         digits = 1 if params < 1e4 else 0
         label = f"{what} ({params / 1e3:.{digits}f}K)"
         cells = {}
@@ -282,11 +296,11 @@ def figure_heatmap(results, strategy, path, family=None):
     ax.set_xticks(range(grid.shape[1]), [f"{c}" for c in grid.columns])
     ax.set_yticks(range(grid.shape[0]), [f"{t}" for t in grid.index])
     ax.set_xlabel(
-        "student (ResNet1D blocks)"
+        f"student ({_in_units(family)})"
         if family == STUDY_FAMILY
         else f"student ({family}:<size>)"
     )
-    ax.set_ylabel("teacher (ResNet1D blocks)")
+    ax.set_ylabel(f"teacher ({_in_units(models.DEFAULT_FAMILY)})")
     finite = grid.values[np.isfinite(grid.values)]
     middle = (finite.min() + finite.max()) / 2 if finite.size else 0
     for i in range(grid.shape[0]):

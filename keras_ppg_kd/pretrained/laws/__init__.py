@@ -22,6 +22,8 @@ card.
 import json
 import pathlib
 
+from keras_ppg_kd import models
+
 DEFAULT = "synthetic_crowd_width"
 CROSS_DEVICE = "cross_device"
 _HERE = pathlib.Path(__file__).parent
@@ -71,8 +73,8 @@ def build(report_dir, study_dir, card):
     import pandas as pd
 
     report_dir, study_dir = pathlib.Path(report_dir), pathlib.Path(study_dir)
-    family = card.setdefault("family", "resnet")
-    suffix = "" if family == "resnet" else f"_{family}"
+    family = card.setdefault("family", models.DEFAULT_FAMILY)
+    suffix = "" if family == models.DEFAULT_FAMILY else f"_{family}"
     config = json.loads((study_dir / "study.json").read_text())
     table = pd.read_csv(report_dir / f"table2{suffix}.csv")
     return {
