@@ -130,6 +130,21 @@ class StudyConfig:
 
     def validate(self):
         """Raise ValueError naming every problem and what to change."""
+        problems = [
+            *self._model_problems(),
+            *self._data_problems(),
+            *self._grid_problems(),
+            *self._training_problems(),
+            *self._teacher_problems(),
+            *self._run_problems(),
+        ]
+        if problems:
+            raise ValueError(
+                "Invalid study config: " + "; ".join(problems) + "."
+            )
+
+    def _model_problems(self):
+        """Strategies and models that do not parse."""
         problems = []
         for strategy in self.strategies:
             try:
@@ -144,6 +159,11 @@ class StudyConfig:
                     models.parse(model[1:])
                 except ValueError as error:
                     problems.append(f"{role}: {error}")
+        return problems
+
+    def _data_problems(self):
+        """Datasets, the split and its folds."""
+        problems = []
         names = [d.partition("/")[0] for d in self.datasets]
         known = known_datasets()
         bad = [d for d in names if d not in known]
@@ -162,12 +182,22 @@ class StudyConfig:
             problems.append(
                 f"test_fraction must be in (0, 1); got {self.test_fraction}"
             )
+        return problems
+
+    def _grid_problems(self):
+        """An empty grid: nothing to train."""
+        problems = []
         has_distill = self.strategies and self.teachers
         if not (has_distill or self.scratch) or not self.students:
             problems.append(
                 "the grid is empty: give students and at least one teacher "
                 "with strategies, or scratch=True"
             )
+        return problems
+
+    def _training_problems(self):
+        """The schedule, dropout and label smoothing."""
+        problems = []
         if self.schedule not in SCHEDULES:
             problems.append(
                 f"schedule {self.schedule!r} is not one of {SCHEDULES}"
@@ -176,6 +206,11 @@ class StudyConfig:
             problems.append(f"dropout must be in [0, 1); got {self.dropout}")
         if self.label_sigma < 0:
             problems.append(f"label_sigma must be >= 0; got {self.label_sigma}")
+        return problems
+
+    def _teacher_problems(self):
+        """A pretrained teacher that is not there, and teacher folds."""
+        problems = []
         if self.pretrained_teacher and not (
             self.pretrained_teacher in pretrained.available()
             or (
@@ -199,6 +234,11 @@ class StudyConfig:
                 f"pretrained_teacher ({self.pretrained_teacher!r}) never saw "
                 "the study's data: set one of them"
             )
+        return problems
+
+    def _run_problems(self):
+        """Seeds, epochs and the batch size."""
+        problems = []
         if not self.seeds:
             problems.append("seeds is empty; give at least one seed")
         bad_seeds = [
@@ -215,10 +255,7 @@ class StudyConfig:
                 "epochs, teacher_epochs and batch_size must be >= 1; received "
                 f"{self.epochs}, {self.teacher_epochs}, {self.batch_size}"
             )
-        if problems:
-            raise ValueError(
-                "Invalid study config: " + "; ".join(problems) + "."
-            )
+        return problems
 
     def replace(self, **changes):
         """A copy with ``changes`` applied (and validated)."""
