@@ -460,23 +460,8 @@ def train_and_distill(
     _check_windows(
         recipe, train=train, synthetic=synthetic, unlabelled=unlabelled
     )
-    if unlabelled is not None and (
-        recipe.strategy == "none" or not len(unlabelled)
-    ):
-        raise ValueError(
-            "Unlabelled recordings are learnt from the teacher: they need a "
-            "distillation strategy (not 'none') and at least one window. "
-            f"Received: strategy={recipe.strategy!r}, "
-            f"{len(unlabelled)} unlabelled windows."
-        )
-    fit_set, validation = split_validation(
-        train, recipe.validation_participants, seed
-    )
-    if recipe.spectral_fusion and not len(validation):
-        raise ValueError(
-            "spectral_fusion needs validation participants to fit it on; "
-            "set validation_participants >= 1."
-        )
+    _check_unlabelled(recipe, unlabelled)
+    fit_set, validation = _split_for_selection(train, recipe, seed)
     if synthetic is None:
         synthetic = synthetic_windows(recipe)
     if (
@@ -489,76 +474,141 @@ def train_and_distill(
         ).get_weights()
         log["pretrain_s"] = time.perf_counter() - start
     mixed = mix_synthetic(fit_set, synthetic, recipe, seed)
-    # Calibration: the validation participants (first) and the synthetic
-    # calibration people.
-    people = [validation, calibration_windows(recipe)]
-    people = [p for p in people if p is not None and len(p)]
-    held = WindowSet.concatenate(people) if people else None
+    held = _calibration_set(validation, recipe)
 
     extra = list(callbacks)
-
-    def selection():
-        return [SelectOnValidation(validation)] if len(validation) else []
-
     # Both models train through the study's recipes (one training path),
     # the epoch selected on the held-out participants; nothing scored here.
     run = dict(seed=seed, verbose=verbose)
     nobody = mixed.subset(np.zeros(len(mixed), bool))
     if teacher is None:
-        selector = selection() if recipe.finetune_teacher else []
+        selector = _selection(validation) if recipe.finetune_teacher else []
         teacher = _teacher(recipe, mixed, pretrained, selector + extra, run)
         log["teacher_epoch"] = selector[0].best_epoch if selector else None
     log["teacher_s"] = time.perf_counter() - start
 
     student_stream, adapted = mixed, None
     if unlabelled is not None:
-        teacher_tracker = _tracker(teacher, fit_set, held, recipe)
-        adapted = pseudo_label(teacher, teacher_tracker, unlabelled)
-        count = int(round(recipe.unlabelled_fraction * len(fit_set)))
-        order = np.random.default_rng(seed).permutation(len(adapted))
-        index = np.sort(np.resize(order, count))  # every window, then again
-        student_stream = WindowSet.concatenate([mixed, adapted.subset(index)])
-        log["pseudo_labelled_windows"] = len(index)
+        student_stream, adapted = _with_pseudo_labels(
+            recipe, teacher, fit_set, held, mixed, unlabelled, seed, log
+        )
         log["pseudo_label_s"] = time.perf_counter() - start
 
+    student = _student(
+        recipe, teacher, (student_stream, nobody, validation), extra, run, log
+    )
+    log["student_s"] = time.perf_counter() - start
+
+    fusion = _fusion(recipe, student, held, validation)
+    tracker = _tracker(student, fit_set, held, recipe, fusion)
+    if held is not None:
+        log["calibration_windows"] = len(held)
+    log["wall_s"] = time.perf_counter() - start
+    return Trained(teacher, student, tracker, fusion, validation, log, adapted)
+
+
+def _check_unlabelled(recipe, unlabelled):
+    """Unlabelled windows are learnt from the teacher: they need a
+    distillation strategy and at least one window."""
+    if unlabelled is not None and (
+        recipe.strategy == "none" or not len(unlabelled)
+    ):
+        raise ValueError(
+            "Unlabelled recordings are learnt from the teacher: they need a "
+            "distillation strategy (not 'none') and at least one window. "
+            f"Received: strategy={recipe.strategy!r}, "
+            f"{len(unlabelled)} unlabelled windows."
+        )
+
+
+def _split_for_selection(train, recipe, seed):
+    """``(fit set, validation participants)`` of ``train``; spectral fusion
+    is fitted on the validation participants, so it needs some."""
+    fit_set, validation = split_validation(
+        train, recipe.validation_participants, seed
+    )
+    if recipe.spectral_fusion and not len(validation):
+        raise ValueError(
+            "spectral_fusion needs validation participants to fit it on; "
+            "set validation_participants >= 1."
+        )
+    return fit_set, validation
+
+
+def _calibration_set(validation, recipe):
+    """The windows trackers are calibrated on: the validation participants
+    (first) and the synthetic calibration people; None when neither."""
+    people = [validation, calibration_windows(recipe)]
+    people = [p for p in people if p is not None and len(p)]
+    return WindowSet.concatenate(people) if people else None
+
+
+def _selection(validation):
+    """A fresh epoch selector on ``validation``, or none without it."""
+    return [SelectOnValidation(validation)] if len(validation) else []
+
+
+def _with_pseudo_labels(
+    recipe, teacher, fit_set, held, mixed, unlabelled, seed, log
+):
+    """``(student stream, pseudo-labelled windows)``: the teacher's tracked
+    heart rates on ``unlabelled``, drawn (every window, then again) to
+    ``recipe.unlabelled_fraction`` of the fit set beside ``mixed``."""
+    teacher_tracker = _tracker(teacher, fit_set, held, recipe)
+    adapted = pseudo_label(teacher, teacher_tracker, unlabelled)
+    count = int(round(recipe.unlabelled_fraction * len(fit_set)))
+    order = np.random.default_rng(seed).permutation(len(adapted))
+    index = np.sort(np.resize(order, count))  # every window, then again
+    stream = WindowSet.concatenate([mixed, adapted.subset(index)])
+    log["pseudo_labelled_windows"] = len(index)
+    return stream, adapted
+
+
+def _student(recipe, teacher, sets, callbacks, run, log):
+    """The recipe's student trained (from scratch with strategy ``"none"``)
+    or distilled from ``teacher``, its epoch selected on the validation
+    participants and its weights averaged back towards its start.
+
+    ``sets`` is ``(training stream, an empty test set, validation)``.
+    """
+    stream, nobody, validation = sets
     start_model = _student_start(recipe)
     student_start = start_model.get_weights() if start_model else None
-    selector = selection()
+    selector = _selection(validation)
     training = _training(
         recipe, recipe.student_epochs, recipe.student_learning_rate
     )
     common = dict(
         model=recipe.student,
         training=training,
-        callbacks=selector + extra,
+        callbacks=selector + callbacks,
         start_from=student_start,
         **run,
     )
     if recipe.strategy == "none":
-        student, _ = recipes.train_scratch(student_stream, nobody, **common)
+        student, _ = recipes.train_scratch(stream, nobody, **common)
     else:
         student, _ = recipes.distill(
-            teacher, student_stream, nobody, strategy=recipe.strategy, **common
+            teacher, stream, nobody, strategy=recipe.strategy, **common
         )
         teacher.trainable = True  # the Distiller froze it
     interpolate_weights(student, student_start, recipe.finetune_weight)
     log["student_epoch"] = selector[0].best_epoch if selector else None
-    log["student_s"] = time.perf_counter() - start
+    return student
 
-    fusion = None
-    if held is not None and recipe.spectral_fusion:
-        logits = student.predict(held.windows, batch_size=512, verbose=0)
-        fusion = SpectralFusion.fit(
-            validation.windows,
-            logits[: len(validation)],
-            validation.hr_bpm,
-            validation.config,
-        )
-    tracker = _tracker(student, fit_set, held, recipe, fusion)
-    if held is not None:
-        log["calibration_windows"] = len(held)
-    log["wall_s"] = time.perf_counter() - start
-    return Trained(teacher, student, tracker, fusion, validation, log, adapted)
+
+def _fusion(recipe, student, held, validation):
+    """A :class:`SpectralFusion` fitted on the validation participants when
+    the recipe asks for one (and there is a calibration set), else None."""
+    if held is None or not recipe.spectral_fusion:
+        return None
+    logits = student.predict(held.windows, batch_size=512, verbose=0)
+    return SpectralFusion.fit(
+        validation.windows,
+        logits[: len(validation)],
+        validation.hr_bpm,
+        validation.config,
+    )
 
 
 def finetune_teacher(
