@@ -1,6 +1,9 @@
-"""The Distiller: a keras.Model that trains a student from a frozen teacher."""
+"""The Distiller: a keras.Model that trains a student from a frozen teacher.
 
-import functools
+Its per-backend training steps are in :mod:`keras_ppg_kd.distiller.steps`,
+its checks in ``_checks``.
+"""
+
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -8,9 +11,19 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_ppg_kd import _backend
 from keras_ppg_kd import losses as losses_lib
 from keras_ppg_kd.data.batches import ArrayBatches, batches, check_windows
+from keras_ppg_kd.distiller import steps
+from keras_ppg_kd.distiller._checks import (
+    _check_label_values,
+    _checked_labels,
+    _taps_model,
+    check_compatible,
+    check_student_loss_weight,
+    checked_loss_weights,
+    resolve_aliases,
+    symbolic_pair,
+)
 from keras_ppg_kd.losses.base import check_non_negative, sparse_ce
 from keras_ppg_kd.losses.feature import make_adapter
 from keras_ppg_kd.metrics import HeartRateMAE
@@ -18,47 +31,6 @@ from keras_ppg_kd.protocol import WindowConfig
 
 WINDOW_KEY = "window"
 TEACHER_PREFIX = "teacher/"
-# The protocol fields that make a window; teacher and student must agree.
-_MATCHING_FIELDS = (
-    "target_rate",
-    "classes",
-    "window_seconds",
-    "stride_seconds",
-    "band",
-    "filter_order",
-    "zscore",
-    "accelerometer",
-    "cancel_motion",
-)
-
-
-def _symbolic(model, input_shape):
-    """``model``, called once on a symbolic input if it has none yet.
-
-    A ``keras.Sequential`` has no ``model.input`` until it is called; the
-    Distiller needs it to build its taps and to check shapes.
-    """
-    try:
-        model.input
-    except (AttributeError, ValueError):
-        model(keras.Input(tuple(input_shape)))
-    return model
-
-
-def _taps_model(model, taps):
-    """``model`` as a functional map to ``{"logits", tap, ...}``."""
-    if hasattr(model, "feature_model"):
-        return model.feature_model(taps)
-    outputs = {"logits": model.output}
-    for tap in taps:
-        try:
-            outputs[tap] = model.get_layer(tap).output
-        except ValueError:
-            raise ValueError(
-                f"Unknown layer {tap!r} in model {model.name!r}. Available: "
-                f"{[layer.name for layer in model.layers]}"
-            ) from None
-    return keras.Model(model.input, outputs, name=f"{model.name}_taps")
 
 
 @keras.saving.register_keras_serializable(package="keras_ppg_kd")
@@ -115,39 +87,40 @@ class Distiller(keras.Model):
         **kwargs,
     ) -> None:
         super().__init__(name=name, **kwargs)
-        if distillation_losses is not None:
-            loss = distillation_losses
-        if distillation_loss_weights is not None:
-            loss_weights = distillation_loss_weights
-        if (
-            student_loss_weight is not None
-            and not 0 <= student_loss_weight <= 1
-        ):
-            raise ValueError(
-                "`student_loss_weight` must be in [0, 1]. Received: "
-                f"student_loss_weight={student_loss_weight}"
-            )
+        loss, loss_weights = resolve_aliases(
+            loss, loss_weights, distillation_losses, distillation_loss_weights
+        )
+        check_student_loss_weight(student_loss_weight)
         check_non_negative(label_sigma=label_sigma)
-        default = WindowConfig()
-        teacher = _symbolic(teacher, (default.window_length, default.channels))
-        student = _symbolic(student, teacher.input.shape[1:])
+        teacher, student = symbolic_pair(teacher, student)
         self.label_sigma = float(label_sigma)
         self._check_compatible(teacher, student)
         loss_list = loss if isinstance(loss, (list, tuple)) else [loss]
         self.distillation_losses = [losses_lib.get(item) for item in loss_list]
-        if loss_weights is None:
-            loss_weights = [1.0] * len(self.distillation_losses)
-        if len(loss_weights) != len(self.distillation_losses):
-            raise ValueError(
-                f"Got {len(loss_weights)} loss_weights for "
-                f"{len(self.distillation_losses)} losses. Received: "
-                f"loss_weights={loss_weights}"
-            )
-        self.loss_weights = [float(w) for w in loss_weights]
+        self.loss_weights = checked_loss_weights(
+            loss_weights, len(self.distillation_losses)
+        )
         self.teacher = teacher
         self.student = student
         teacher.trainable = False
+        self._build_taps(teacher, student)
+        self._build_adapters()
+        self.ce_weight = sum(
+            w * item.ce_weight
+            for w, item in zip(self.loss_weights, self.distillation_losses)
+        )
+        if student_loss_weight is not None:  # keras.distillation's mix
+            self.ce_weight = float(student_loss_weight)
+            self.loss_weights = [
+                (1.0 - student_loss_weight) * w for w in self.loss_weights
+            ]
+        self._compiled_metrics = []
+        self._build_metrics(student)
+        # Teacher, student and adapters are built functional models.
+        self.built = True
 
+    def _build_taps(self, teacher, student):
+        """The functional maps to each model's logits and tapped layers."""
         teacher_taps = [
             t.teacher_tap for t in self.distillation_losses if t.teacher_tap
         ]
@@ -157,7 +130,10 @@ class Distiller(keras.Model):
         self.teacher_taps = sorted(set(teacher_taps))
         self._teacher_outputs = _taps_model(teacher, self.teacher_taps)
         self._student_outputs = _taps_model(student, sorted(set(student_taps)))
-        # === Adapters (owned here, never exported with the student) ===
+
+    # === Adapters (owned here, never exported with the student) ===
+
+    def _build_adapters(self):
         self.adapters = []
         for index, item in enumerate(self.distillation_losses):
             if item.teacher_tap is None:
@@ -170,59 +146,19 @@ class Distiller(keras.Model):
                     name=f"adapter_{index}",
                 )
             )
-        self.ce_weight = sum(
-            w * item.ce_weight
-            for w, item in zip(self.loss_weights, self.distillation_losses)
-        )
-        if student_loss_weight is not None:  # keras.distillation's mix
-            self.ce_weight = float(student_loss_weight)
-            self.loss_weights = [
-                (1.0 - student_loss_weight) * w for w in self.loss_weights
-            ]
-        self._compiled_metrics = []
 
-        # === Metrics ===
+    # === Metrics ===
+
+    def _build_metrics(self, student):
         self.total_tracker = keras.metrics.Mean(name="loss")
         self.ce_tracker = keras.metrics.Mean(name="ce_loss")
         self.kd_tracker = keras.metrics.Mean(name="kd_loss")
         self.protocol = WindowConfig.for_model(student)
         self.hr_mae = HeartRateMAE(classes=self.protocol.classes, name="hr_mae")
-        # Teacher, student and adapters are built functional models.
-        self.built = True
 
     @staticmethod
     def _check_compatible(teacher, student):
-        problems = []
-        t_in, s_in = tuple(teacher.input.shape), tuple(student.input.shape)
-        if t_in[1:] != s_in[1:]:
-            problems.append(f"input shapes teacher {t_in} vs student {s_in}")
-        t_out, s_out = tuple(teacher.output.shape), tuple(student.output.shape)
-        if t_out[1:] != s_out[1:]:
-            problems.append(
-                f"output (class) shapes teacher {t_out} vs student {s_out}"
-            )
-        t_protocol = getattr(teacher, "protocol", None)
-        s_protocol = getattr(student, "protocol", None)
-        if t_protocol and s_protocol:
-            for field in _MATCHING_FIELDS:
-                a, b = getattr(t_protocol, field), getattr(s_protocol, field)
-                if a != b:
-                    problems.append(f"{field} teacher {a} vs student {b}")
-        for role, model in (("teacher", teacher), ("student", student)):
-            last = model.layers[-1]
-            activation = getattr(last, "activation", None)
-            if isinstance(last, keras.layers.Softmax) or (
-                activation is keras.activations.softmax
-            ):
-                problems.append(
-                    f"the {role} ends in a softmax; distillation needs "
-                    "logits: build it with a linear last layer "
-                    "(activation=None) and apply softmax at inference"
-                )
-        if problems:
-            raise ValueError(
-                "Teacher and student are incompatible: " + "; ".join(problems)
-            )
+        check_compatible(teacher, student)
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
         """Compile; ``metrics`` are honoured, ``loss`` is refused.
@@ -337,96 +273,14 @@ class Distiller(keras.Model):
         x, y = data[0], data[1]
         return x, _checked_labels(y, int(self.student.output.shape[-1]))
 
-    # One step per backend: TensorFlow's GradientTape, PyTorch's
-    # backward(), JAX's stateless value_and_grad; the loss (_loss_terms)
-    # and the metrics (_update_metrics) are shared.
+    # One step per backend (keras_ppg_kd.distiller.steps: TensorFlow's
+    # GradientTape, PyTorch's backward(), JAX's stateless value_and_grad);
+    # the loss (_loss_terms) and the metrics (_update_metrics) are shared.
     def train_step(self, *args):
-        if _backend.BACKEND == "jax":
-            return self._jax_step(*args, training=True)
-        (data,) = args
-        x, y = self._unpack(data)
-        window, cached = self._split(x)
-        variables = self.trainable_variables
-        if _backend.BACKEND == "torch":
-            self.zero_grad()
-            total, ce, kd, logits = self._loss_terms(window, y, cached, True)
-            self.optimizer.scale_loss(total).backward()
-            gradients = [v.value.grad for v in variables]
-            import torch
-
-            with torch.no_grad():
-                self.optimizer.apply(gradients, variables)
-        else:
-            import tensorflow as tf
-
-            with tf.GradientTape() as tape:
-                total, ce, kd, logits = self._loss_terms(
-                    window, y, cached, True
-                )
-                scaled = self.optimizer.scale_loss(total)
-            gradients = tape.gradient(scaled, variables)
-            self.optimizer.apply(gradients, variables)
-        return self._update_metrics(total, ce, kd, y, logits)
+        return steps.train_step(self, *args)
 
     def test_step(self, *args):
-        if _backend.BACKEND == "jax":
-            return self._jax_step(*args, training=False)
-        (data,) = args
-        x, y = self._unpack(data)
-        window, cached = self._split(x)
-        total, ce, kd, logits = self._loss_terms(window, y, cached, False)
-        return self._update_metrics(total, ce, kd, y, logits)
-
-    def _jax_step(self, state, data, training):
-        """JAX's stateless step: ``(logs, new state)`` from the state
-        (trainable, non-trainable, [optimizer,] metrics variables)."""
-        import jax
-
-        if training:
-            trainable, non_trainable, optimizer_state, metrics_state = state
-            fixed = list(zip(self.optimizer.variables, optimizer_state))
-        else:
-            trainable, non_trainable, metrics_state = state
-            fixed = []
-        fixed += list(zip(self.non_trainable_variables, non_trainable))
-        x, y = self._unpack(data)
-        window, cached = self._split(x)
-
-        def loss(trainable_values):
-            mapping = [*zip(self.trainable_variables, trainable_values), *fixed]
-            with keras.StatelessScope(state_mapping=mapping) as scope:
-                terms = self._loss_terms(window, y, cached, training)
-                total = terms[0]
-                if training:
-                    total = self.optimizer.scale_loss(total)
-            updated = [
-                scope.get_current_value(v) for v in self.non_trainable_variables
-            ]
-            return total, (terms, updated)
-
-        if training:
-            (_, (terms, non_trainable)), gradients = jax.value_and_grad(
-                loss, has_aux=True
-            )(trainable)
-            trainable, optimizer_state = self.optimizer.stateless_apply(
-                optimizer_state, gradients, trainable
-            )
-        else:
-            _, (terms, non_trainable) = loss(trainable)
-        mapping = list(zip(self.metrics_variables, metrics_state))
-        with keras.StatelessScope(state_mapping=mapping) as scope:
-            logs = self._update_metrics(*terms[:3], y, terms[3])
-        metrics_state = [
-            scope.get_current_value(v) for v in self.metrics_variables
-        ]
-        if training:
-            return logs, (
-                trainable,
-                non_trainable,
-                optimizer_state,
-                metrics_state,
-            )
-        return logs, (trainable, non_trainable, metrics_state)
+        return steps.test_step(self, *args)
 
     def cache_teacher(
         self, windows, labels, batch_size=128, shuffle=True, seed=0
@@ -534,50 +388,3 @@ def cached_dataset(
         seed,
         drop_remainder,
     )
-
-
-def _label_message(classes):
-    return (
-        f"labels must be class indices in [0, {classes}); -1 marks an "
-        "unlabelled window: drop those before distilling"
-    )
-
-
-def _check_label_values(values, classes):
-    """Raise ValueError unless every label is in ``[0, classes)``."""
-    values = np.asarray(values, "float32")
-    if values.size and not (values.min() >= 0 and values.max() < classes):
-        raise ValueError(
-            f"{_label_message(classes)}. Received labels from "
-            f"{values.min()} to {values.max()}"
-        )
-
-
-def _checked_labels(y, classes):
-    """``y``, once every label is known to be a class index in
-    ``[0, classes)``: an error otherwise, raised where the backend can (a
-    ``tf.debugging`` assertion in a TensorFlow graph, at once in eager
-    PyTorch, a host callback under JAX's jit; :meth:`Distiller.fit` checks
-    arrays before the first step, since a JAX error inside ``fit`` leaves
-    the model without its weights)."""
-    if _backend.BACKEND == "tensorflow":
-        import tensorflow as tf
-
-        labels = tf.cast(y, "float32")
-        message = _label_message(classes)
-        checks = [
-            tf.debugging.assert_greater_equal(labels, 0.0, message=message),
-            tf.debugging.assert_less(labels, float(classes), message=message),
-        ]
-        # The losses read y only after the checks have run.
-        with tf.control_dependencies([c for c in checks if c is not None]):
-            return tf.identity(y)
-    if _backend.BACKEND == "jax":
-        import jax
-
-        jax.debug.callback(
-            functools.partial(_check_label_values, classes=classes), y
-        )
-        return y
-    _check_label_values(keras.ops.convert_to_numpy(y), classes)
-    return y
