@@ -144,3 +144,40 @@ class WindowConfig:
                 f"{what} {model.name!r} does not match the window protocol "
                 f"({detail})."
             )
+
+
+# Named protocols: the builders' configs of these names make these windows
+# (``keras_ppg_kd.datasets``), and a preset name is accepted wherever a
+# WindowConfig is, as a shorthand resolved here alone (:func:`resolve`).
+PRESETS = {
+    "default": WindowConfig(),
+    "ppg_acc": WindowConfig(accelerometer=True),
+    "cancel_motion": WindowConfig(cancel_motion=True),
+    "cancel_motion_acc": WindowConfig(accelerometer=True, cancel_motion=True),
+}
+
+
+def resolve(protocol: str | WindowConfig) -> WindowConfig:
+    """The :class:`WindowConfig` a preset name (:data:`PRESETS`) stands
+    for, or ``protocol`` itself when it is one.
+
+    Raises:
+        ValueError: an unknown name, or neither a name nor a WindowConfig.
+    """
+    if isinstance(protocol, WindowConfig):
+        return protocol
+    if isinstance(protocol, str) and protocol in PRESETS:
+        return PRESETS[protocol]
+    raise ValueError(
+        "A window protocol is a WindowConfig or one of the preset names "
+        f"{sorted(PRESETS)}. Received: {protocol!r}"
+    )
+
+
+def preset_name(protocol: WindowConfig) -> str | None:
+    """The preset name of ``protocol`` (:data:`PRESETS`), or None when it
+    is none of them."""
+    for name, preset in PRESETS.items():
+        if preset == protocol:
+            return name
+    return None

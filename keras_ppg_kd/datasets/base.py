@@ -15,6 +15,7 @@ old windows.
 import collections
 import dataclasses
 import hashlib
+import json
 import os
 import pathlib
 
@@ -22,7 +23,9 @@ import numpy as np
 import tensorflow_datasets as tfds
 from absl import logging
 
-from keras_ppg_kd.data.transforms import WindowConfig, windows_from_recording
+from keras_ppg_kd import protocol
+from keras_ppg_kd.data.transforms import windows_from_recording
+from keras_ppg_kd.protocol import WindowConfig
 
 # The real-recording builders' history: their readers and the shared
 # windowing changed together.
@@ -53,31 +56,62 @@ class PPGBuilderConfig(tfds.core.BuilderConfig):
 
     window: WindowConfig = WindowConfig()
 
+    @classmethod
+    def for_window(cls, window, description=None, **fields):
+        """The builder config of ``window`` (a :class:`WindowConfig` or a
+        preset name): named after its preset (``"cancel_motion"``), or
+        ``"window_<digest>"`` for another protocol.
 
+        Args:
+            window: The protocol (:func:`keras_ppg_kd.protocol.resolve`).
+            description: The config's description (default: its preset's,
+                or the protocol itself).
+            **fields: Other fields of the config (``name`` overrides the
+                derived one).
+        """
+        window = protocol.resolve(window)
+        name = protocol.preset_name(window) or _digest_name(window)
+        if description is None:
+            description = _DESCRIPTIONS.get(name, repr(window))
+        fields.setdefault("name", name)
+        return cls(description=description, window=window, **fields)
+
+
+def _same_source(a, b):
+    """Whether two builder configs differ in their protocol alone (their
+    own fields beyond tfds's and the window are equal)."""
+    shared = {f.name for f in dataclasses.fields(tfds.core.BuilderConfig)}
+    own = [
+        f.name
+        for f in dataclasses.fields(a)
+        if f.name not in shared and f.name != "window"
+    ]
+    return type(a) is type(b) and all(
+        getattr(a, name) == getattr(b, name) for name in own
+    )
+
+
+def _digest_name(window):
+    """A config name for a protocol that is no preset: its digest."""
+    text = json.dumps(window.get_config(), sort_keys=True)
+    return "window_" + hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+_DESCRIPTIONS = {
+    "default": "8 s windows every 2 s at 25 Hz, band-pass 0.5-4 Hz.",
+    "ppg_acc": "As default, with the 3-axis accelerometer as channels "
+    "1-3 (window shape (200, 4)).",
+    "cancel_motion": "As default, with the part of the PPG that the "
+    "accelerometer explains removed in each window (WindowConfig."
+    "cancel_motion; window shape (200, 1)).",
+    "cancel_motion_acc": "As cancel_motion, with the 3-axis accelerometer as "
+    "channels 1-3 (window shape (200, 4)).",
+}
+
+# One config per preset protocol, in the presets' order ("default" first:
+# tfds's default config).
 DEFAULT_CONFIGS = [
-    PPGBuilderConfig(
-        name="default",
-        description="8 s windows every 2 s at 25 Hz, band-pass 0.5-4 Hz.",
-    ),
-    PPGBuilderConfig(
-        name="ppg_acc",
-        description="As default, with the 3-axis accelerometer as channels "
-        "1-3 (window shape (200, 4)).",
-        window=WindowConfig(accelerometer=True),
-    ),
-    PPGBuilderConfig(
-        name="cancel_motion",
-        description="As default, with the part of the PPG that the "
-        "accelerometer explains removed in each window (WindowConfig."
-        "cancel_motion; window shape (200, 1)).",
-        window=WindowConfig(cancel_motion=True),
-    ),
-    PPGBuilderConfig(
-        name="cancel_motion_acc",
-        description="As cancel_motion, with the 3-axis accelerometer as "
-        "channels 1-3 (window shape (200, 4)).",
-        window=WindowConfig(accelerometer=True, cancel_motion=True),
-    ),
+    PPGBuilderConfig.for_window(window) for window in protocol.PRESETS.values()
 ]
 
 
@@ -91,6 +125,48 @@ class WindowedPPGBuilder(
 
     BUILDER_CONFIGS = DEFAULT_CONFIGS
     HOMEPAGE = ""
+
+    @classmethod
+    def config_for(cls, window, base=None):
+        """The builder config that makes ``window``'s windows.
+
+        Args:
+            window: A :class:`WindowConfig`, or a preset name
+                (:func:`keras_ppg_kd.protocol.resolve`).
+            base: The name of one of this builder's configs to start from
+                (a dataset config such as ``synthetic_ppg``'s ``"large"``);
+                default: the first config of that protocol, else the
+                first config.
+
+        Returns:
+            One of ``BUILDER_CONFIGS`` when one makes these windows (the
+            data prepared for it is reused); otherwise a config derived
+            from ``base`` with this protocol, named after it.
+
+        Raises:
+            ValueError: an unknown ``base``, or a ``window`` that is
+                neither a WindowConfig nor a preset name.
+        """
+        window = protocol.resolve(window)
+        configs = {config.name: config for config in cls.BUILDER_CONFIGS}
+        if base is not None and base not in configs:
+            raise ValueError(
+                f"{cls.name}: no builder config {base!r}. Available: "
+                f"{sorted(configs)}"
+            )
+        start = configs[base] if base else cls.BUILDER_CONFIGS[0]
+        for config in cls.BUILDER_CONFIGS:
+            if config.window == window and (
+                base is None or _same_source(config, start)
+            ):
+                return config
+        derived = type(start).for_window(window)
+        name = derived.name
+        if start.name != protocol.preset_name(start.window):
+            name = f"{start.name}_{name}"  # e.g. large_cancel_motion
+        return dataclasses.replace(
+            start, name=name, description=derived.description, window=window
+        )
 
     def _info(self):
         length = self.builder_config.window.window_length

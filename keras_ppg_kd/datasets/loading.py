@@ -17,14 +17,11 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from absl import logging
 
-from keras_ppg_kd import _logs
+from keras_ppg_kd import _logs, protocol
 from keras_ppg_kd.data.batches import to_dataset  # noqa: F401 (re-exported)
-from keras_ppg_kd.data.transforms import (
-    WindowConfig,
-    WindowSet,
-    windows_from_recording,
-)
+from keras_ppg_kd.data.transforms import WindowSet, windows_from_recording
 from keras_ppg_kd.datasets.base import WindowedPPGBuilder
+from keras_ppg_kd.protocol import WindowConfig
 
 
 def parse_manual_dir(text: str | None) -> str | dict[str, str] | None:
@@ -54,28 +51,48 @@ def available() -> list[str]:
     return sorted(found)
 
 
-def builder(name: str, **kwargs) -> tfds.core.DatasetBuilder:
+def builder(
+    name: str, config: WindowConfig | str | None = None, **kwargs
+) -> tfds.core.DatasetBuilder:
     """The tfds builder of a windowed-PPG dataset, ``"name[/config]"``.
+
+    Args:
+        name: ``"name"``, or ``"name/config"`` naming one of its builder
+            configs.
+        config: The window protocol: a :class:`WindowConfig` (or a preset
+            name, :func:`keras_ppg_kd.protocol.resolve`); the builder's
+            config that makes it (:meth:`WindowedPPGBuilder.config_for`,
+            from ``name``'s config when it names one). None: ``name``'s
+            config, or the builder's default. Another string is the name
+            of one of the builder's configs, passed to tfds as it is.
+        **kwargs: Passed to ``tfds.builder`` (``data_dir``, ...).
 
     Raises:
         ValueError: an unknown name (the message lists the known ones), or
             a tfds dataset that is not a windowed-PPG one.
     """
-    base, _, _ = name.partition("/")
+    base, _, given = name.partition("/")
     try:
         cls = tfds.builder_cls(base)
     except tfds.core.registered.DatasetNotFoundError:
         cls = None
     if cls is None or not issubclass(cls, WindowedPPGBuilder):
         raise ValueError(f"Unknown dataset {base!r}. Available: {available()}")
-    return tfds.builder(name, **kwargs)
+    if config is None:
+        return tfds.builder(name, **kwargs)
+    if isinstance(config, str) and config not in protocol.PRESETS:
+        # One of the builder's own configs by name, as tfds takes it.
+        return tfds.builder(base, config=config, **kwargs)
+    return tfds.builder(
+        base, config=cls.config_for(config, given or None), **kwargs
+    )
 
 
 def load_windows(
     names: str | Sequence[str] = "synthetic_ppg",
     data_dir: str | None = None,
     manual_dir: str | Mapping[str, str] | None = None,
-    config: WindowConfig | None = None,
+    config: WindowConfig | str | None = None,
 ) -> WindowSet:
     """Prepare (once) and read one or more datasets into a WindowSet.
 
@@ -86,7 +103,10 @@ def load_windows(
         data_dir: Where tfds keeps prepared data (tfds default if None).
         manual_dir: Raw downloads, a path or ``{name: path}``; by default
             ``$PPG_DATA_DIR/<name>`` when that variable is set.
-        config: Builder config name (overrides ``name/config``).
+        config: The window protocol, a :class:`WindowConfig` (a preset
+            name such as ``"cancel_motion"`` is accepted too): each
+            builder's config that makes it (:func:`builder`). None: the
+            config ``name/config`` gives, or the builder's default.
 
     Returns:
         A :class:`WindowSet` with every window, and the windows each
@@ -99,11 +119,8 @@ def load_windows(
     names = [names] if isinstance(names, str) else list(names)
     parts = []
     for full_name in names:
-        name, _, config_name = full_name.partition("/")
-        kwargs = {"data_dir": data_dir}
-        if config or config_name:
-            kwargs["config"] = config or config_name
-        found = builder(name, **kwargs)
+        name = full_name.partition("/")[0]
+        found = builder(full_name, config, data_dir=data_dir)
         manual = (
             manual_dir.get(name)
             if isinstance(manual_dir, dict)
@@ -169,7 +186,7 @@ def _text(values):
 def load_unlabelled(
     manual_dir: str,
     name: str = "ppg_folder",
-    config: str | None = None,
+    config: WindowConfig | str | None = None,
     participants: Sequence[str] | None = None,
 ) -> WindowSet:
     """Windows of recordings without a reference (e.g. a new device's).
@@ -187,8 +204,8 @@ def load_unlabelled(
         manual_dir: The folder of raw files (``ppg_folder``: one folder per
             participant).
         name: The layout: any registered builder (:func:`available`).
-        config: Builder config name (the window protocol); the builder's
-            default when None.
+        config: The window protocol, a :class:`WindowConfig` (or a preset
+            name); the builder's default when None.
         participants: Keep only these participants (None: all).
 
     Returns:
@@ -201,7 +218,7 @@ def load_unlabelled(
         ValueError: an unknown ``name`` or ``config``, or a bad file (the
             message names it).
     """
-    found = builder(name, **({"config": config} if config else {}))
+    found = builder(name, config)
     window = found.builder_config.window
     if not os.path.isdir(manual_dir):
         raise FileNotFoundError(

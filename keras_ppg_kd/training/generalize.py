@@ -28,6 +28,7 @@ tracker (and offline smoothing).
 
 import dataclasses
 import time
+import warnings
 
 import keras
 import numpy as np
@@ -40,13 +41,10 @@ from keras_ppg_kd.baselines import spectral_peak_bpm
 from keras_ppg_kd.data.augment import Augmentation
 from keras_ppg_kd.data.splits import participant_keys, recording_keys
 from keras_ppg_kd.data.synthetic import SyntheticConfig, generate_recording
-from keras_ppg_kd.data.transforms import (
-    WindowConfig,
-    WindowSet,
-    windows_from_recording,
-)
+from keras_ppg_kd.data.transforms import WindowSet, windows_from_recording
 from keras_ppg_kd.heart_rate import bpm_to_class, logits_to_bpm
 from keras_ppg_kd.metrics import check_collapse
+from keras_ppg_kd.protocol import WindowConfig, preset_name
 from keras_ppg_kd.tracking import HRTracker, SpectralFusion
 from keras_ppg_kd.training import recipes
 from keras_ppg_kd.training.recipes import (
@@ -192,14 +190,29 @@ class GeneralizingRecipe:
             accelerometer=self.accelerometer, cancel_motion=self.cancel_motion
         )
 
+    @classmethod
+    def for_window(cls, window, **changes):
+        """The recipe on ``window``'s accelerometer and motion cancellation
+        (its other fields are the recipe's own: check ``recipe.window``)."""
+        return cls(
+            accelerometer=window.accelerometer,
+            cancel_motion=window.cancel_motion,
+            **changes,
+        )
+
     @property
     def builder_config(self):
-        """The name of the builders' config that makes :attr:`window`."""
-        if self.cancel_motion:
-            return (
-                "cancel_motion_acc" if self.accelerometer else "cancel_motion"
-            )
-        return "ppg_acc" if self.accelerometer else "default"
+        """Deprecated: pass :attr:`window` as the protocol (``load_windows(
+        config=recipe.window)``); this is its preset name."""
+        warnings.warn(
+            "GeneralizingRecipe.builder_config is deprecated and will be "
+            "removed in the next release; pass recipe.window (a "
+            "WindowConfig) as the protocol, e.g. "
+            "load_windows(config=recipe.window).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return preset_name(self.window)
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
@@ -683,8 +696,9 @@ def _check_windows(recipe, **named):
         if windows is not None and windows.config != recipe.window:
             raise ValueError(
                 f"The {name} windows were made with {windows.config}; the "
-                f"recipe takes {recipe.window}. Load them with the builders' "
-                f"config {recipe.builder_config!r}."
+                f"recipe takes {recipe.window}. Load them with "
+                "config=recipe.window (the builders' config "
+                f"{preset_name(recipe.window)!r})."
             )
 
 
