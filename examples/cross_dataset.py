@@ -167,7 +167,7 @@ def evaluate(direction, recipe, seed):
     from keras_ppg_kd.training.generalize import score, train_and_distill
 
     source, target = _direction(direction)
-    config = recipe.builder_config
+    config = recipe.window
     train, test = _windows(source, config), _windows(target, config)
     recipe = _fit_validation(recipe, train, source)
     start = time.perf_counter()
@@ -223,7 +223,7 @@ class _Students:
 
         self.direction = direction
         source, self.target = _direction(direction)
-        self.config = recipe.builder_config
+        self.config = recipe.window
         self.train = _windows(source, self.config)
         self.test = _windows(self.target, self.config)
         self.recipe = _fit_validation(recipe, self.train, source)

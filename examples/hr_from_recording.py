@@ -42,7 +42,6 @@ from keras_ppg_kd import pretrained
 from keras_ppg_kd.data import (
     Recording,
     SyntheticConfig,
-    WindowConfig,
     generate_recording,
     heart_band_fraction,
     windows_from_recording,
@@ -51,6 +50,7 @@ from keras_ppg_kd.data.transforms import as_signal
 from keras_ppg_kd.deploy import LiteRTModel
 from keras_ppg_kd.heart_rate import logits_to_bpm
 from keras_ppg_kd.metrics import check_collapse
+from keras_ppg_kd.protocol import WindowConfig
 from keras_ppg_kd.tracking import HRTracker
 
 flags.DEFINE_string(

@@ -70,7 +70,7 @@ def main(_):
         "ieee_spc2015",
         data_dir=FLAGS.data_dir,
         manual_dir=FLAGS.spc_dir,
-        config=recipe.builder_config,
+        config=recipe.window,
     )
     synthetic = synthetic_windows(recipe)
     pretrained = zero_shot = None

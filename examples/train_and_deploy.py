@@ -102,7 +102,7 @@ def _main():
         FLAGS.datasets,
         data_dir=FLAGS.data_dir,
         manual_dir=parse_manual_dir(FLAGS.manual_dir),
-        config=recipe.builder_config,
+        config=recipe.window,
     )
     print(
         f"{len(windows)} windows from {len(set(windows.participant))} "
@@ -112,7 +112,7 @@ def _main():
     if FLAGS.unlabelled:
         name, _, folder = FLAGS.unlabelled.rpartition("=")
         unlabelled = load_unlabelled(
-            folder, name or "ppg_folder", recipe.builder_config
+            folder, name or "ppg_folder", recipe.window
         )
         print(
             f"{len(unlabelled)} unlabelled windows from "

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from keras_ppg_kd.data.transforms import WindowConfig, WindowSet, bandpass
+from keras_ppg_kd.data.transforms import WindowSet, bandpass
+from keras_ppg_kd.protocol import WindowConfig
 
 
 def spectral_peak_bpm(windows, protocol=None, band=None, nfft=4096):
@@ -18,7 +19,7 @@ def spectral_peak_bpm(windows, protocol=None, band=None, nfft=4096):
         windows: A :class:`~keras_ppg_kd.data.WindowSet` (its ``config``
             is the protocol), or ``(n, length)`` / ``(n, length, channels)``
             PPG windows (channel 0 is the PPG).
-        protocol: The windows' :class:`~keras_ppg_kd.data.WindowConfig`
+        protocol: The windows' :class:`~keras_ppg_kd.protocol.WindowConfig`
             (rate and class range); the WindowSet's, else the default.
         band: Band-pass edges in Hz applied first; None takes the windows
             as they are (the protocol's windows are already band-passed).

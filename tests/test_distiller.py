@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from keras_ppg_kd import MLP, Distiller, HRClasses, ResNet1D
-from keras_ppg_kd.data import WindowConfig
 from keras_ppg_kd.losses import DKD, FeatureDistillation, SoftDistillation
+from keras_ppg_kd.protocol import WindowConfig
 from tests.conftest import tensorflow_only
 
 RNG = np.random.default_rng(0)

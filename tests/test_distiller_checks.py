@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from keras_ppg_kd import Distiller, ResNet1D
-from keras_ppg_kd.data import WindowConfig, WindowSet
+from keras_ppg_kd.data import WindowSet
+from keras_ppg_kd.protocol import WindowConfig
 from keras_ppg_kd.training import recipes
 
 

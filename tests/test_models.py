@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from keras_ppg_kd import MLP, HRClasses, ResNet1D, mlp_for_budget, models
-from keras_ppg_kd.data import WindowConfig
 from keras_ppg_kd.models import STUDY_PARAMETER_COUNTS, TCN
+from keras_ppg_kd.protocol import WindowConfig
 
 
 def _trainable(model):

@@ -4,6 +4,8 @@ Reading datasets lives with them in :mod:`keras_ppg_kd.datasets`
 (``load_windows``); nothing here imports it.
 """
 
+import warnings
+
 from keras_ppg_kd import _backend  # noqa: F401
 from keras_ppg_kd.data.ecg import detect_r_peaks, hr_from_ecg
 from keras_ppg_kd.data.splits import (
@@ -15,7 +17,6 @@ from keras_ppg_kd.data.splits import (
 from keras_ppg_kd.data.synthetic import SyntheticConfig, generate_recording
 from keras_ppg_kd.data.transforms import (
     Recording,
-    WindowConfig,
     WindowSet,
     cancel_motion,
     export_cancel_motion_c,
@@ -29,7 +30,6 @@ from keras_ppg_kd.data.transforms import (
 __all__ = [
     "Recording",
     "SyntheticConfig",
-    "WindowConfig",
     "WindowSet",
     "cancel_motion",
     "detect_r_peaks",
@@ -46,3 +46,19 @@ __all__ = [
     "windows_from_recording",
     "windows_from_signal",
 ]
+
+
+def __getattr__(name):
+    # Deprecated: WindowConfig lives in keras_ppg_kd.protocol.
+    if name == "WindowConfig":
+        from keras_ppg_kd.protocol import WindowConfig
+
+        warnings.warn(
+            "keras_ppg_kd.data.WindowConfig is deprecated and will be "
+            "removed in the next release; import it from "
+            "keras_ppg_kd.protocol.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return WindowConfig
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

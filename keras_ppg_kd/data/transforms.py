@@ -8,13 +8,14 @@ that is rejected is counted with its reason in :attr:`WindowSet.dropped`.
 import collections
 import dataclasses
 import fractions
+import warnings
 
 import numpy as np
 from scipy import ndimage, signal
 
 from keras_ppg_kd._csource import copy_sources
 from keras_ppg_kd.heart_rate import DEFAULT_CLASSES, bpm_to_class
-from keras_ppg_kd.protocol import WindowConfig
+from keras_ppg_kd.protocol import WindowConfig as _WindowConfig
 
 # Reasons a window is dropped (keys of WindowSet.dropped).
 NON_FINITE = "non_finite"
@@ -93,8 +94,9 @@ class WindowSet:
         dataset: Dataset name per window.
         activity: Activity label per window (``""`` when unknown).
         dropped: Reason -> number of windows dropped.
-        config: The :class:`WindowConfig` the windows were made with (the
-            protocol that models trained on them must share).
+        config: The :class:`~keras_ppg_kd.protocol.WindowConfig` the
+            windows were made with (the protocol that models trained on
+            them must share).
     """
 
     windows: np.ndarray
@@ -107,7 +109,7 @@ class WindowSet:
     dropped: collections.Counter = dataclasses.field(
         default_factory=collections.Counter
     )
-    config: WindowConfig = WindowConfig()
+    config: _WindowConfig = _WindowConfig()
 
     _PER_SET = ("dropped", "config")
 
@@ -324,7 +326,7 @@ def _window_std(x, starts_idx, length):
     return np.sqrt(np.maximum(power - mean**2, 0.0))
 
 
-def windows_from_recording(recording, config=WindowConfig(), labelled=True):
+def windows_from_recording(recording, config=_WindowConfig(), labelled=True):
     """Turn a raw recording into labelled, standardised windows.
 
     Resamples to ``config.target_rate``, band-passes, frames into windows,
@@ -336,7 +338,7 @@ def windows_from_recording(recording, config=WindowConfig(), labelled=True):
 
     Args:
         recording: A :class:`Recording`.
-        config: The :class:`WindowConfig`.
+        config: The :class:`~keras_ppg_kd.protocol.WindowConfig`.
         labelled: If False, the recording needs no HR: windows keep
             ``hr_bpm`` NaN and ``label`` -1 and are not dropped for it.
 
@@ -743,13 +745,13 @@ def as_signal(ppg, where="ppg"):
     return x
 
 
-def windows_from_signal(ppg, fs, config=WindowConfig(), acc=None):
+def windows_from_signal(ppg, fs, config=_WindowConfig(), acc=None):
     """Windows of a user's own recording, ready for ``model.predict``.
 
     Args:
         ppg: Green PPG samples, shape ``(n,)`` (or ``(n, 1)``, ``(1, n)``).
         fs: Sampling rate in Hz (any; resampled to ``config.target_rate``).
-        config: The :class:`WindowConfig`.
+        config: The :class:`~keras_ppg_kd.protocol.WindowConfig`.
         acc: ``(n, 3)`` accelerometer on the PPG's clock, for a config with
             ``accelerometer=True`` or ``cancel_motion=True``.
 
@@ -778,3 +780,17 @@ def windows_from_signal(ppg, fs, config=WindowConfig(), acc=None):
             f"{dict(found.dropped)}."
         )
     return found.windows, found.start_times
+
+
+def __getattr__(name):
+    # Deprecated: WindowConfig lives in keras_ppg_kd.protocol.
+    if name == "WindowConfig":
+        warnings.warn(
+            "keras_ppg_kd.data.transforms.WindowConfig is deprecated and "
+            "will be removed in the next release; import it from "
+            "keras_ppg_kd.protocol.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return _WindowConfig
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

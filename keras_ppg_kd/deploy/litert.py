@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_ppg_kd import _logs
-from keras_ppg_kd.data.transforms import WindowConfig, WindowSet
+from keras_ppg_kd.data.transforms import WindowSet
 from keras_ppg_kd.deploy import micro
 from keras_ppg_kd.deploy.arena import (
     estimate_arena_bytes,
@@ -30,6 +30,7 @@ from keras_ppg_kd.deploy.arena import (
     order_for_micro_planner,
 )
 from keras_ppg_kd.deploy.target import Target, register_target
+from keras_ppg_kd.protocol import WindowConfig
 from keras_ppg_kd.version import __version__
 
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
@@ -173,7 +174,7 @@ def export_tflite(
             5 KB for a 1-block student; inputs and outputs stay reachable
             by index). Default: True for ``"int8"`` (microcontroller
             flash is tight), False otherwise.
-        protocol: The :class:`~keras_ppg_kd.data.WindowConfig` the model
+        protocol: The :class:`~keras_ppg_kd.protocol.WindowConfig` the model
             was trained on (pass the training ``WindowSet.config``); by
             default the standard protocol at the model's own window length,
             sampling rate and channels. Checked against the model.
@@ -269,7 +270,7 @@ def _write_protocol(flat, protocol):
 
 
 def read_protocol(path: str | os.PathLike) -> WindowConfig | None:
-    """The :class:`~keras_ppg_kd.data.WindowConfig` stored in a LiteRT file.
+    """The :class:`~keras_ppg_kd.protocol.WindowConfig` stored in a LiteRT file.
 
     Returns:
         The protocol, or None for a file exported without one (by another
@@ -460,7 +461,7 @@ class TFLiteReport:
             activation tensors alive at once during one invoke (greedy
             planners such as TFLite Micro's get close to it).
         input_dtype: Input dtype.
-        protocol: The :class:`~keras_ppg_kd.data.WindowConfig` stored in
+        protocol: The :class:`~keras_ppg_kd.protocol.WindowConfig` stored in
             the file (None when it has none).
         micro_arena_kb: The arena TensorFlow Lite for Microcontrollers
             actually needs, KB (:func:`~keras_ppg_kd.deploy.micro.

@@ -103,7 +103,7 @@ class Target:
             path: Output file, ending in :attr:`suffix`.
             representative_data: Float windows for quantization.
             protocol: The model's
-                :class:`~keras_ppg_kd.data.WindowConfig` (stored with it).
+                :class:`~keras_ppg_kd.protocol.WindowConfig` (stored with it).
             **options: The target's own export options.
 
         Returns:

@@ -14,12 +14,9 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from keras_ppg_kd.data.transforms import (
-    WindowConfig,
-    WindowSet,
-    export_cancel_motion_c,
-)
+from keras_ppg_kd.data.transforms import WindowSet, export_cancel_motion_c
 from keras_ppg_kd.deploy.litert import LiteRTModel, export_tflite
+from keras_ppg_kd.protocol import WindowConfig
 from keras_ppg_kd.tracking import HRTracker
 
 MANIFEST = "manifest.json"

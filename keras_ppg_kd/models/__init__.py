@@ -98,7 +98,7 @@ def get(identifier: str | int, protocol=None, **kwargs) -> PPGModel:
         identifier: ``"<family>:<size>"`` with a family of
             :data:`REGISTRY`, an int (ResNet1D blocks), or a built model
             (returned as is, after checking it takes ``protocol``).
-        protocol: The data's :class:`~keras_ppg_kd.data.WindowConfig`
+        protocol: The data's :class:`~keras_ppg_kd.protocol.WindowConfig`
             (``WindowSet.config``); the default protocol if None.
         **kwargs: Passed to the family's builder (``name=...``, ...).
     """

@@ -74,7 +74,7 @@ def legacy_protocol(
 class PPGModel(keras.Model):
     """A functional PPG model that owns its window protocol and feature taps.
 
-    The protocol (:class:`~keras_ppg_kd.data.WindowConfig`: window length
+    The protocol (:class:`~keras_ppg_kd.protocol.WindowConfig`: window length
     and rate, channels, heart-rate classes) decides the input shape and the
     number of logits, is kept in :meth:`get_config` (so a saved model knows
     it) and is read back by augmentation, the losses, the Distiller and
@@ -85,7 +85,7 @@ class PPGModel(keras.Model):
     maps by a stable name.
 
     Args:
-        protocol: The :class:`~keras_ppg_kd.data.WindowConfig` of the data
+        protocol: The :class:`~keras_ppg_kd.protocol.WindowConfig` of the data
             (``WindowSet.config``); the standard protocol by default.
 
     Attributes:
@@ -104,7 +104,7 @@ class PPGModel(keras.Model):
             return WindowConfig()
         if not isinstance(protocol, WindowConfig):
             raise ValueError(
-                "`protocol` must be a keras_ppg_kd.data.WindowConfig. "
+                "`protocol` must be a keras_ppg_kd.protocol.WindowConfig. "
                 f"Received: protocol={protocol!r}"
             )
         return protocol

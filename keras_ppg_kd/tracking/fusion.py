@@ -169,7 +169,7 @@ class SpectralFusion:
             windows: ``(n, length, channels)`` held-out windows.
             logits: Their ``(n, num_classes)`` model logits.
             hr_bpm: Their reference heart rates.
-            protocol: The windows' :class:`~keras_ppg_kd.data.WindowConfig`
+            protocol: The windows' :class:`~keras_ppg_kd.protocol.WindowConfig`
                 (rate and classes; the default one if None).
             suppressions: Suppression strengths to try (only the first is
                 used for PPG-only windows).

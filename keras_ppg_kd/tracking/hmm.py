@@ -232,7 +232,7 @@ class HRTracker(_Calibration, _Offline, _CExport, _Serialisation):
         classes or another stride would shift or smear every heart rate.
 
         Args:
-            protocol: The model's :class:`~keras_ppg_kd.data.WindowConfig`
+            protocol: The model's :class:`~keras_ppg_kd.protocol.WindowConfig`
                 (``LiteRTModel(path).protocol``, a WindowSet's ``config``).
 
         Raises:

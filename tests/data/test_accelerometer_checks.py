@@ -6,10 +6,10 @@ import pytest
 from keras_ppg_kd.data import (
     Recording,
     SyntheticConfig,
-    WindowConfig,
     generate_recording,
     windows_from_recording,
 )
+from keras_ppg_kd.protocol import WindowConfig
 
 
 @pytest.mark.parametrize("axes", ["all", "x"])

@@ -6,7 +6,6 @@ import pytest
 from keras_ppg_kd.baselines import spectral_peak_bpm
 from keras_ppg_kd.data import (
     SyntheticConfig,
-    WindowConfig,
     WindowSet,
     generate_recording,
     windows_from_recording,
@@ -16,6 +15,7 @@ from keras_ppg_kd.data.augment import (
     augmented_dataset,
     stretch_context,
 )
+from keras_ppg_kd.protocol import WindowConfig
 
 
 @pytest.fixture(scope="module")

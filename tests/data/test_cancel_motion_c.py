@@ -9,12 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from keras_ppg_kd.data import Recording, WindowConfig, windows_from_recording
+from keras_ppg_kd.data import Recording, windows_from_recording
 from keras_ppg_kd.data.transforms import (
     cancel_motion,
     export_cancel_motion_c,
     standardize,
 )
+from keras_ppg_kd.protocol import WindowConfig
 
 _FLOATS = ctypes.POINTER(ctypes.c_float)
 

@@ -8,7 +8,6 @@ import pytest
 
 from keras_ppg_kd.data import (
     Recording,
-    WindowConfig,
     WindowSet,
     hr_from_beats,
     windows_from_recording,
@@ -21,6 +20,7 @@ from keras_ppg_kd.data.transforms import (
     resample,
     standardize,
 )
+from keras_ppg_kd.protocol import WindowConfig
 
 
 def _sine(fs, seconds, hz=1.5, seed=0):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import tensorflow_datasets as tfds
 
-from keras_ppg_kd.data.transforms import WindowConfig, windows_from_recording
+from keras_ppg_kd.data.transforms import windows_from_recording
 from keras_ppg_kd.datasets import ieee_spc2015, ppg_dalia, ppg_folder
 from keras_ppg_kd.datasets.base import constant_runs, on_clock
 from keras_ppg_kd.datasets.galaxy_ppg import read_galaxy_ppg
@@ -16,6 +16,7 @@ from keras_ppg_kd.datasets.ppg_dalia import read_ppg_dalia
 from keras_ppg_kd.datasets.ppg_dalia.make_dummy_data import dalia_dict
 from keras_ppg_kd.datasets.ppg_folder import read_ppg_folder
 from keras_ppg_kd.datasets.wildppg import read_wildppg
+from keras_ppg_kd.protocol import WindowConfig
 
 
 def test_dalia_both_key_encodings(tmp_path):

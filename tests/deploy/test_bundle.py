@@ -9,7 +9,6 @@ import pytest
 from keras_ppg_kd import ResNet1D
 from keras_ppg_kd.data import (
     SyntheticConfig,
-    WindowConfig,
     WindowSet,
     export_cancel_motion_c,
     generate_recording,
@@ -22,6 +21,7 @@ from keras_ppg_kd.deploy import (
     export_tflite,
     read_protocol,
 )
+from keras_ppg_kd.protocol import WindowConfig
 from keras_ppg_kd.tracking import HRTracker
 
 pytest.importorskip("ai_edge_litert", reason="needs the 'litert' extra")

@@ -12,7 +12,6 @@ import tensorflow as tf
 from keras_ppg_kd import Distiller, ResNet1D
 from keras_ppg_kd.data import (
     SyntheticConfig,
-    WindowConfig,
     WindowSet,
     generate_recording,
     train_test_split,
@@ -21,6 +20,7 @@ from keras_ppg_kd.data import (
 from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
 from keras_ppg_kd.heart_rate import logits_to_bpm
 from keras_ppg_kd.losses import FeatureDistillation, HeartRateCrossEntropy
+from keras_ppg_kd.protocol import WindowConfig
 
 pytest.importorskip("ai_edge_litert", reason="needs the 'litert' extra")
 

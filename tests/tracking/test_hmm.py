@@ -315,8 +315,8 @@ def test_track_groups_recordings_and_calibrate_picks_the_grid_best():
 
 
 def test_check_protocol_names_classes_and_stride():
-    from keras_ppg_kd.data import WindowConfig
     from keras_ppg_kd.heart_rate import HRClasses
+    from keras_ppg_kd.protocol import WindowConfig
 
     HRTracker().check_protocol(WindowConfig())
     shifted = HRTracker(classes=HRClasses(40.0, 220.0))

@@ -6,12 +6,12 @@ import pytest
 from keras_ppg_kd import models, pretrained
 from keras_ppg_kd.data import (
     SyntheticConfig,
-    WindowConfig,
     WindowSet,
     generate_recording,
     windows_from_recording,
 )
 from keras_ppg_kd.models import ResNet1D
+from keras_ppg_kd.protocol import WindowConfig, preset_name
 from keras_ppg_kd.training.generalize import (
     GeneralizingRecipe,
     interpolate_weights,
@@ -135,9 +135,9 @@ def test_accelerometer_recipe_starts_from_the_ppg_only_weights():
 def test_cancel_motion_recipe_takes_only_cleaned_windows():
     recipe = GeneralizingRecipe()  # cancel_motion by default
     assert recipe.window.cancel_motion and recipe.window.channels == 1
-    assert recipe.builder_config == "cancel_motion"
+    assert preset_name(recipe.window) == "cancel_motion"
     plain = GeneralizingRecipe(cancel_motion=False)
-    assert plain.builder_config == "default"
+    assert preset_name(plain.window) == "default"
     # The shipped teacher is carried over to the recipe's protocol, so the
     # student it teaches (and exports) names the windows it needs.
     teacher = pretrain_teacher(recipe)
@@ -154,7 +154,7 @@ def test_cancel_motion_recipe_takes_only_cleaned_windows():
     cleaned = windows_from_recording(recording, recipe.window)
     assert cleaned.config == recipe.window
     both = recipe.replace(accelerometer=True)
-    assert both.builder_config == "cancel_motion_acc"
+    assert preset_name(both.window) == "cancel_motion_acc"
     assert both.window.channels == 4
 
 

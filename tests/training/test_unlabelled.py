@@ -71,7 +71,7 @@ def test_references_in_the_files_are_never_read(tmp_path):
     rng = np.random.default_rng(0)
     plain = _write_device(tmp_path / "plain")
     wrong = _write_device(tmp_path / "wrong", _wrong(rng))
-    config = TINY.builder_config
+    config = TINY.window
     a = load_unlabelled(str(plain), config=config)
     b = load_unlabelled(str(wrong), config=config)
     np.testing.assert_array_equal(a.windows, b.windows)
@@ -87,7 +87,7 @@ def test_a_device_without_an_accelerometer_reads_as_a_still_wrist(
     tmp_path, caplog
 ):
     folder = _write_device(tmp_path / "no_acc", acc=False, people=1)
-    config = TINY.builder_config
+    config = TINY.window
     assert TINY.window.cancel_motion
     with caplog.at_level(logging.WARNING):
         cleaned = load_unlabelled(str(folder), config=config)
@@ -143,7 +143,7 @@ def test_the_student_is_bit_identical_whatever_references_the_files_hold(
     weights, logs = [], []
     for name, references in (("plain", None), ("wrong", _wrong(rng))):
         folder = _write_device(tmp_path / name, references, people=1)
-        unlabelled = load_unlabelled(str(folder), config=TINY.builder_config)
+        unlabelled = load_unlabelled(str(folder), config=TINY.window)
         trained = train_and_distill(train, TINY, unlabelled=unlabelled)
         weights.append(trained.student.get_weights())
         logs.append(trained.log)

@@ -5,8 +5,8 @@ import dataclasses
 import tensorflow_datasets as tfds
 
 from keras_ppg_kd.data.synthetic import SyntheticConfig, generate_recording
-from keras_ppg_kd.data.transforms import WindowConfig
 from keras_ppg_kd.datasets.base import PPGBuilderConfig, WindowedPPGBuilder
+from keras_ppg_kd.protocol import WindowConfig
 
 
 @dataclasses.dataclass
