@@ -6,6 +6,7 @@ trains on, and the recipe's settings, callbacks and record.
 
 from keras_ppg_kd.cli._common import _holdout, _progress
 from keras_ppg_kd.cli._flags import FLAGS
+from keras_ppg_kd.protocol import preset_name
 
 
 def _shipped_start(command):
@@ -67,18 +68,12 @@ def _recipe_holdout(teacher=None):
     (train). The names used replace ``--datasets``, so the record (and
     ``export``) names them; the output says which.
     """
-    from keras_ppg_kd.training.generalize import GeneralizingRecipe
-
     given = list(FLAGS.datasets)
     why = ""
     if teacher is not None:
-        protocol = teacher.protocol
-        recipe = GeneralizingRecipe(
-            accelerometer=protocol.accelerometer,
-            cancel_motion=protocol.cancel_motion,
-        )
-        if recipe.window == protocol and recipe.builder_config != "default":
-            FLAGS.datasets = _with_config(recipe.builder_config)
+        preset = preset_name(teacher.protocol)  # the builders' config
+        if preset not in (None, "default"):
+            FLAGS.datasets = _with_config(preset)
             why = " (the teacher's windows)"
         train, test = _holdout()
     else:
@@ -107,12 +102,8 @@ def _recipe(window, **changes):
     """
     from keras_ppg_kd.training.generalize import GeneralizingRecipe
 
-    recipe = GeneralizingRecipe(
-        student=FLAGS.model_id,
-        strategy=FLAGS.strategy,
-        accelerometer=window.accelerometer,
-        cancel_motion=window.cancel_motion,
-        **changes,
+    recipe = GeneralizingRecipe.for_window(
+        window, student=FLAGS.model_id, strategy=FLAGS.strategy, **changes
     )
     if recipe.window != window:
         raise ValueError(

@@ -28,6 +28,7 @@ class _Calibration:
         start_prior=True,
         start_seconds=30.0,
         min_prior_std=20.0,
+        protocol=None,
         **kwargs,
     ):
         """A tracker whose transition is learned from training labels.
@@ -59,8 +60,14 @@ class _Calibration:
             min_prior_std: Smallest standard deviation of that belief, BPM
                 (a few recordings would make it narrower than the heart
                 rates recordings start at).
+            protocol: The windows' ``WindowConfig`` (a WindowSet's
+                ``config``): its stride and classes replace
+                ``stride_seconds`` and ``classes``.
             **kwargs: Other :class:`HRTracker` arguments.
         """
+        if protocol is not None:
+            stride_seconds = protocol.stride_seconds
+            kwargs["classes"] = protocol.classes
         hr = np.asarray(hr_bpm, "float64")
         ids = np.asarray(recording)
         times = np.asarray(start_times, "float64")

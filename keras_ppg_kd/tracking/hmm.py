@@ -45,6 +45,7 @@ import numpy as np
 from scipy import signal
 
 from keras_ppg_kd.heart_rate import DEFAULT_CLASSES
+from keras_ppg_kd.protocol import WindowConfig
 from keras_ppg_kd.tracking._common import (  # noqa: F401 (public here)
     _FORMAT,
     _RESTART_BELOW,
@@ -84,6 +85,12 @@ class HRTracker(_Calibration, _Offline, _CExport, _Serialisation):
             and of the exported C tracker (an integer, 0 to ``MAX_LAG``):
             the estimate for a window waits for ``lag`` more windows and
             uses them (:meth:`fixed_lag`). 0 is the causal filter.
+
+    Attributes:
+        protocol: The :class:`~keras_ppg_kd.protocol.WindowConfig` the
+            tracker reads windows of: ``stride_seconds`` and ``classes``
+            (its other fields, which the tracker does not read, at their
+            defaults). :meth:`check_protocol` compares a model's with it.
 
     Example:
     >>> tracker = HRTracker.fit(train.hr_bpm, train.participant,
@@ -140,9 +147,12 @@ class HRTracker(_Calibration, _Offline, _CExport, _Serialisation):
         self.transition_scale = float(transition_scale)
         self.jump_probability = float(jump_probability)
         self.temperature = float(temperature)
-        self.stride_seconds = float(stride_seconds)
+        # The protocol's fields the tracker reads, held once (the stride it
+        # counts gaps in, the classes it decodes).
+        self.protocol = WindowConfig(
+            stride_seconds=float(stride_seconds), classes=classes
+        )
         self.max_gap_seconds = float(max_gap_seconds)
-        self.classes = classes
         self.prior_mean_bpm = (
             None if prior_mean_bpm is None else float(prior_mean_bpm)
         )
@@ -153,6 +163,17 @@ class HRTracker(_Calibration, _Offline, _CExport, _Serialisation):
         # line: sum_d rho^|d| = (1 + rho) / (1 - rho).
         self.rho = float(np.exp(-classes.resolution / self.transition_scale))
         self.kernel_norm = (1.0 - self.rho) / (1.0 + self.rho)
+
+    @property
+    def stride_seconds(self):
+        """Time between consecutive windows (``protocol.stride_seconds``)."""
+        return self.protocol.stride_seconds
+
+    @property
+    def classes(self):
+        """The :class:`~keras_ppg_kd.HRClasses` of the logits
+        (``protocol.classes``)."""
+        return self.protocol.classes
 
     @property
     def num_classes(self):

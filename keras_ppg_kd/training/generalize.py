@@ -727,7 +727,10 @@ def _tracker(model, fit_set, held, recipe, fusion=None):
     """The tracker for ``model``: its transition learned from the training
     labels, calibrated on ``held`` (when any) through ``fusion``."""
     tracker = HRTracker.fit(
-        fit_set.hr_bpm, participant_keys(fit_set), fit_set.start_times
+        fit_set.hr_bpm,
+        participant_keys(fit_set),
+        fit_set.start_times,
+        protocol=fit_set.config,
     )
     if held is None:
         return tracker
