@@ -46,7 +46,7 @@ def cross_device():
         one real dataset and scored on another (``card`` names the
         command, date and results page).
     """
-    return json.loads((_HERE / f"{CROSS_DEVICE}.json").read_text())
+    return _read(_HERE / f"{CROSS_DEVICE}.json")
 
 
 def path(name=DEFAULT):
@@ -59,7 +59,27 @@ def path(name=DEFAULT):
 
 def card(name=DEFAULT):
     """The card (a dict) of shipped laws."""
-    return json.loads(path(name).read_text())["card"]
+    laws = _read(path(name))
+    if "card" not in laws:
+        raise ValueError(
+            f"{path(name)} has no 'card'; a laws file holds {_KEYS}. "
+            "Reinstall the package or rebuild the file."
+        )
+    return laws["card"]
+
+
+_KEYS = ["card", "fits", "measured", "edge"]
+
+
+def _read(file):
+    """A shipped JSON file, or ValueError naming it when it is damaged."""
+    try:
+        return json.loads(pathlib.Path(file).read_text())
+    except (OSError, ValueError) as error:
+        raise ValueError(
+            f"Cannot read {file}: {error}. Reinstall the package or "
+            "rebuild the file."
+        ) from None
 
 
 def build(report_dir, study_dir, card):
