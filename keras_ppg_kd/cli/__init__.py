@@ -42,6 +42,7 @@ from keras_ppg_kd.cli._flags import FLAGS
 
 
 def _main(argv):
+    """Check the command and its flags, then run it; errors exit with 2."""
     if len(argv) < 2 or argv[1] not in _COMMANDS:
         received = argv[1] if len(argv) > 1 else None
         _fail(

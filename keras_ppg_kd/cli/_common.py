@@ -50,6 +50,7 @@ def _manual_dir():
 
 
 def _holdout():
+    """``--datasets`` split by participant: ``(train, test)`` windows."""
     import tensorflow_datasets as tfds
 
     from keras_ppg_kd.data import train_test_split
@@ -65,6 +66,7 @@ def _holdout():
 
 
 def _participants(windows):
+    """The sorted participant keys of ``windows`` (for the record)."""
     from keras_ppg_kd.data.splits import participant_keys
 
     return sorted(set(participant_keys(windows)))

@@ -51,6 +51,7 @@ def _with_config(config):
 
 
 def _describe(window):
+    """What the windows of protocol ``window`` hold, in words."""
     if window.cancel_motion:
         what = "PPG cleaned with the accelerometer (motion cancellation)"
         return what + (
@@ -154,6 +155,7 @@ def _recipe_fit(train, epochs, label, say=True):
 
 
 def _recipe_record(recipe, start):
+    """The record's fields of the recipe path: its start and settings."""
     import dataclasses
     import json
 
