@@ -6,7 +6,6 @@ trains on, and the recipe's settings, callbacks and record.
 
 from keras_ppg_kd.cli._common import _holdout, _progress
 from keras_ppg_kd.cli._flags import FLAGS
-from keras_ppg_kd.protocol import preset_name
 
 
 def _shipped_start(command):
@@ -69,6 +68,8 @@ def _recipe_holdout(teacher=None):
     (train). The names used replace ``--datasets``, so the record (and
     ``export``) names them; the output says which.
     """
+    from keras_ppg_kd.protocol import preset_name
+
     given = list(FLAGS.datasets)
     why = ""
     if teacher is not None:
