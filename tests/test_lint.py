@@ -29,7 +29,7 @@ def test_import_contracts():
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 kept, 0 broken" in result.stdout
+    assert "3 kept, 0 broken" in result.stdout
 
 
 def test_version_defined_once():

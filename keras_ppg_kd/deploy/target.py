@@ -14,6 +14,7 @@ package, so a new target is one file (and its test), found by
 """
 
 import os
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -22,7 +23,7 @@ import numpy as np
 TARGETS = {}
 
 
-def register_target(name: str):
+def register_target(name: str) -> Callable[[type], type]:
     """Class decorator: make a :class:`Target` subclass known by ``name``.
 
     Raises:

@@ -12,6 +12,7 @@ import os
 import pathlib
 from collections.abc import Callable, Mapping
 
+import keras
 import numpy as np
 
 from keras_ppg_kd.data.transforms import WindowSet, export_cancel_motion_c
@@ -72,14 +73,14 @@ def _write_json(path, payload):
 
 
 def bundle(
-    student,
+    student: keras.Model,
     tracker: HRTracker | Callable[[LiteRTModel], HRTracker],
     representative_data: WindowSet | np.ndarray,
     out: str | os.PathLike,
     lag: int | None = None,
     *,
     protocol: WindowConfig | None = None,
-    teacher=None,
+    teacher: keras.Model | None = None,
     name: str = "student",
     tracker_file: str = "tracker.json",
     keras_files: bool = True,
