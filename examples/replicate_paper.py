@@ -282,10 +282,10 @@ def fmt(got):
 
 
 def _beyond(a, b):
-    """Whether ``a`` is below ``b`` by more than their combined sd."""
+    """Whether ``a`` is below ``b`` by more than their combined sd (never
+    with one seed: no sd)."""
     (ma, sa, _), (mb, sb, _) = a, b
-    spread = (sa if sa == sa else 0) ** 2 + (sb if sb == sb else 0) ** 2
-    return mb - ma > spread**0.5
+    return mb - ma > (sa**2 + sb**2) ** 0.5  # False when an sd is nan
 
 
 def _verdict(hits, total):
@@ -297,7 +297,7 @@ def _verdict(hits, total):
 
 
 def claim_beats_scratch(m, loss):
-    below = beyond = total = 0
+    below = beyond = worse = total = 0
     for size in SIZES:
         scratch = m.need(loss, "scratch", size)
         for strategy in DISTILLED:
@@ -305,7 +305,11 @@ def claim_beats_scratch(m, loss):
             total += 1
             below += got[0] < scratch[0]
             beyond += _beyond(got, scratch)
-    text = f"{below}/{total} students below scratch, {beyond} beyond the sd"
+            worse += _beyond(scratch, got)
+    text = (
+        f"{below}/{total} students below scratch ({beyond} by more than "
+        f"the sd), {worse} above it by more than the sd"
+    )
     return text, _verdict(below, total)
 
 
@@ -343,7 +347,9 @@ def claim_saturation(m, loss):
     for strategy in ("dkd", "scratch"):
         a, b, c = (m.mean(loss, strategy, s) for s in (1, 6, 10))
         parts.append(f"{strategy} 1→6 {b - a:+.2f}, 6→10 {c - b:+.2f}")
-        hits += (b - a) < 0 and (a - b) > 3 * abs(c - b)
+        # Saturated: 6 -> 10 blocks gains less than a third of 1 -> 6 (or
+        # loses).
+        hits += a > b and b - c < (a - b) / 3
     return "; ".join(parts), _verdict(hits, 2)
 
 
