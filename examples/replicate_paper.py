@@ -132,6 +132,7 @@ PAPER_TABLE2 = {
     6: {"hard": 6.983, "soft": 6.801, "dkd": 6.291, "feature": 6.800},
     10: {"hard": 6.493, "soft": 6.327, "dkd": 5.759, "feature": 6.409},
 }
+PAPER_PARAMS = {1: 23_000, 2: 34_000, 6: 139_000, 10: 534_000}
 PAPER_TABLE3 = {1: (0.512, 9.468), 6: (2.622, 11.275), 12: (4.758, 23.483)}
 SIZES = (1, 2, 6, 10)
 DISTILLED = ("hard", "soft", "dkd", "feature")
@@ -499,7 +500,7 @@ def _claims(m, table3):
     return rows
 
 
-def _plot(path, panels, ylabel="test MAE (BPM)"):
+def _plot(path, panels, xlabel="student parameters"):
     """One row of panels: ``[(title, [(label, color, style, xs, means,
     sds), ...]), ...]`` over parameters (log scale)."""
     import matplotlib  # noqa: PLC0415
@@ -524,11 +525,14 @@ def _plot(path, panels, ylabel="test MAE (BPM)"):
                 capsize=3,
             )
         ax.set_xscale("log")
+        ticks = sorted({x for line in lines for x in line[3]})
+        ax.set_xticks(ticks, [f"{x / 1e3:.0f}K" for x in ticks])
+        ax.minorticks_off()
         ax.set_title(title, fontsize=10)
-        ax.set_xlabel("parameters")
+        ax.set_xlabel(xlabel)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    np.atleast_1d(axes)[0].set_ylabel(ylabel)
+    np.atleast_1d(axes)[0].set_ylabel("test MAE (BPM)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -549,7 +553,7 @@ def figures(m, folder):
             s,
             COLORS[s],
             "--",
-            [params("resnet", b) for b in SIZES],
+            list(PAPER_PARAMS.values()),
             [PAPER_TABLE2[b][s] for b in SIZES],
             [0] * len(SIZES),
         )
@@ -583,7 +587,7 @@ def figures(m, folder):
                 )
             )
         teachers.append((f"teacher size, {LOSS_NAMES[loss]}", lines))
-    _plot(folder / "teachers.png", teachers)
+    _plot(folder / "teachers.png", teachers, "teacher parameters")
     mlp = [
         (
             f"ResNet vs MLP, {LOSS_NAMES[loss]}",
