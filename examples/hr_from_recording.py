@@ -21,8 +21,10 @@ Checked before any estimate: the tracker's classes and stride against the
 model's protocol, and ``--fs`` against the recording (most 8 s stretches
 must peak at a pulse frequency at that rate; where breathing or baseline
 swings dominate, as with a finger on a phone camera, a warning when the
-stretches peak at a pulse above them; see
-``keras_ppg_kd.data.heart_band_fraction`` for what this catches).
+stretches peak at a pulse above them), then against limits that no
+recording at its true rate crossed, which catch most rates 4 times off
+and some 2 times off; see ``keras_ppg_kd.data.heart_band_fraction`` and
+``keras_ppg_kd.data.rate_suspicion`` for what these catch).
 
 Usage: python examples/hr_from_recording.py --ppg rec.npy --fs 125
        python examples/hr_from_recording.py \
@@ -44,6 +46,7 @@ from keras_ppg_kd.data import (
     SyntheticConfig,
     generate_recording,
     heart_band_fraction,
+    rate_suspicion,
     windows_from_recording,
 )
 from keras_ppg_kd.data.transforms import as_signal
@@ -128,15 +131,23 @@ def read_acc(path, length):
 def _check_rate(ppg, fs, classes):
     """Refuse an ``fs`` at which the recording shows no pulse; warn where
     only the stretches' content above the pulse band's lower edge does
-    (breathing and baseline swings dominate a finger on a phone camera).
+    (breathing and baseline swings dominate a finger on a phone camera);
+    then refuse an ``fs`` that :func:`rate_suspicion` finds 2-4 times off.
     """
     pulse = heart_band_fraction(ppg, fs, classes)
-    if not pulse < 0.5:  # NaN: shorter than a stretch, said later
-        return
-    # Above the band's lower edge (less half a class): breathing left out.
-    floor = 0.8 * (classes.min_bpm - classes.resolution / 2) / 60.0
-    above = heart_band_fraction(ppg, fs, classes, floor_hz=floor)
-    if above >= 0.5:
+    if pulse < 0.5:  # NaN: shorter than a stretch, said later
+        # Above the band's lower edge (less half a class): breathing left
+        # out.
+        floor = 0.8 * (classes.min_bpm - classes.resolution / 2) / 60.0
+        above = heart_band_fraction(ppg, fs, classes, floor_hz=floor)
+        if above < 0.5:
+            raise app.UsageError(
+                f"--fs={fs:g} Hz looks wrong for {FLAGS.ppg}: at that rate "
+                f"only {pulse:.0%} of its 8 s stretches peak at a pulse "
+                f"frequency ({above:.0%} above {floor:.2f} Hz; a correctly "
+                "stated recording gives 50% or more). Check the sampling "
+                "rate."
+            )
         print(
             f"hr_from_recording.py: warning: at --fs={fs:g} Hz only "
             f"{pulse:.0%} of {FLAGS.ppg}'s 8 s stretches peak at a pulse "
@@ -145,13 +156,16 @@ def _check_rate(ppg, fs, classes):
             "rates look wrong.",
             file=sys.stderr,
         )
-        return
-    raise app.UsageError(
-        f"--fs={fs:g} Hz looks wrong for {FLAGS.ppg}: at that rate only "
-        f"{pulse:.0%} of its 8 s stretches peak at a pulse frequency "
-        f"({above:.0%} above {floor:.2f} Hz; a correctly stated recording "
-        "gives 50% or more). Check the sampling rate."
-    )
+    suspicion = rate_suspicion(ppg, fs, classes)
+    if suspicion is not None:
+        factor, reason = suspicion
+        way = "higher" if factor > 1 else "lower"
+        low, high = sorted((fs * factor, fs * factor**2))
+        raise app.UsageError(
+            f"--fs={fs:g} Hz looks wrong for {FLAGS.ppg}: at that rate "
+            f"{reason}. The signal suggests a rate 2-4 times {way} "
+            f"({low:g}-{high:g} Hz). Check the sampling rate."
+        )
 
 
 def _is_number(text):

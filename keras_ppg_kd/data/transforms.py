@@ -211,7 +211,8 @@ def heart_band_fraction(
     three devices this share was 0.73-1.0; a rate stated 10 times too low
     gave at most 0.18, 10 times too high at most 0.33 on two of them (and
     up to 1.0 on a wrist device whose baseline swings dominate). A rate
-    off by a factor of 2 is not reliably seen. Where breathing or baseline
+    off by a factor of 2 is not reliably seen (:func:`rate_suspicion` looks
+    further). Where breathing or baseline
     swings dominate (a finger on a phone camera), few stretches peak at a
     pulse even at the right rate; ``floor_hz`` at the pulse band's lower
     edge looks past them.
@@ -242,6 +243,69 @@ def heart_band_fraction(
     low = (classes.min_bpm - classes.resolution / 2) / 60.0
     high = 2 * classes.max_bpm / 60.0
     return float(np.mean((top >= low) & (top <= high)))
+
+
+def rate_suspicion(ppg, fs, classes=DEFAULT_CLASSES, seconds=8.0):
+    """Why ``fs`` looks 2-4 times off for this PPG, or ``None``.
+
+    Beside :func:`heart_band_fraction`, four limits no recording at its
+    true rate crossed (12 SPC 2015, 7 PhysioNet wrist, synthetic and
+    phone-like ones), taken on the median spectrum of the
+    ``seconds``-long stretches and their dominant frequencies:
+
+    - too low a rate: content (10 dB above the top fifth's floor, narrow
+      lines ignored) ends below 4 Hz, where a pulse's harmonics reach
+      further (checked at 16 Hz or more); or the median stretch, past
+      breathing, peaks slower than the slowest class (or below 1.5 times
+      it, with nine in ten stretches, breathing kept, below it);
+    - too high a rate: a tenth of the stretches peak above twice the
+      fastest class; or content reaches past 150 Hz.
+
+    Returns:
+        ``(factor, reason)``: 2 where the rate looks too low (the signal
+        suggests 2-4 times higher), 0.5 where too high; ``None`` when
+        nothing is off or the signal is shorter than one stretch.
+    """
+    x = np.asarray(ppg, "float64").reshape(-1)
+    x = x[np.isfinite(x)]
+    n = int(round(seconds * fs))
+    if n < 8 or len(x) < n:
+        return None
+    k = len(x) // n
+    stretches = signal.detrend(x[: k * n].reshape(k, n), axis=1)
+    size = max(n, 2048)
+    power = np.abs(np.fft.rfft(stretches * np.hanning(n), size, axis=1)) ** 2
+    freq = np.fft.rfftfreq(size, 1.0 / fs)
+    low = (classes.min_bpm - classes.resolution / 2) / 60.0
+    top = freq[np.argmax(power[:, freq >= 0.1], axis=1) + (freq < 0.1).sum()]
+    past = freq >= 0.8 * low  # breathing left out
+    beat = np.median(freq[past][np.argmax(power[:, past], axis=1)])
+    width = max(3, int(0.6 * size / fs)) | 1  # 0.6 Hz: narrow lines out
+    median = ndimage.median_filter(np.median(power, axis=0), size=width)
+    floor = np.median(median[freq > 0.4 * fs])
+    above = np.nonzero(median > 10 * floor)[0]
+    edge = freq[above[-1]] if len(above) else 0.0
+    edge = edge if floor > 0 else float("nan")  # no floor: not judged
+    fast = np.percentile(top, 90)
+    if fs >= 16 and edge < 4.0:
+        return 2, (
+            f"its content ends at {edge:.1f} Hz, where a pulse's harmonics "
+            "reach 4 Hz or more"
+        )
+    if beat < low or (fast < low and beat < 1.5 * low):
+        return 2, (
+            f"its {seconds:g} s stretches peak at {beat * 60:.0f} BPM in "
+            f"the median (breathing left out), {fast * 60:.0f} BPM or less "
+            "in nine of ten: slower than a pulse"
+        )
+    if fast > 2 * classes.max_bpm / 60.0:
+        return 0.5, (
+            f"a tenth of its {seconds:g} s stretches peak at "
+            f"{fast * 60:.0f} BPM or more, above twice the fastest pulse"
+        )
+    if edge > 150.0:
+        return 0.5, f"its content reaches {edge:.0f} Hz, far above a PPG's"
+    return None
 
 
 def _corrected_beats(beats, correct):
