@@ -7,7 +7,6 @@ import pathlib
 import sys
 
 from keras_ppg_kd import models, pretrained
-from keras_ppg_kd.losses import REGISTRY as LOSSES
 from keras_ppg_kd.losses import get as get_loss
 from keras_ppg_kd.training.recipes import SCHEDULES
 
@@ -26,6 +25,8 @@ def known_datasets():
 
 
 SPLITS = ("kfold", "holdout", "lodo")
+# The reference study's strategies (Arora et al.): a study's default grid.
+STUDY_STRATEGIES = ("hard", "soft", "dkd", "feature")
 SCRATCH = "scratch"
 
 
@@ -54,7 +55,9 @@ class StudyConfig:
         strategies: Distillation strategies: registry aliases, or
             ``"alias:key=value,..."`` to set arguments
             (``"dkd:temperature=4,beta=2"``); see
-            :func:`keras_ppg_kd.losses.get`.
+            :func:`keras_ppg_kd.losses.get`. Default: the study's four
+            (:data:`STUDY_STRATEGIES`), so a newly registered strategy
+            does not grow existing grids.
         scratch: Also train every student size from scratch.
         seeds: Seeds; every cell runs once per seed and fold.
         epochs: Student epochs.
@@ -94,7 +97,7 @@ class StudyConfig:
     teachers: tuple = (12,)
     students: tuple = (1, 2, 6, 10)
     mlp_students: dataclasses.InitVar[tuple] = ()
-    strategies: tuple = tuple(LOSSES)  # every registered strategy
+    strategies: tuple = STUDY_STRATEGIES
     scratch: bool = True
     seeds: tuple = (0,)
     epochs: int = 300
