@@ -306,13 +306,18 @@ def claim_dkd_best(m, loss):
     return text, _verdict(len(best), len(SIZES))
 
 
+def _sd(*cells):
+    """The sd of a sum or difference of independent cells' means."""
+    return sum(np.nan_to_num(cell[1]) ** 2 for cell in cells) ** 0.5
+
+
 def claim_ranking(m, loss):
-    means = {
-        s: statistics.mean(m.mean(loss, s, size) for size in SIZES)
-        for s in DISTILLED
-    }
+    cells = {s: [m.need(loss, s, size) for size in SIZES] for s in DISTILLED}
+    means = {s: statistics.mean(c[0] for c in cells[s]) for s in DISTILLED}
     order = sorted(means, key=means.get)
-    text = " < ".join(f"{s} {means[s]:.2f}" for s in order)
+    text = " < ".join(
+        f"{s} {means[s]:.2f} ± {_sd(*cells[s]) / len(SIZES):.2f}" for s in order
+    )
     hits = sum(
         a == b for a, b in zip(order, ("dkd", "feature", "soft", "hard"))
     )
@@ -323,8 +328,12 @@ def claim_ranking(m, loss):
 def claim_saturation(m, loss):
     parts, hits = [], 0
     for strategy in ("dkd", "scratch"):
-        a, b, c = (m.mean(loss, strategy, s) for s in (1, 6, 10))
-        parts.append(f"{strategy} 1→6 {b - a:+.2f}, 6→10 {c - b:+.2f}")
+        one, six, ten = (m.need(loss, strategy, s) for s in (1, 6, 10))
+        a, b, c = one[0], six[0], ten[0]
+        parts.append(
+            f"{strategy} 1→6 {b - a:+.2f} ± {_sd(one, six):.2f}, "
+            f"6→10 {c - b:+.2f} ± {_sd(six, ten):.2f}"
+        )
         # Saturated: 6 -> 10 blocks gains less than a third of 1 -> 6 (or
         # loses).
         hits += a > b and b - c < (a - b) / 3
@@ -334,10 +343,11 @@ def claim_saturation(m, loss):
 def claim_teachers(m, loss):
     parts, hits, total = [], 0, 0
     for size, teachers in ((1, (2, 6, 12)), (2, (6, 12))):
-        values = [m.mean(loss, "dkd", size, teacher=t) for t in teachers]
+        got = [m.need(loss, "dkd", size, teacher=t) for t in teachers]
+        values = [g[0] for g in got]
         parts.append(
             f"{size}-block: "
-            + ", ".join(f"t{t} {v:.2f}" for t, v in zip(teachers, values))
+            + ", ".join(f"t{t} {fmt(g)}" for t, g in zip(teachers, got))
         )
         steps = [b - a for a, b in zip(values, values[1:])]
         total += 1
@@ -355,25 +365,35 @@ def claim_mlp(m, loss):
             mlp = m.mean(loss, strategy, size, model="mlp")
             total += 1
             wins += resnet < mlp
-    gain = {
-        family: m.mean(loss, "dkd", 1, model=family)
-        - m.mean(loss, "dkd", 10, model=family)
+    ends = {
+        family: (
+            m.need(loss, "dkd", 1, model=family),
+            m.need(loss, "dkd", 10, model=family),
+        )
         for family in ("resnet", "mlp")
     }
+    gain = {family: a[0] - b[0] for family, (a, b) in ends.items()}
     text = (
         f"ResNet below MLP in {wins}/{total} (scratch and DKD × 4 sizes); "
-        f"1→10 blocks gains ResNet {gain['resnet']:.2f}, "
-        f"MLP {gain['mlp']:.2f}"
+        "1→10 blocks gains (DKD) "
+        + ", ".join(
+            f"{name} {gain[family]:.2f} ± {_sd(*ends[family]):.2f}"
+            for family, name in (("resnet", "ResNet"), ("mlp", "MLP"))
+        )
     )
     return text, _verdict(wins + (gain["resnet"] > gain["mlp"]), total + 1)
 
 
 def claim_dkd_vs_hard(m, loss):
-    cuts = {
-        size: 1 - m.mean(loss, "dkd", size) / m.mean(loss, "hard", size)
+    pairs = {
+        size: (m.need(loss, "dkd", size), m.need(loss, "hard", size))
         for size in SIZES
     }
-    text = ", ".join(f"{s}: {100 * c:+.0f} %" for s, c in cuts.items())
+    cuts = {size: 1 - d[0] / h[0] for size, (d, h) in pairs.items()}
+    text = ", ".join(
+        f"{s}: {100 * c:+.0f} ± {100 * _sd(*pairs[s]) / pairs[s][1][0]:.0f} %"
+        for s, c in cuts.items()
+    )
     mean = statistics.mean(cuts.values())
     verdict = (
         "holds" if mean >= 0.2 else "partly" if mean > 0 else "does not hold"
