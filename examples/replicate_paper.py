@@ -879,6 +879,12 @@ Other measured ablations of the teacher's data: teachers cross-fitted on
 the students' people ([scaling](scaling/README.md)) and a teacher of
 other people ([scaling_pretrained](scaling_pretrained/README.md)).
 
+On real recordings: the same four strategies and scratch on the twelve
+SPC 2015 participants (2 folds × 3 seeds, students of 1.3K-95K
+parameters: [scaling_width_spc2015](scaling_width_spc2015/README.md))
+spread more across folds and seeds than they differ from each other, so
+twelve people allow no verdict on these claims; the paper's 107 h would.
+
 ## Figure 1: teacher size (DKD; teachers and students, test MAE, BPM)
 
 {_teacher_table(m)}
