@@ -24,7 +24,9 @@ swings dominate, as with a finger on a phone camera, a warning when the
 stretches peak at a pulse above them), then against limits that no
 recording at its true rate crossed, which catch most rates 4 times off
 and some 2 times off; see ``keras_ppg_kd.data.heart_band_fraction`` and
-``keras_ppg_kd.data.rate_suspicion`` for what these catch).
+``keras_ppg_kd.data.rate_suspicion`` for what these catch). With
+``--acc``, a warning where motion shows the accelerometer late or early
+against the PPG (``keras_ppg_kd.data.accelerometer_lag``).
 
 Usage: python examples/hr_from_recording.py --ppg rec.npy --fs 125
        python examples/hr_from_recording.py \
@@ -35,6 +37,7 @@ Usage: python examples/hr_from_recording.py --ppg rec.npy --fs 125
 
 import os
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -42,6 +45,7 @@ from absl import app, flags
 
 from keras_ppg_kd import pretrained
 from keras_ppg_kd.data import (
+    AccelerometerLagWarning,
     Recording,
     SyntheticConfig,
     generate_recording,
@@ -168,6 +172,29 @@ def _check_rate(ppg, fs, classes):
         )
 
 
+def _windows_warning_of_lag(recording, config):
+    """The recording's windows; an accelerometer late or early against
+    the PPG (``AccelerometerLagWarning``) is said in one line, and the
+    windows go on."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AccelerometerLagWarning)
+        found = windows_from_recording(recording, config, labelled=False)
+    for warning in caught:
+        if issubclass(warning.category, AccelerometerLagWarning):
+            print(
+                f"hr_from_recording.py: warning: {warning.message}",
+                file=sys.stderr,
+            )
+        else:
+            warnings.warn_explicit(
+                warning.message,
+                warning.category,
+                warning.filename,
+                warning.lineno,
+            )
+    return found
+
+
 def _is_number(text):
     try:
         float(text)
@@ -243,7 +270,7 @@ def _main(_):
             source=FLAGS.ppg,
         )
         try:
-            found = windows_from_recording(recording, config, labelled=False)
+            found = _windows_warning_of_lag(recording, config)
         except ValueError as error:  # too short, bad values: one line
             raise app.UsageError(str(error)) from None
     else:

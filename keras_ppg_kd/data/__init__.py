@@ -8,6 +8,11 @@ import warnings
 
 from keras_ppg_kd import _backend  # noqa: F401
 from keras_ppg_kd.data.ecg import detect_r_peaks, hr_from_ecg
+from keras_ppg_kd.data.lag import (
+    AccelerometerLag,
+    AccelerometerLagWarning,
+    accelerometer_lag,
+)
 from keras_ppg_kd.data.splits import (
     k_fold,
     leave_one_dataset_out,
@@ -29,9 +34,12 @@ from keras_ppg_kd.data.transforms import (
 )
 
 __all__ = [
+    "AccelerometerLag",
+    "AccelerometerLagWarning",
     "Recording",
     "SyntheticConfig",
     "WindowSet",
+    "accelerometer_lag",
     "cancel_motion",
     "detect_r_peaks",
     "export_cancel_motion_c",

@@ -398,7 +398,10 @@ def windows_from_recording(recording, config=_WindowConfig(), labelled=True):
     count per reason, windows that touch non-finite or dataset-flagged
     samples, are flat or clipped, or whose label is missing or out of range,
     or (beats detected in an ECG) whose RR intervals vary more than
-    ``MAX_RR_VARIATION`` (``irregular_reference``).
+    ``MAX_RR_VARIATION`` (``irregular_reference``). With the
+    accelerometer, warns (``AccelerometerLagWarning``) where motion shows
+    it late or early against the PPG (:func:`keras_ppg_kd.data.lag.
+    accelerometer_lag`).
 
     Args:
         recording: A :class:`Recording`.
@@ -456,6 +459,10 @@ def windows_from_recording(recording, config=_WindowConfig(), labelled=True):
         native_starts[keep],
         native_length,
     )
+    if acc is not None:  # after the checks that refuse it
+        from keras_ppg_kd.data.lag import warn_if_lagged
+
+        warn_if_lagged(clean, acc, fs, where)
     n = int(keep.sum())
     return WindowSet(
         windows=windows,
