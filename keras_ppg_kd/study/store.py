@@ -6,7 +6,10 @@ A sweep directory holds::
                           its grid: more seeds, students, strategies or
                           teachers, everything else the same)
     data.json             fingerprint of the windows the study runs on
-    cells/<cell>.json     one finished cell's Result (the completion marker)
+    cells/<cell>.json     one finished cell's Result (the completion marker);
+                          a directory without cells/ but with results.csv
+                          (a study committed as its table alone) has its
+                          records written back from the table's rows
     models/<cell>.keras   its trained model (teachers and students)
     backup/<cell>/        BackupAndRestore state of a cell in progress
     locks/<cell>.lock     held (flock) by the process working on the cell
@@ -49,6 +52,24 @@ _RECORD_FIELDS = {
     "data_fingerprint",
     *(f.name for f in dataclasses.fields(recipes.Result)),
 }
+_RECORD_TYPES = {
+    "learning_rate": float,
+    "batch_size": int,
+    **{f.name: f.type for f in dataclasses.fields(recipes.Result)},
+}
+
+
+def _typed(name, text):
+    """A results.csv cell (read as text) as its record field's type."""
+    kind = _RECORD_TYPES.get(name, str)
+    if kind not in (int, float):
+        return text
+    if kind is float and text == "":
+        return float("nan")  # how pandas writes a NaN
+    try:
+        return kind(text)
+    except ValueError:
+        return text  # e.g. a teacher named by its family
 
 
 def data_fingerprint(windows):
@@ -143,9 +164,15 @@ class SweepStore:
             "learning_rate": config.learning_rate,
             "batch_size": config.batch_size,
         }
+        table = os.path.join(self.out_dir, "results.csv")
+        restore = os.path.isfile(table) and not os.path.isdir(
+            os.path.join(self.out_dir, "cells")
+        )
         for sub in ("cells", "models", "backup", "locks"):
             os.makedirs(os.path.join(self.out_dir, sub), exist_ok=True)
         self._clean_temps()
+        if restore:
+            self._restore_records(table)
         path = os.path.join(self.out_dir, "study.json")
         if os.path.exists(path):
             with open(path) as f:
@@ -199,6 +226,15 @@ class SweepStore:
             if row.get("config_hash") == legacy:
                 row["config_hash"] = self.config_hash
                 self._write_text(record, json.dumps(row, indent=1))
+
+    def _restore_records(self, table):
+        """Write each row of ``table`` back as its cell record (they hold
+        the same fields), so that a study kept as its table resumes."""
+        rows = pd.read_csv(table, dtype=str, keep_default_na=False)
+        for row in rows.to_dict("records"):
+            record = {k: _typed(k, v) for k, v in row.items()}
+            path = os.path.join(self.out_dir, "cells", f"{row['cell']}.json")
+            self._write_text(path, json.dumps(record, indent=1))
 
     def _check_data(self, fingerprint):
         path = os.path.join(self.out_dir, "data.json")

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -99,6 +100,19 @@ def test_sweep_writes_every_cell_once_and_a_rerun_trains_nothing(
     assert stream.getvalue() == ""  # nothing left to run
     assert cell_files(out) == before
     assert again.equals(table)
+    # A study kept as its table alone (cells/ and models/ not committed)
+    # gets its records back from results.csv and trains nothing.
+    records = {n: open(os.path.join(out, "cells", n)).read() for n in before}
+    shutil.rmtree(os.path.join(out, "cells"))
+    shutil.rmtree(os.path.join(out, "models"))
+    stream = io.StringIO()
+    again = run_sweep(config, out, windows=windows, stream=stream)
+    assert stream.getvalue() == "" and again.equals(table)
+    restored = {n: open(os.path.join(out, "cells", n)).read() for n in before}
+    assert {n: json.loads(r) for n, r in restored.items()} == {
+        n: json.loads(r) for n, r in records.items()
+    }
+    assert not os.listdir(os.path.join(out, "models"))
 
     with pytest.raises(ValueError, match="holds a different study"):
         run_sweep(config.replace(epochs=2), out, windows=windows)
