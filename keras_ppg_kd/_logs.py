@@ -8,8 +8,9 @@ for quiet (the package's default, 2; they are kept in :data:`DROPPED`);
 ``TF_CPP_MIN_LOG_LEVEL=0`` shows all.
 
 :func:`quiet_libraries` does the same for what the libraries under the
-package log in Python: tensorflow-datasets' INFO lines (absl logging
-shows INFO under ``absl.app.run``) and Keras's notes that its step
+package log in Python: tensorflow-datasets' and TensorFlow's INFO lines
+(absl logging shows INFO under ``absl.app.run``) and Keras's notes that
+its step
 functions retraced (a sweep builds many models in one process).
 Warnings and errors pass, as does everything with ``--verbosity=0`` or
 ``TF_CPP_MIN_LOG_LEVEL=0``; tfds's progress bars draw only on a
@@ -112,14 +113,20 @@ def _show_everything():
         return False
 
 
+_LIBRARY_PATH = re.compile(r"[/\\](tensorflow|tensorflow_datasets)[/\\]")
+
+
 class _LibraryChatter(logging.Filter):
-    """Drops tfds's INFO records and Keras's retracing notes."""
+    """Drops tfds's and TensorFlow's INFO records and Keras's retracing
+    notes."""
 
     def filter(self, record):
         if _show_everything():
             return True
         if record.levelno < logging.WARNING:
-            return "tensorflow_datasets" not in record.pathname
+            # tfds's, and TensorFlow's own (the SavedModel a LiteRT export
+            # writes: "Sharding callback duration", "Assets written to")
+            return not _LIBRARY_PATH.search(record.pathname)
         # "5 out of the last 5 calls to <function TensorFlowTrainer.
         # make_train_function...> triggered tf.function retracing": Keras's
         # own step functions, once per model; a user's function still warns.
