@@ -10,8 +10,7 @@ for quiet (the package's default, 2; they are kept in :data:`DROPPED`);
 :func:`quiet_libraries` does the same for what the libraries under the
 package log in Python: tensorflow-datasets' and TensorFlow's INFO lines
 (absl logging shows INFO under ``absl.app.run``) and Keras's notes that
-its step
-functions retraced (a sweep builds many models in one process).
+its step functions retraced (a sweep builds many models in one process).
 Warnings and errors pass, as does everything with ``--verbosity=0`` or
 ``TF_CPP_MIN_LOG_LEVEL=0``; tfds's progress bars draw only on a
 terminal (:func:`tfds_progress_on_terminal`).
