@@ -27,11 +27,12 @@ import warnings
 
 import numpy as np
 
-from keras_ppg_kd.data.transforms import _fill_non_finite, bandpass, resample
+from keras_ppg_kd.data.filters import _fill_non_finite, bandpass, resample
+from keras_ppg_kd.protocol import WindowConfig
 
 # The PPG and axes are compared at this rate (Hz), in this band (Hz).
-RATE = 25.0
-BAND = (0.5, 4.0)
+RATE = WindowConfig.target_rate
+BAND = WindowConfig.band
 # Shifts tried, window length and step (s); at most MAX_WINDOWS windows
 # (spread evenly over longer recordings).
 SEARCH_S = 1.0

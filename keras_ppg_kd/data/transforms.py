@@ -7,13 +7,13 @@ that is rejected is counted with its reason in :attr:`WindowSet.dropped`.
 
 import collections
 import dataclasses
-import fractions
 import warnings
 
 import numpy as np
 from scipy import ndimage, signal
 
 from keras_ppg_kd._csource import copy_sources
+from keras_ppg_kd.data.filters import _fill_non_finite, bandpass, resample
 from keras_ppg_kd.heart_rate import DEFAULT_CLASSES, bpm_to_class
 from keras_ppg_kd.protocol import WindowConfig as _WindowConfig
 
@@ -154,38 +154,6 @@ class WindowSet:
             for name in parts[0]._per_window()
         }
         return cls(**fields, dropped=dropped, config=parts[0].config)
-
-
-def bandpass(x, fs, band=(0.5, 4.0), order=4):
-    """Zero-phase Butterworth band-pass along the last axis.
-
-    Args:
-        x: Signal, ``(..., n)``.
-        fs: Sampling rate in Hz.
-        band: ``(low, high)`` edges in Hz.
-        order: Filter order (doubled by the forward-backward pass).
-
-    Returns:
-        The filtered signal, same shape, float64.
-    """
-    sos = signal.butter(order, band, btype="bandpass", fs=fs, output="sos")
-    return signal.sosfiltfilt(sos, x, axis=-1)
-
-
-def resample(x, fs, target_rate):
-    """Polyphase resampling from ``fs`` to ``target_rate`` (any ratio).
-
-    Non-integer ratios (e.g. 125 -> 25.6) use the nearest rational with a
-    denominator up to 1000.
-    """
-    if not fs > 0:
-        raise ValueError(f"Sampling rate must be positive. Received: fs={fs}")
-    ratio = fractions.Fraction(target_rate / fs).limit_denominator(1000)
-    if ratio == 1:
-        return np.asarray(x, dtype="float64")
-    return signal.resample_poly(
-        np.asarray(x, "float64"), ratio.numerator, ratio.denominator, axis=-1
-    )
 
 
 def standardize(windows, axis=-2, eps=1e-8):
@@ -769,15 +737,6 @@ def _still_in_windows(acc, native_starts, native_length):
         level = np.maximum(np.abs(low), np.abs(high))
         still.append(high - low <= STILL_RELATIVE * level)
     return np.stack(still, axis=-1).reshape(len(native_starts), 3)
-
-
-def _fill_non_finite(x):
-    """``x`` with NaN/Inf samples linearly interpolated (filters need it)."""
-    good = np.isfinite(x)
-    if good.all() or not good.any():
-        return np.where(good, x, 0.0)
-    idx = np.arange(len(x))
-    return np.where(good, x, np.interp(idx, idx[good], x[good]))
 
 
 def _preprocess(x, fs, config):
