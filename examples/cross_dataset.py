@@ -34,6 +34,12 @@ selection, each exported to int8 and tracked causally:
   half and is scored on the other, then the reverse. ``unlabelled_same``
   scores each recording with the student that adapted on it.
 
+``--student_models`` with ``--variant=size`` is the size study: the
+students at several widths of one family, each in
+``<out>/size_<model>_seed<k>/``; ``--summary`` tables them in
+``<out>/sizes.md`` and plots ``sizes.png``, with a law fitted where four
+or more sizes ran and the law is identifiable.
+
 It writes ``<out>/unlabelled_seed<k>/<direction>.csv`` (one row per
 recording, one ``<student>`` column of int8 + causal tracker MAE each, plus
 ``<student>_lag3`` (the tracker 6 s late), ``<student>_offline`` and
@@ -504,6 +510,130 @@ def write_students(out):
     (out / "students.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     _plot_students(frame[frame.variant == UNLABELLED], out / "students.png")
+    write_sizes(frame[frame.variant.str.startswith(SIZE + "_")], out)
+
+
+SIZE = "size"  # the size study's variant: <SIZE>_<model>_seed<k>
+SIZE_STUDENTS = ("none", "dkd")
+
+
+def _size_fits(frame):
+    """``{(direction, student): ScalingFit}`` where 4 or more sizes ran."""
+    from keras_ppg_kd.scaling import fit_best
+
+    fits = {}
+    for direction, group in frame.groupby("direction"):
+        if group.params.nunique() < 4:
+            continue
+        for student in SIZE_STUDENTS:
+            rows = group[group[student].notna()]
+            fits[direction, student], _ = fit_best(
+                rows.params.to_numpy(float),
+                rows[student].to_numpy(float),
+                groups=rows.seed.to_numpy(),
+            )
+    return fits
+
+
+def write_sizes(frame, out):
+    """``<out>/sizes.md`` and ``sizes.png``: the size study, int8 + causal
+    tracker per student size, without and with distillation, and the laws
+    fitted where they are identifiable."""
+    if frame.empty:
+        return
+    from keras_ppg_kd import models
+
+    frame = frame.assign(
+        params=[models.get(s).count_params() for s in frame.student]
+    )
+    lines = [
+        "Int8 + causal tracker, mean MAE per recording (BPM), mean ± sd "
+        "over seeds; written by `python examples/cross_dataset.py "
+        "--summary`.\n",
+        "| direction | student | parameters | seeds | "
+        + " | ".join(SIZE_STUDENTS)
+        + " |",
+        "|---|---|---|---|" + "---|" * len(SIZE_STUDENTS),
+    ]
+    keys = ["direction", "params", "student"]
+    for (direction, params, student), group in frame.groupby(keys):
+        cells = [
+            _spread(group, c) if group[c].notna().all() else ""
+            for c in SIZE_STUDENTS
+        ]
+        seeds = ",".join(str(s) for s in sorted(group.seed))
+        lines.append(
+            f"| {direction} | {student} | {params:,} | {seeds} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    fits = _size_fits(frame)
+    lines += ["", "| direction | student | law | fit |", "|---|---|---|---|"]
+    lines += [
+        f"| {direction} | {student} | {fit.law} | "
+        + (
+            fit.formula()
+            if fit.identifiable
+            else f"not identified: {fit.why_not}"
+        )
+        + " |"
+        for (direction, student), fit in sorted(fits.items())
+    ]
+    (out / "sizes.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    _plot_sizes(frame, fits, out / "sizes.png")
+
+
+def _plot_sizes(frame, fits, path):
+    """MAE against parameters per direction: seeds as dots, their mean
+    as a line per student, an identified law as a dashed curve."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    directions = sorted(frame.direction.unique())
+    fig, axes = plt.subplots(
+        1, len(directions), figsize=(6.0 * len(directions), 4.4)
+    )
+    colours = {"none": "#636363", "dkd": "#3182bd"}
+    names = {"none": "no distillation", "dkd": "DKD from the recipe's teacher"}
+    for ax, direction in zip(np.atleast_1d(axes), directions, strict=True):
+        group = frame[frame.direction == direction]
+        for student in SIZE_STUDENTS:
+            means = group.groupby("params")[student].mean()
+            ax.plot(group.params, group[student], ".", color=colours[student])
+            ax.plot(
+                means.index,
+                means,
+                "-o",
+                color=colours[student],
+                label=names[student],
+            )
+            fit = fits.get((direction, student))
+            if fit is not None and fit.identifiable:
+                grid = np.geomspace(means.index.min(), means.index.max(), 100)
+                ax.plot(grid, fit.predict(grid), "--", color=colours[student])
+        source, _, target = direction.partition("_to_")
+        labels = {"spc": "SPC 2015", "wrist": "PhysioNet wrist"}
+        ax.set_title(f"{labels[source]} → {labels[target]}")
+        ax.set_xscale("log")
+        sizes = sorted(group.params.unique())
+        ax.set_xticks(sizes, [f"{n / 1000:.1f}K" for n in sizes])
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlabel("student parameters (TCN(5) at widths 8-112)")
+        ax.set_ylabel("int8 + causal tracker, MAE (BPM)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(
+        "What size buys on another device\n(lines: the mean over "
+        f"{frame.seed.nunique()} seed(s); dots: each seed; dashes: a fitted "
+        "law)",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def _lag_table(frame):

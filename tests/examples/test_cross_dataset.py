@@ -119,3 +119,36 @@ def test_unlabelled_students_adapt_on_one_half_and_score_the_other(
     text = (tmp_path / "out" / "students.md").read_text()
     assert "| wrist_to_spc | unlabelled | tcn:5 | 0 |" in text
     assert (tmp_path / "out" / "students.png").stat().st_size > 10_000
+
+
+def test_the_size_study_is_tabled_plotted_and_fitted(tmp_path):
+    """``--summary`` over size-study folders (``size_<model>_seed<k>``):
+    one row per size, a law per student where 4 or more sizes ran."""
+    out = tmp_path / "out"
+    rng = np.random.default_rng(0)
+    for width in (8, 16, 32, 64):
+        for seed in (0, 1):
+            folder = out / f"size_tcnw{width}_seed{seed}"
+            folder.mkdir(parents=True)
+            mae = 3 + 40 * width**-0.8 + rng.normal(0, 0.05, size=3)
+            table = pd.DataFrame(
+                {
+                    "recording": ["a", "b", "mean"],
+                    "windows": [10, 10, 10],
+                    "none": mae + 0.5,
+                    "none_offline": mae,
+                    "dkd": mae,
+                    "dkd_offline": mae - 0.5,
+                }
+            )
+            table.to_csv(folder / "wrist_to_spc.csv", index=False)
+            log = {"students": {}, "seed": seed}
+            log["recipe"] = {"student": f"tcnw:{width}"}
+            (folder / "wrist_to_spc.json").write_text(json.dumps(log))
+    done = _run("cross_dataset.py", f"--out={out}", "--summary")
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = (out / "sizes.md").read_text()
+    rows = [r for r in text.splitlines() if r.startswith("| wrist_to_spc |")]
+    assert len(rows) == 4 + 2  # four sizes, then a law per student
+    assert "| tcnw:8 | 2,620 | 0,1 |" in text
+    assert (out / "sizes.png").stat().st_size > 10_000
