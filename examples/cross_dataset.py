@@ -544,7 +544,9 @@ def write_sizes(frame, out):
     from keras_ppg_kd import models
 
     frame = frame.assign(
-        params=[models.get(s).count_params() for s in frame.student]
+        params=[
+            models.trainable_parameters(models.get(s)) for s in frame.student
+        ]
     )
     lines = [
         "Int8 + causal tracker, mean MAE per recording (BPM), mean ± sd "
