@@ -40,6 +40,32 @@ def test_a_headerless_accelerometer_csv_is_read_whole(synthetic):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "tracked heart rates for 87 steps" in done.stdout
+    assert "accelerometer looks" not in done.stderr  # on the PPG's clock
+
+
+def test_a_late_accelerometer_is_one_warning_line_and_goes_on(
+    synthetic, tmp_path
+):
+    acc = np.loadtxt(synthetic / "acc.csv", delimiter=",")
+    t = np.arange(len(acc)) / 64.0  # read at t what happened at t - 0.25
+    late = np.stack([np.interp(t - 0.25, t, axis) for axis in acc.T], 1)
+    np.savetxt(tmp_path / "late.csv", late, delimiter=",")
+    done = _run(
+        "hr_from_recording.py",
+        f"--ppg={synthetic / 'rec.npy'}",
+        f"--acc={tmp_path / 'late.csv'}",
+        "--fs=64",
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "tracked heart rates for 87 steps" in done.stdout
+    lines = [
+        line
+        for line in done.stderr.splitlines()
+        if "accelerometer looks" in line
+    ]
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert lines[0].startswith("hr_from_recording.py: warning: ")
+    assert "s late" in lines[0] and "earlier" in lines[0], lines[0]
 
 
 def test_breathing_dominated_recording_at_its_true_rate_warns_and_goes_on(
