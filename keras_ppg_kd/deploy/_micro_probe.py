@@ -1,12 +1,16 @@
-"""Whether TFLite Micro runs a file with a given arena, in its own process.
+"""Whether TFLite Micro runs a file with given arenas, in its own process.
 
-Run as a script (``python _micro_probe.py MODEL ARENA_BYTES``; it imports
-only tflite_micro and numpy, not this package) because the tflite-micro
-host binding can crash the whole process on an arena that is too small
-instead of failing; a crash here cannot take the caller down. Exits 0 when
-TFLM allocates and invokes, else 1 with TFLM's log on stderr.
+Run as a script (it imports only tflite_micro and numpy, not this
+package) because the tflite-micro host binding can crash the whole
+process on an arena that is too small instead of failing; a crash here
+cannot take the caller down. ``python _micro_probe.py MODEL`` reads one
+arena size (bytes) per line on stdin and answers each with a line
+``PROBE [ran, TFLM's log]`` (JSON); ``python _micro_probe.py MODEL
+ARENA_BYTES`` tries one and exits 0 when TFLM allocates and invokes, else
+1 with TFLM's log on stderr.
 """
 
+import json
 import os
 import sys
 import tempfile
@@ -42,8 +46,17 @@ def first_invoke(data, arena):
         return interpreter, sink.read().decode(errors="replace").strip()
 
 
+ANSWER = "PROBE "  # marks the answers among whatever else reaches stdout
+
+
 if __name__ == "__main__":
     with open(sys.argv[1], "rb") as f:
-        interpreter, log = first_invoke(f.read(), int(sys.argv[2]))
-    if interpreter is None:
-        sys.exit(log or "TFLM failed without a message")
+        data = f.read()
+    if len(sys.argv) > 2:
+        interpreter, log = first_invoke(data, int(sys.argv[2]))
+        if interpreter is None:
+            sys.exit(log or "TFLM failed without a message")
+        sys.exit(0)
+    for line in sys.stdin:
+        interpreter, log = first_invoke(data, int(line))
+        print(ANSWER + json.dumps([interpreter is not None, log]), flush=True)

@@ -8,6 +8,7 @@ arena with which TFLM allocates and invokes it, and :class:`MicroModel`
 predicts with it, for parity checks against LiteRT.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -25,6 +26,7 @@ _ALIGNMENT = 16  # TFLM aligns arena allocations to 16 bytes
 _MIN_ARENA = 1024
 _MAX_ARENA = 64 * 2**20
 _PROBE = os.path.join(os.path.dirname(__file__), "_micro_probe.py")
+ANSWER = "PROBE "  # as _micro_probe.py marks its answers
 
 
 def available() -> bool:
@@ -49,11 +51,12 @@ def micro_arena_bytes(path: str | os.PathLike, start: int | None = None) -> int:
     """The smallest tensor arena, in bytes, with which TFLM runs the file.
 
     Doubles from ``start`` until the interpreter allocates and invokes,
-    then bisects to TFLM's 16-byte alignment. Each try runs in a child
-    process (``_micro_probe.py``, ~0.2 s): the tflite-micro host binding
-    can crash on a too-small arena instead of failing. This is the number
-    to give ``tflite::MicroInterpreter`` on a device (plus a margin for
-    another TFLM build or kernel set).
+    then bisects to TFLM's 16-byte alignment. The tries run in a child
+    process (``_micro_probe.py``): the tflite-micro host binding can crash
+    on a too-small arena instead of failing, and a crash starts another.
+    The answer is checked in a fresh process (the alignment below it
+    fails). This is the number to give ``tflite::MicroInterpreter`` on a
+    device (plus a margin for another TFLM build or kernel set).
 
     Args:
         path: A ``.tflite`` file.
@@ -70,9 +73,21 @@ def micro_arena_bytes(path: str | os.PathLike, start: int | None = None) -> int:
     if start is None:
         start = estimate_arena_bytes(path)
     start = max(_MIN_ARENA, int(start) // _ALIGNMENT * _ALIGNMENT)
+    with _Probe(path) as probe:
+        high = _search(path, start, probe)
+    if high - _ALIGNMENT >= start and _runs(path, high - _ALIGNMENT)[0]:
+        # A try failed in the shared child that runs in a fresh one: search
+        # again with a fresh process per try.
+        high = _search(path, start, _runs)
+    return high
+
+
+def _search(path, start, runs):
+    """Double from ``start`` until ``runs(path, arena)`` says TFLM runs
+    the file, then bisect to the alignment."""
     high = start
     while True:
-        ok, log = _runs(path, high)
+        ok, log = runs(path, high)
         if ok:
             break
         if high >= _MAX_ARENA:
@@ -84,7 +99,7 @@ def micro_arena_bytes(path: str | os.PathLike, start: int | None = None) -> int:
     low = high // 2 if high > start else start - _ALIGNMENT
     while high - low > _ALIGNMENT:
         middle = (low + high) // 2 // _ALIGNMENT * _ALIGNMENT
-        if _runs(path, middle)[0]:
+        if runs(path, middle)[0]:
             high = middle
         else:
             low = middle
@@ -92,16 +107,58 @@ def micro_arena_bytes(path: str | os.PathLike, start: int | None = None) -> int:
 
 
 def _runs(path, arena):
-    """Whether TFLM runs the file with ``arena`` bytes (child process)."""
+    """Whether TFLM runs the file with ``arena`` bytes (a fresh child)."""
     done = subprocess.run(
         [sys.executable, _PROBE, os.fspath(path), str(arena)],
         capture_output=True,
         text=True,
     )
-    crash = (
-        f"(crashed, signal {-done.returncode}) " if done.returncode < 0 else ""
-    )
-    return done.returncode == 0, crash + done.stderr.strip()[-1500:]
+    log = _crash(done.returncode) + done.stderr.strip()
+    return done.returncode == 0, log[-1500:]
+
+
+def _crash(returncode):
+    return f"(crashed, signal {-returncode}) " if returncode < 0 else ""
+
+
+class _Probe:
+    """One child process (``_micro_probe.py``) that tries arenas in turn;
+    where a try crashes it, the next try starts another."""
+
+    def __init__(self, path):
+        self.process = None
+        self.path = os.fspath(path)
+
+    def __call__(self, path, arena):
+        """``(ran, TFLM's log)`` for ``arena`` bytes."""
+        if self.process is None:
+            self.process = subprocess.Popen(
+                [sys.executable, _PROBE, self.path],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        try:
+            self.process.stdin.write(f"{arena}\n")
+            self.process.stdin.flush()
+            for line in self.process.stdout:
+                if line.startswith(ANSWER):
+                    ran, log = json.loads(line[len(ANSWER) :])
+                    return ran, log[-1500:]
+        except BrokenPipeError:
+            pass
+        _, err = self.process.communicate()  # it died on this arena
+        crash = _crash(self.process.returncode)
+        self.process = None
+        return False, (crash + err.strip())[-1500:]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.process is not None:
+            self.process.communicate()  # closes its stdin: the child ends
 
 
 class MicroModel:

@@ -120,3 +120,36 @@ def test_ordering_for_the_micro_planner_saves_a_tensor_not_a_result(tmp_path):
     np.testing.assert_array_equal(
         MicroModel(ordered).predict(x[:8]), MicroModel(plain).predict(x[:8])
     )
+
+
+FAKE_PROBE = """
+import json, os, signal, sys
+NEED, CRASH = 4096, 2048  # runs from NEED bytes; crashes below CRASH
+
+
+def answer(arena):
+    if arena < CRASH:
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return arena >= NEED
+
+
+if len(sys.argv) > 2:
+    sys.exit(0 if answer(int(sys.argv[2])) else "too small")
+print("a line that is not an answer")
+for line in sys.stdin:
+    ran = answer(int(line))
+    print("PROBE " + json.dumps([ran, "" if ran else "too small"]), flush=True)
+"""
+
+
+def test_the_search_survives_a_crashing_probe(tmp_path, monkeypatch):
+    """Tries below 2 KB crash the (stand-in) probe process: the search
+    starts another and still finds the smallest arena that runs."""
+    from keras_ppg_kd.deploy import micro
+
+    probe = tmp_path / "probe.py"
+    probe.write_text(FAKE_PROBE)
+    monkeypatch.setattr(micro, "_PROBE", str(probe))
+    assert micro_arena_bytes(tmp_path / "model.tflite", start=1024) == 4096
+    ran, log = micro._runs(tmp_path / "model.tflite", 1024)
+    assert not ran and "crashed, signal" in log
