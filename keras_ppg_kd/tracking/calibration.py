@@ -6,10 +6,10 @@ import itertools
 import warnings
 
 import numpy as np
-from scipy import optimize, special
+from scipy import optimize, signal, special
 
 from keras_ppg_kd.heart_rate import DEFAULT_CLASSES
-from keras_ppg_kd.tracking._common import RANGES
+from keras_ppg_kd.tracking._common import _RESTART_BELOW, RANGES
 
 
 class _Calibration:
@@ -194,20 +194,95 @@ class _Calibration:
         best = self.replace(temperature=float(np.exp(found.x)))
         if recording is None:
             return best
-        chosen, best_mae = best, np.inf
-        grid = itertools.product(
-            temperature_factors, scale_factors, jump_probabilities
+        grid = list(
+            itertools.product(
+                temperature_factors, scale_factors, jump_probabilities
+            )
         )
-        for hot, wide, jump in grid:
-            candidate = best.replace(
+        candidates = [
+            best.replace(
                 temperature=min(
                     best.temperature * hot, RANGES["temperature"][1]
                 ),
                 transition_scale=self.transition_scale * wide,
                 jump_probability=jump,
             )
-            bpm = candidate.track(logits, recording, start_times)
-            mae = float(np.mean(np.abs(bpm - hr_bpm)))
+            for hot, wide, jump in grid
+        ]
+        bpm = _track_candidates(candidates, logits, recording, start_times)
+        chosen, best_mae = best, np.inf
+        for candidate, found in zip(candidates, bpm, strict=True):
+            mae = float(np.mean(np.abs(found - hr_bpm)))
             if mae < best_mae:
                 chosen, best_mae = candidate, mae
         return chosen
+
+
+def _track_candidates(candidates, logits, recording, start_times):
+    """``candidate.track(logits, recording, start_times)`` of each
+    candidate, ``(candidates, n)``: the causal filters of candidates that
+    differ only in temperature and jump probability run side by side, one
+    row each (row for row the same arithmetic, so the same numbers)."""
+    out = np.empty((len(candidates), len(logits)), "float32")
+    groups = {}
+    for row, candidate in enumerate(candidates):
+        config = candidate.get_config()
+        if candidate.lag:  # fixed-lag tracking: one at a time
+            out[row] = candidate.track(logits, recording, start_times)
+            continue
+        del config["temperature"], config["jump_probability"]
+        groups.setdefault(repr(sorted(config.items())), []).append(row)
+    ids = np.asarray(recording)
+    times = np.asarray(start_times, "float64")
+    for rows in groups.values():
+        first = candidates[rows[0]]
+        temperature = np.array([[candidates[r].temperature] for r in rows])
+        jump = np.array([[candidates[r].jump_probability] for r in rows])
+        for key in np.unique(ids):
+            index = np.flatnonzero(ids == key)
+            index = index[np.argsort(times[index], kind="stable")]
+            beliefs = _filter_rows(
+                first, logits[index], times[index], temperature, jump
+            )
+            out[np.ix_(rows, index)] = first._decode(beliefs)
+    return out
+
+
+def _filter_rows(tracker, logits, start_times, temperature, jump):
+    """:meth:`HRTracker.filter_beliefs` for each row's ``(temperature,
+    jump)`` (``(rows, 1)`` each), the rest of ``tracker`` shared:
+    ``(rows, n, num_classes)``."""
+    logits = tracker._check_logits(logits)
+    steps = tracker._steps(len(logits), start_times)
+    start = np.tile(tracker.initial_state(), (len(temperature), 1))
+    beliefs = np.empty((len(temperature), *logits.shape), "float32")
+    belief = start
+    top = np.max(logits, axis=-1, keepdims=True)
+    for i, k in enumerate(steps):
+        if k == 0:
+            belief, k = start, 1
+        emission = np.exp((logits[i] - top[i]) / temperature)
+        posterior = _predict_rows(tracker, belief, k, jump) * emission
+        restart = ~(posterior.sum(axis=-1) >= _RESTART_BELOW)
+        posterior[restart] = emission[restart]
+        belief = (posterior / posterior.sum(axis=-1, keepdims=True)).astype(
+            "float32"
+        )
+        beliefs[:, i] = belief
+    return beliefs
+
+
+def _predict_rows(tracker, belief, steps, jump):
+    """:meth:`HRTracker.predict_state` of each row alone, at each row's
+    jump probability."""
+    for _ in range(int(steps)):
+        forward = signal.lfilter([1.0], [1.0, -tracker.rho], belief)
+        backward = signal.lfilter(
+            [1.0], [1.0, -tracker.rho], belief[..., ::-1]
+        )[..., ::-1]
+        spread = (forward + backward - belief) * tracker.kernel_norm
+        total = np.sum(belief, axis=-1, keepdims=True)
+        belief = (1.0 - jump) * spread + (jump * total / tracker.num_classes)
+        largest = np.sum(belief, axis=-1, keepdims=True)  # each row's own
+        belief = np.divide(belief, largest, out=belief, where=largest > 0)
+    return belief

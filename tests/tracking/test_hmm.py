@@ -314,6 +314,40 @@ def test_track_groups_recordings_and_calibrate_picks_the_grid_best():
         tracker.track(logits, ids, times, method="kalman")
 
 
+@pytest.mark.parametrize("prior", [None, 80.0])
+def test_the_calibration_grid_side_by_side_is_the_one_by_one_answer(prior):
+    """The grid's candidates differing in temperature and jump run side by
+    side: every estimate equals each candidate's own ``track``, with gaps,
+    resets, windows that restart the belief, and a start prior."""
+    import itertools
+
+    from keras_ppg_kd.tracking.calibration import _track_candidates
+
+    rng = np.random.default_rng(3)
+    truth = np.concatenate([_truth(60), _truth(60)[::-1]])
+    logits = _logits(truth, rng, wrong=set(range(3, 120, 7)))
+    logits[::11] *= 400.0  # sharp windows: some leave no class possible
+    ids = np.repeat(["a", "b", "c"], 40)
+    gaps = rng.choice([2.0, 4.0, 50.0], size=120, p=[0.85, 0.1, 0.05])
+    times = np.concatenate([np.cumsum(g) for g in np.split(gaps, 3)])
+    order = rng.permutation(120)
+    logits, ids, times = logits[order], ids[order], times[order]
+    base = HRTracker(prior_mean_bpm=prior, prior_std_bpm=prior and 20.0)
+    candidates = [
+        base.replace(
+            temperature=hot, transition_scale=wide, jump_probability=jump
+        )
+        for hot, wide, jump in itertools.product(
+            (0.5, 2.0), (1.0, 4.0), (0.0, 1e-3, 5e-2)
+        )
+    ]
+    together = _track_candidates(candidates, logits, ids, times)
+    for candidate, found in zip(candidates, together, strict=True):
+        np.testing.assert_array_equal(
+            found, candidate.track(logits, ids, times)
+        )
+
+
 def test_check_protocol_names_classes_and_stride():
     from keras_ppg_kd.heart_rate import HRClasses
     from keras_ppg_kd.protocol import WindowConfig
