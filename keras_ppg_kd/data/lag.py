@@ -125,19 +125,40 @@ def explained_by_shift(x, rate=RATE):
     if not len(starts):
         return shifts / rate, share
     index = starts[:, None] + np.arange(length)
-    ppg = x[index, 0] - x[index, 0].mean(axis=1, keepdims=True)
-    power = (ppg**2).sum(axis=1)
+    ppg = x[index, 0]
+    mean = ppg.mean(axis=1, keepdims=True)
+    power = ((ppg - mean) ** 2).sum(axis=1)
     power = np.where(power > 0, power, np.inf)  # a flat window: no share
+    # Window sums of the axes, their products and their products with the
+    # PPG, from running sums: each window-and-shift fit costs O(1).
+    acc = x[:, 1:]
+    first = _running(acc)
+    second = _running(acc[:, :, None] * acc[:, None, :])
     for j, shift in enumerate(shifts):
-        axes = x[index + shift, 1:]
-        axes = axes - axes.mean(axis=1, keepdims=True)
-        energy = (axes**2).sum(axis=1, keepdims=True)
-        axes = axes / np.sqrt(np.where(energy > 0, energy, 1.0))
-        gram = np.einsum("wti,wtj->wij", axes, axes) + _RIDGE * np.eye(3)
-        target = np.einsum("wti,wt->wi", axes, ppg)
+        at = starts + shift
+        total = first[at + length] - first[at]
+        gram = second[at + length] - second[at]
+        gram -= total[:, :, None] * total[:, None, :] / length  # centred
+        with_ppg = _running(
+            acc[reach + shift : len(x) - reach + shift]
+            * x[reach : len(x) - reach, :1]
+        )
+        target = with_ppg[starts + length - reach] - with_ppg[starts - reach]
+        target -= total * mean  # against the window-centred PPG
+        energy = np.diagonal(gram, axis1=1, axis2=2)
+        scale = 1 / np.sqrt(np.where(energy > 0, energy, 1.0))  # unit axes
+        gram = gram * scale[:, :, None] * scale[:, None, :] + _RIDGE * np.eye(3)
+        target = target * scale
         weights = np.linalg.solve(gram, target[..., None])[..., 0]
         share[j] = (weights * target).sum(axis=1) / power
     return shifts / rate, share
+
+
+def _running(x):
+    """Running sums along the first axis, with a leading 0."""
+    out = np.zeros((len(x) + 1, *x.shape[1:]))
+    np.cumsum(x, axis=0, out=out[1:])
+    return out
 
 
 def accelerometer_lag(ppg, acc, fs):
