@@ -571,6 +571,8 @@ def write_sizes(frame, out):
         )
     fits = _size_fits(frame)
     lines += ["", "| direction | student | law | fit |", "|---|---|---|---|"]
+    if not fits:
+        lines[-2:] = ["No law yet: one is fitted where four or more sizes ran."]
     lines += [
         f"| {direction} | {student} | {fit.law} | "
         + (
