@@ -6,7 +6,7 @@ import itertools
 import warnings
 
 import numpy as np
-from scipy import optimize, signal, special
+from scipy import optimize, special
 
 from keras_ppg_kd.heart_rate import DEFAULT_CLASSES
 from keras_ppg_kd.tracking._common import _RESTART_BELOW, RANGES
@@ -276,13 +276,7 @@ def _predict_rows(tracker, belief, steps, jump):
     """:meth:`HRTracker.predict_state` of each row alone, at each row's
     jump probability."""
     for _ in range(int(steps)):
-        forward = signal.lfilter([1.0], [1.0, -tracker.rho], belief)
-        backward = signal.lfilter(
-            [1.0], [1.0, -tracker.rho], belief[..., ::-1]
-        )[..., ::-1]
-        spread = (forward + backward - belief) * tracker.kernel_norm
-        total = np.sum(belief, axis=-1, keepdims=True)
-        belief = (1.0 - jump) * spread + (jump * total / tracker.num_classes)
+        belief = tracker._transition(belief, jump)
         largest = np.sum(belief, axis=-1, keepdims=True)  # each row's own
         belief = np.divide(belief, largest, out=belief, where=largest > 0)
     return belief

@@ -251,19 +251,24 @@ class HRTracker(
         edges from underflowing over a long gap.
         """
         for _ in range(int(steps)):
-            forward = signal.lfilter([1.0], [1.0, -self.rho], belief)
-            backward = signal.lfilter(
-                [1.0], [1.0, -self.rho], belief[..., ::-1]
-            )[..., ::-1]
-            spread = (forward + backward - belief) * self.kernel_norm
-            total = np.sum(belief, axis=-1, keepdims=True)
-            belief = (1.0 - self.jump_probability) * spread + (
-                self.jump_probability * total / self.num_classes
-            )
+            belief = self._transition(belief, self.jump_probability)
             largest = np.max(np.sum(belief, axis=-1))
             if largest > 0:
                 belief = belief / largest
         return belief
+
+    def _transition(self, belief, jump_probability):
+        """One stride of the transition, unscaled: the belief spread by
+        the Laplace kernel (two first-order recursive passes), with
+        ``jump_probability`` (a number, or one per row) of its mass spread
+        evenly over the classes."""
+        forward = signal.lfilter([1.0], [1.0, -self.rho], belief)
+        backward = signal.lfilter([1.0], [1.0, -self.rho], belief[..., ::-1])
+        spread = (forward + backward[..., ::-1] - belief) * self.kernel_norm
+        total = np.sum(belief, axis=-1, keepdims=True)
+        return (1.0 - jump_probability) * spread + (
+            jump_probability * total / self.num_classes
+        )
 
     def step(self, belief, logits, steps=1):
         """One causal update; returns the new belief (sums to 1).
