@@ -2,6 +2,7 @@
 
 import json
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -147,15 +148,19 @@ def test_own_folder_trains_distils_and_exports_through_the_cli(
     )
     assert done.returncode == 0, done.stderr[-2000:]
     # No data flags: the student's record names its data and split (it
-    # was calibrated on synthetic windows it never saw before).
-    done = cli("export", f"--model={out / 'resnet1d_1.keras'}", f"--out={out}")
+    # was calibrated on synthetic windows it never saw before). The file
+    # is named after the .keras file, not the model inside it.
+    for ext in (".keras", ".json"):
+        shutil.copy(out / f"resnet1d_1{ext}", out / f"mine{ext}")
+    done = cli("export", f"--model={out / 'mine.keras'}", f"--out={out}")
     assert done.returncode == 0, done.stderr[-2000:]
     assert "data and split from" in done.stdout
     assert f"--datasets=ppg_folder{config} " in done.stdout
     assert "int8-only" in done.stdout and "TFLite Micro arena" in done.stdout
+    assert not (out / "resnet1d_1_int8.tflite").exists()
     from keras_ppg_kd.deploy import read_protocol
 
-    protocol = read_protocol(out / "resnet1d_1_int8.tflite")
+    protocol = read_protocol(out / "mine_int8.tflite")
     assert protocol.channels == (4 if config else 1)
     if not config:  # no --epochs: early stopping on held-out participants
         done = cli(
@@ -372,6 +377,11 @@ def test_train_and_distill_start_from_the_shipped_models(tmp_path):
     assert record["baseline_mae"] == pytest.approx(evaluate(baseline, test)[0])
     assert record["mae"] == pytest.approx(evaluate(student, test)[0])
     assert record["baseline_mae"] != record["mae"]  # two models
+    # The baseline has a record of its own: export finds its data.
+    kept = json.loads((out / "tcn_5_no_distillation.json").read_text())
+    assert kept["mae"] == record["baseline_mae"]
+    assert kept["flags"]["datasets"] == ["ppg_folder/cancel_motion"]
+    assert kept["test_participants"] == record["test_participants"]
     assert (out / record["tracker"]).is_file()
     for model in (student, baseline):
         assert _distance(model, "synthetic_tcn5") < 0.1

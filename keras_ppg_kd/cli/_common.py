@@ -107,29 +107,15 @@ def _save(model, result, train, test, command, extra=None):
     (and ``extra`` fields); warns when the model has collapsed."""
     import json
 
-    import keras
-    import tensorflow as tf
-
-    from keras_ppg_kd.version import __version__
-
     os.makedirs(FLAGS.out, exist_ok=True)
     path = os.path.join(FLAGS.out, model.name + ".keras")
     model.save(path)
-    _, accepted = _COMMANDS[command]
     record = {
         **result.to_dict(),
         # {participant: [MAE, windows]} as JSON, not a string inside it
         "participant_mae": json.loads(result.participant_mae or "{}"),
-        "command": command,
-        "flags": {name: FLAGS[name].value for name in accepted},
-        "train_participants": _participants(train),
-        "test_participants": _participants(test),
+        **_record(command, train, test),
         **(extra or {}),
-        "versions": {
-            "keras_ppg_kd": __version__,
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-        },
     }
     collapsed = dict(record.get("collapsed") or {})
     warning = _collapsed(model, test)
@@ -143,6 +129,28 @@ def _save(model, result, train, test, command, extra=None):
         f"BPM, {result.params:,} parameters, {result.epochs} epochs, "
         f"{result.wall_time_s:.0f} s -> {path}"
     )
+
+
+def _record(command, train, test):
+    """What every run's record holds: the command, its flags, the split
+    and the versions (``export`` reads the data and split from it)."""
+    import keras
+    import tensorflow as tf
+
+    from keras_ppg_kd.version import __version__
+
+    _, accepted = _COMMANDS[command]
+    return {
+        "command": command,
+        "flags": {name: FLAGS[name].value for name in accepted},
+        "train_participants": _participants(train),
+        "test_participants": _participants(test),
+        "versions": {
+            "keras_ppg_kd": __version__,
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+        },
+    }
 
 
 def _progress(epochs=None, label=None):

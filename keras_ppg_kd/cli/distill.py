@@ -16,6 +16,7 @@ from keras_ppg_kd.cli._common import (
     _early_stopping,
     _participants,
     _progress,
+    _record,
     _save,
 )
 from keras_ppg_kd.cli._flags import _TRAIN_FLAGS, FLAGS
@@ -74,10 +75,9 @@ def cmd_distill():
             collapsed[name] = warning
     extra["collapsed"] = collapsed
     if baseline[1] is not None:  # to export and compare on recordings
-        os.makedirs(FLAGS.out, exist_ok=True)
-        kept = os.path.join(FLAGS.out, f"{model.name}_no_distillation.keras")
-        baseline[1].save(kept)
-        extra["baseline"] = os.path.basename(kept)
+        extra["baseline"] = _save_baseline(
+            baseline[1], model, train, test, extra
+        )
     _save(model, result, train, test, "distill", extra)
     line = (
         f"on the same {len(_participants(test))} held-out participants: "
@@ -95,6 +95,26 @@ def cmd_distill():
             )
         )
     print(line)
+
+
+def _save_baseline(baseline, student, train, test, scores):
+    """Save the no-distillation baseline as ``<student>_no_distillation``
+    with a record of its own (so ``export`` finds its data and split);
+    returns the ``.keras`` file's name."""
+    import json
+
+    os.makedirs(FLAGS.out, exist_ok=True)
+    stem = os.path.join(FLAGS.out, f"{student.name}_no_distillation")
+    baseline.save(stem + ".keras")
+    record = {
+        "role": f"no-distillation baseline of {student.name}",
+        "mae": scores["baseline_mae"],
+        "rmse": scores["baseline_rmse"],
+        **_record("distill", train, test),
+    }
+    with open(stem + ".json", "w") as f:
+        json.dump(record, f, indent=1)
+    return os.path.basename(stem + ".keras")
 
 
 def _check_no_leak(teacher_path, test):

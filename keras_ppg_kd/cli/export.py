@@ -53,9 +53,12 @@ def cmd_export():
         _data_from_record(FLAGS.model)
     os.makedirs(out, exist_ok=True)
     train, test = _holdout()
+    # Named after the file (a shipped model: after the model), so that
+    # two files of one model (a student, its baseline) do not collide.
+    name = model.name if shipped else _stem(FLAGS.model)
     path = export_tflite(
         model,
-        os.path.join(out, f"{model.name}_{FLAGS.quantization}.tflite"),
+        os.path.join(out, f"{name}_{FLAGS.quantization}.tflite"),
         FLAGS.quantization,
         representative_data=train.windows,
     )
@@ -79,6 +82,10 @@ def cmd_export():
     )
     if found is not None:
         print(found.message(), file=sys.stderr)
+
+
+def _stem(path):
+    return os.path.splitext(os.path.basename(path))[0]
 
 
 def _data_from_record(model_path):
