@@ -9,20 +9,25 @@ import sys
 
 from keras_ppg_kd.version import __version__
 
-_HELP = {"--help", "-h", "--helpshort", "help", "--version"}
 
-
-def _only_cli_help():
-    """Whether this is the ``keras-ppg-kd`` command asked only for its help
-    or version: those need neither Keras nor TensorFlow, whose import
-    takes seconds. Any other import registers the model classes, so that
-    ``import keras_ppg_kd`` is all a ``.keras`` file needs to load."""
+def _cli():
+    """Whether this process is the ``keras-ppg-kd`` command line (the
+    console script or ``python -m keras_ppg_kd.cli``). It imports Keras
+    and TensorFlow, seconds, only when a command runs (:func:`_load`), so
+    that ``--help``, ``--version`` and a bad flag answer at once. Any other
+    import loads them now: registering the model classes, ``import
+    keras_ppg_kd`` is all a ``.keras`` file needs to load."""
     argv = getattr(sys, "argv", None) or [""]
-    command = os.path.basename(argv[0]) == "keras-ppg-kd"
-    return command and bool(_HELP & set(argv[1:]))
+    if os.path.basename(argv[0]) == "keras-ppg-kd":
+        return True
+    orig = getattr(sys, "orig_argv", [])  # `python -m`: argv[0] is "-m"
+    return "-m" in orig[:-1] and orig[orig.index("-m") + 1] == (
+        "keras_ppg_kd.cli"
+    )
 
 
-if not _only_cli_help():
+def _load():
+    """Import the public API (and with it the backend and model classes)."""
     from keras_ppg_kd import _backend  # noqa: F401  (must come first)
     from keras_ppg_kd.distiller import Distiller, cached_dataset
     from keras_ppg_kd.heart_rate import (
@@ -33,6 +38,24 @@ if not _only_cli_help():
     )
     from keras_ppg_kd.metrics import HeartRateMAE
     from keras_ppg_kd.models import MLP, TCN, ResNet1D, mlp_for_budget
+
+    globals().update(
+        Distiller=Distiller,
+        cached_dataset=cached_dataset,
+        HRClasses=HRClasses,
+        bpm_to_class=bpm_to_class,
+        class_to_bpm=class_to_bpm,
+        logits_to_bpm=logits_to_bpm,
+        HeartRateMAE=HeartRateMAE,
+        MLP=MLP,
+        TCN=TCN,
+        ResNet1D=ResNet1D,
+        mlp_for_budget=mlp_for_budget,
+    )
+
+
+if not _cli():
+    _load()
 
 __all__ = [
     "Distiller",

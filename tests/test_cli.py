@@ -63,6 +63,23 @@ def test_help_and_version_import_neither_keras_nor_tensorflow():
             [sys.executable, "-c", code, *args], capture_output=True, text=True
         )
         assert done.returncode == 0 and done.stdout.endswith("[]\n"), done
+    # A bad flag or a missing one is said before Keras is imported, by
+    # the script and by `python -m keras_ppg_kd.cli` alike.
+    for args in (["train", "--strategy=foo"], ["export", "--out=x"]):
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "keras_ppg_kd.cli"]
+            + args,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 2 and "error:" in done.stderr, done
+        imported = {
+            line.rsplit("|", 1)[-1].strip()
+            for line in done.stderr.splitlines()
+            if line.startswith("import time:")
+        }
+        assert "keras_ppg_kd.cli" in imported
+        assert not {"keras", "tensorflow"} & imported
     done = subprocess.run(
         [
             sys.executable,

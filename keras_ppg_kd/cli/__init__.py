@@ -59,13 +59,6 @@ def _main(argv):
             f"--config.<field> overrides apply to `sweep` only. Received: "
             f"{', '.join(_OVERRIDE_PREFIX + k for k in _OVERRIDES)}",
         )
-    if FLAGS["verbosity"].present and FLAGS.verbosity >= 0:
-        from keras_ppg_kd import _logs
-
-        # TensorFlow was imported with the package; its INFO lines now.
-        print("\n".join(_logs.DROPPED), file=sys.stderr)
-    else:
-        logging.set_verbosity(logging.WARNING)
     function, accepted = _COMMANDS[command]
     ours = {name for _, names in _COMMANDS.values() for name in names}
     stray = sorted(n for n in ours - set(accepted) if FLAGS[n].present)
@@ -78,6 +71,16 @@ def _main(argv):
     missing = [n for n in _REQUIRED[command] if getattr(FLAGS, n) in (None, "")]
     if missing:
         _fail(command, f"{', '.join('--' + n for n in missing)} is required")
+    import keras_ppg_kd
+
+    keras_ppg_kd._load()  # Keras and TensorFlow: only now a command runs
+    if FLAGS["verbosity"].present and FLAGS.verbosity >= 0:
+        from keras_ppg_kd import _logs
+
+        # TensorFlow's INFO lines from its import, held back until now.
+        print("\n".join(_logs.DROPPED), file=sys.stderr)
+    else:
+        logging.set_verbosity(logging.WARNING)
     try:
         function()
     except (ValueError, FileNotFoundError, app.UsageError) as error:
