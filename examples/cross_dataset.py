@@ -510,7 +510,11 @@ def write_students(out):
     (out / "students.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     _plot_students(frame[frame.variant == UNLABELLED], out / "students.png")
-    write_sizes(frame[frame.variant.str.startswith(SIZE + "_")], out)
+    write_sizes(
+        frame[frame.variant.str.startswith(SIZE + "_")],
+        out,
+        recipe=frame[frame.variant == UNLABELLED],
+    )
 
 
 SIZE = "size"  # the size study's variant: <SIZE>_<model>_seed<k>
@@ -535,10 +539,11 @@ def _size_fits(frame):
     return fits
 
 
-def write_sizes(frame, out):
+def write_sizes(frame, out, recipe=None):
     """``<out>/sizes.md`` and ``sizes.png``: the size study, int8 + causal
     tracker per student size, without and with distillation, and the laws
-    fitted where they are identifiable."""
+    fitted where they are identifiable; ``recipe``'s ``dkd`` (the recipe's
+    student from its synthetic start) is drawn beside them."""
     if frame.empty:
         return
     from keras_ppg_kd import models
@@ -585,10 +590,10 @@ def write_sizes(frame, out):
     ]
     (out / "sizes.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    _plot_sizes(frame, fits, out / "sizes.png")
+    _plot_sizes(frame, fits, out / "sizes.png", recipe)
 
 
-def _plot_sizes(frame, fits, path):
+def _plot_sizes(frame, fits, path, recipe=None):
     """MAE against parameters per direction: seeds as dots, their mean
     as a line per student, an identified law as a dashed curve."""
     import matplotlib
@@ -618,11 +623,26 @@ def _plot_sizes(frame, fits, path):
             if fit is not None and fit.identifiable:
                 grid = np.geomspace(means.index.min(), means.index.max(), 100)
                 ax.plot(grid, fit.predict(grid), "--", color=colours[student])
+        ticks = set(group.params)
+        ours = None if recipe is None else recipe[recipe.direction == direction]
+        if ours is not None and len(ours):
+            from keras_ppg_kd import models
+
+            size = models.trainable_parameters(models.get(ours.student.iloc[0]))
+            ticks.add(size)
+            ax.plot(
+                size,
+                ours.dkd.mean(),
+                "*",
+                color="#e6550d",
+                markersize=14,
+                label="the recipe's student (synthetic start, DKD)",
+            )
         source, _, target = direction.partition("_to_")
         labels = {"spc": "SPC 2015", "wrist": "PhysioNet wrist"}
         ax.set_title(f"{labels[source]} → {labels[target]}")
         ax.set_xscale("log")
-        sizes = sorted(group.params.unique())
+        sizes = sorted(ticks)
         ax.set_xticks(sizes, [f"{n / 1000:.1f}K" for n in sizes])
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel("student parameters (TCN(5) at widths 8-112)")
