@@ -194,10 +194,8 @@ class _Calibration:
         best = self.replace(temperature=float(np.exp(found.x)))
         if recording is None:
             return best
-        grid = list(
-            itertools.product(
-                temperature_factors, scale_factors, jump_probabilities
-            )
+        grid = itertools.product(
+            temperature_factors, scale_factors, jump_probabilities
         )
         candidates = [
             best.replace(
