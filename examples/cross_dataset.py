@@ -546,13 +546,7 @@ def write_sizes(frame, out, recipe=None):
     student from its synthetic start) is drawn beside them."""
     if frame.empty:
         return
-    from keras_ppg_kd import models
-
-    frame = frame.assign(
-        params=[
-            models.trainable_parameters(models.get(s)) for s in frame.student
-        ]
-    )
+    frame = frame.assign(params=frame.student.map(_parameters))
     lines = [
         "Int8 + causal tracker, mean MAE per recording (BPM), mean ± sd "
         "over seeds; written by `python examples/cross_dataset.py "
@@ -593,6 +587,14 @@ def write_sizes(frame, out, recipe=None):
     _plot_sizes(frame, fits, out / "sizes.png", recipe)
 
 
+@functools.lru_cache
+def _parameters(student):
+    """Trainable parameters of a student ``family:size`` (built once)."""
+    from keras_ppg_kd import models
+
+    return models.trainable_parameters(models.get(student))
+
+
 def _plot_sizes(frame, fits, path, recipe=None):
     """MAE against parameters per direction: seeds as dots, their mean
     as a line per student, an identified law as a dashed curve."""
@@ -626,9 +628,7 @@ def _plot_sizes(frame, fits, path, recipe=None):
         ticks = set(group.params)
         ours = None if recipe is None else recipe[recipe.direction == direction]
         if ours is not None and len(ours):
-            from keras_ppg_kd import models
-
-            size = models.trainable_parameters(models.get(ours.student.iloc[0]))
+            size = _parameters(ours.student.iloc[0])
             ticks.add(size)
             ax.plot(
                 size,
