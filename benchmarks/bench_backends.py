@@ -18,10 +18,14 @@ TensorFlow runs it too):
   (``jax.profiler``, ``torch.profiler``, ``tf.profiler``) for TensorBoard.
 
 Prints one Markdown table with each backend's figure and its ratio to the
-first backend's, and writes it (with the raw JSON) to ``--out``.
+first backend's, and writes it (``results.md``), the raw JSON
+(``results.json``) and a plot of the ratios (``backends.png``) to
+``--out``. ``--plot_only=<results.json>`` redraws the plot from a saved
+JSON, beside it, without measuring.
 
 Usage: python benchmarks/bench_backends.py [--backends tensorflow,jax]
        [--blocks 1,2,6,12] [--windows 2048] [--out bench_backends]
+       python benchmarks/bench_backends.py --plot_only=OUT/results.json
 """
 
 import argparse
@@ -30,6 +34,7 @@ import json
 import os
 import pathlib
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -56,6 +61,11 @@ def _args(argv=None):
     parser.add_argument("--latency_calls", type=int, default=100)
     parser.add_argument("--out", default="bench_backends")
     parser.add_argument("--trace", action="store_true")
+    parser.add_argument(
+        "--plot_only",
+        metavar="RESULTS_JSON",
+        help="Redraw backends.png beside a saved results.json; no measuring.",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)  # windows folder
     return parser.parse_args(argv)
 
@@ -200,10 +210,142 @@ def child(args):
     print(json.dumps({"backend": backend, "device": _device(backend), **rows}))
 
 
+def _load(path):
+    """The per-backend results of a saved ``results.json``; exits with one
+    line naming the file when it is not one."""
+    path = pathlib.Path(path)
+    try:
+        results = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        sys.exit(f"bench_backends.py: error: cannot read {path}: {error}")
+    if not (
+        isinstance(results, list)
+        and len(results) >= 2
+        and all(_is_result(r) for r in results)
+        and all(v > 0 for v in _figures(results[0]).values())
+    ):
+        sys.exit(
+            f"bench_backends.py: error: {path} is not a results.json of "
+            "bench_backends.py (a list of two or more backends' results, "
+            "each a backend, a device and positive figures)"
+        )
+    return results
+
+
+def _figures(result):
+    """A backend's measures: ``{measure: figure}``."""
+    return {k: v for k, v in result.items() if k not in ("backend", "device")}
+
+
+def _is_result(result):
+    return (
+        isinstance(result, dict)
+        and {"backend", "device"} <= result.keys()
+        and bool(_figures(result))
+        and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool)
+            for v in _figures(result).values()
+        )
+    )
+
+
+def _higher_is_better(measure):
+    return "windows/s" in measure
+
+
+def _kind_order(measure):
+    """Training, distillation, latency, memory; by batch within each."""
+    kinds = ("train", "distil", "latency", "peak memory")
+    kind = next((i for i, k in enumerate(kinds) if measure.startswith(k)), 4)
+    batch = re.search(r"\bb(\d+)\b", measure)
+    return kind, int(batch.group(1)) if batch else 0
+
+
+def plot(results, path):
+    """Horizontal bars of each backend's figure relative to the first's,
+    per measure, from a line at 1 on a log axis: right of it is better
+    (the ratio of windows/s; of latency and memory, its inverse)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    first, others = results[0], results[1:]
+    # sorted() is stable: the table's order within a kind and batch
+    measures = sorted(_figures(first), key=_kind_order)
+    fig, ax = plt.subplots(figsize=(8.5, 0.42 * len(measures) + 1.6))
+    height = 0.8 / len(others)
+    colours = ["#3182bd", "#e6550d", "#31a354", "#756bb1"]
+    ratios_seen = []
+    for i, result in enumerate(others):
+        ratios = []
+        for measure in measures:
+            ratio = result.get(measure, float("nan")) / first[measure]
+            ratios.append(ratio if _higher_is_better(measure) else 1 / ratio)
+        ratios_seen += ratios
+        rows = np.arange(len(measures)) + (i - (len(others) - 1) / 2) * height
+        ax.barh(
+            rows,
+            np.asarray(ratios) - 1,
+            height,
+            left=1,
+            color=colours[i % len(colours)],
+            label=f"{result['backend']} ({result['device']})",
+        )
+        for row, ratio in zip(rows, ratios, strict=True):
+            if not np.isfinite(ratio):  # a measure this backend lacks
+                continue
+            ax.annotate(
+                f"{ratio:.2f}",
+                (ratio, row),
+                xytext=(3 if ratio >= 1 else -3, 0),
+                textcoords="offset points",
+                ha="left" if ratio >= 1 else "right",
+                va="center",
+                fontsize=7,
+            )
+    ax.axvline(1.0, color="k", linewidth=1)
+    kinds = [_kind_order(m) for m in measures]
+    for row in range(1, len(measures)):
+        if kinds[row] != kinds[row - 1]:
+            ax.axhline(row - 0.5, color="0.7", linewidth=0.8)
+    ax.set_xscale("log")
+    finite = [r for r in ratios_seen if np.isfinite(r) and r > 0] or [1.0]
+    low, high = min(min(finite), 0.8) / 1.6, max(max(finite), 1.25) * 1.7
+    ax.set_xlim(low, high)
+    ticks = [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20]
+    ticks = [t for t in ticks if low < t < high]
+    ax.set_xticks(ticks, [f"{t:g}x" for t in ticks])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    labels = [m if _higher_is_better(m) else f"{m}, inverted" for m in measures]
+    ax.set_yticks(range(len(measures)), labels, fontsize=8)
+    ax.set_ylim(len(measures) - 0.5, -0.5)  # the first measure on top
+    reference = f"{first['backend']} ({first['device']})"
+    ax.set_xlabel(
+        f"backend / {first['backend']} (windows/s), {first['backend']} / "
+        "backend (latency, memory)\nlog scale"
+    )
+    ax.set_title(
+        f"Speed per Keras backend against {reference}\n"
+        "right of 1: faster (or less memory)",
+        fontsize=10,
+    )
+    ax.grid(axis="x", which="major", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
 def main():
     args = _args()
     if args.child:
         return child(args)
+    if args.plot_only:
+        path = pathlib.Path(args.plot_only)
+        print(f"wrote {plot(_load(path), path.parent / 'backends.png')}")
+        return
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
@@ -242,6 +384,8 @@ def main():
     print(table)
     (out / "results.md").write_text(table + "\n")
     (out / "results.json").write_text(json.dumps(results, indent=1))
+    if len(results) > 1:
+        plot(results, out / "backends.png")
 
 
 if __name__ == "__main__":

@@ -13,8 +13,15 @@ int8 student, int8 + causal tracker and int8 + offline smoothing.
 ``--set label_sigma=0 --set augmentation.stretch_prob=0``; ``--folds``
 below 12 groups participants into folds.
 
+Writes the per-participant table to ``--out`` (CSV) and plots it beside
+(``.png``: MAE per recording of the spectral peak, the teacher and the int8
+student with the causal tracker and offline smoothing);
+``--plot_only=<table.csv>`` redraws that plot from a saved table, without
+data or training.
+
 Usage: python examples/spc2015_cross_validation.py \
     --spc_dir ../shared/data/ieee_spc2015 [--folds 12] [--out loso.csv]
+  python examples/spc2015_cross_validation.py --plot_only=loso.csv
 """
 
 import pathlib
@@ -49,11 +56,106 @@ flags.DEFINE_string(
 flags.DEFINE_integer("folds", 12, "Folds by participant (12 = LOSO).")
 flags.DEFINE_multi_string("set", [], "Recipe overrides, field=value.")
 flags.DEFINE_string("data_dir", None, "tfds data directory.")
-flags.DEFINE_string("out", None, "Write the per-participant table (CSV).")
+flags.DEFINE_string(
+    "out",
+    "spc2015_loso.csv",
+    "Per-participant table (CSV); its plot goes beside it (.png).",
+)
+flags.DEFINE_string(
+    "plot_only",
+    None,
+    "Redraw the plot beside a saved per-participant table (CSV); no "
+    "data or training.",
+)
 FLAGS = flags.FLAGS
+# The plot's columns: the baseline, the teacher, the shipped file tracked.
+PLOTTED = {
+    "spectral_peak": ("spectral peak", "#bdbdbd"),
+    "teacher": ("teacher (fine-tuned)", "#9ecae1"),
+    "int8+tracker": ("int8 student + causal tracker", "#3182bd"),
+    "int8+offline": ("int8 student + offline smoothing", "#08519c"),
+}
+
+
+def load_table(path):
+    """A per-participant table saved by ``--out``; exits with one line
+    naming the file when it is not one."""
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as error:  # pandas' parser errors too
+        sys.exit(
+            f"spc2015_cross_validation.py: error: cannot read {path}: {error}"
+        )
+    columns = [c for c in PLOTTED if c in table]
+    if (
+        "recording" not in table
+        or table.empty
+        or not columns
+        or not all(pd.api.types.is_numeric_dtype(table[c]) for c in columns)
+    ):
+        sys.exit(
+            f"spc2015_cross_validation.py: error: {path} is not a "
+            "per-participant table of this script (a recording column and "
+            f"numeric MAE columns among {', '.join(PLOTTED)})"
+        )
+    return table
+
+
+def plot(table, path):
+    """Grouped bars of MAE per held-out recording, one bar per method in
+    ``PLOTTED``, each method's mean and median over recordings in the
+    legend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    table = table.sort_values("recording")
+    columns = [c for c in PLOTTED if c in table]
+    names = [str(r).rsplit("/", 1)[-1] for r in table.recording]
+    fig, ax = plt.subplots(figsize=(11, 4.6))
+    width = 0.8 / len(columns)
+    for i, column in enumerate(columns):
+        label, colour = PLOTTED[column]
+        ax.bar(
+            np.arange(len(table)) + (i - (len(columns) - 1) / 2) * width,
+            table[column],
+            width,
+            color=colour,
+            edgecolor="k",
+            linewidth=0.4,
+            label=f"{label} (mean {table[column].mean():.2f}, "
+            f"median {table[column].median():.2f})",
+        )
+    ax.set_xticks(range(len(table)), names)
+    ax.set_xlim(-0.6, len(table) - 0.4)
+    ax.set_xlabel("held-out recording")
+    ax.set_ylabel("MAE against the ECG (BPM)")
+    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper right")
+    folds = table["fold"].nunique() if "fold" in table else None
+    split = (
+        "leave-one-participant-out"
+        if folds in (None, len(table))
+        else f"{folds} folds by participant"
+    )
+    ax.set_title(
+        f"IEEE SPC 2015, {split}: MAE per held-out recording "
+        f"({len(table)} recordings)",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
 
 
 def main(_):
+    if FLAGS.plot_only:
+        saved = pathlib.Path(FLAGS.plot_only)
+        print(f"wrote {plot(load_table(saved), saved.with_suffix('.png'))}")
+        return
     start = time.perf_counter()
     if not (pathlib.Path(FLAGS.spc_dir) / "Training_data").is_dir():
         sys.exit(
@@ -120,6 +222,7 @@ def main(_):
     table = pd.concat(tables).sort_values("recording")
     if FLAGS.out:
         table.to_csv(FLAGS.out, index=False)
+        plot(table, pathlib.Path(FLAGS.out).with_suffix(".png"))
     columns = [c for c in table.columns if c not in ("fold", "recording")]
     columns.remove("windows")
     means = table[columns].mean()
