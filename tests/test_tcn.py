@@ -121,3 +121,26 @@ def test_width_scaled_tcn_runs_in_tflite_micro(tmp_path):
     assert np.abs(micro.predict(x[:8]) - litert.predict(x[:8])).max() <= (
         step + 1e-6
     )
+
+
+def test_strided_tcn_halves_every_block_and_keeps_the_weights(tmp_path):
+    """``tcns:5``: the default's parameters on 100 steps, dilations capped
+    at 8 so that the reach (189 samples) stays inside the 200-sample
+    window; its arena in TFLite Micro is measured in the benchmarks."""
+    strided = models.get("tcns:5")
+    assert isinstance(strided, TCN) and strided.name == "tcns_5"
+    assert strided.dilations == (1, 2, 4, 8, 8) and strided.stem_stride == 2
+    assert strided.receptive_field == 5 + 4 * 23 * 2 == 189
+    assert trainable(strided) == trainable(TCN(5))
+    assert strided.get_layer("block_5_add").output.shape == (None, 100, 32)
+    x = np.zeros((2, 200, 1), "float32")
+    assert strided.predict(x, verbose=0).shape == (2, 180)
+    strided.save(tmp_path / "s.keras")
+    import keras
+
+    loaded = keras.saving.load_model(tmp_path / "s.keras")
+    assert loaded.get_config() == strided.get_config()
+    with pytest.raises(ValueError, match=r"one per block \(2\); received \[1\]"):
+        TCN(2, dilations=[1])
+    with pytest.raises(ValueError, match="Received: dilations=0"):
+        TCN(2, dilations=[1, 0])

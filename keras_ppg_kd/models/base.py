@@ -116,12 +116,16 @@ class PPGModel(keras.Model):
         return keras.Input(shape, name="ppg")
 
     @staticmethod
-    def _conv_stem(inputs, filters, kernel_size):
+    def _conv_stem(inputs, filters, kernel_size, strides=1):
         """Conv1D -> BN -> ReLU (layers ``stem_*``): a convolutional
         family's first stage; returns the tensor for the ``stem`` tap."""
         layers = keras.layers
         x = layers.Conv1D(
-            filters, kernel_size, padding="same", name="stem_conv"
+            filters,
+            kernel_size,
+            strides=strides,
+            padding="same",
+            name="stem_conv",
         )(inputs)
         x = layers.BatchNormalization(name="stem_bn")(x)
         return layers.ReLU(name="stem_relu")(x)

@@ -30,15 +30,21 @@ class TCN(PPGModel):
     """Dilated depthwise-separable residual blocks, pooled, to logits.
 
     Block ``i`` (0-based): depthwise Conv1D (kernel ``kernel_size``,
-    dilation ``2**i``) -> BN -> ReLU -> pointwise Conv1D -> BN -> ReLU,
-    added to its input. Feature taps: ``"stem"``, ``"block_1"`` ...
-    ``"block_<num_blocks>"``, ``"head"`` and ``"pool"``.
+    dilation ``dilations[i]``, ``2**i`` by default) -> BN -> ReLU ->
+    pointwise Conv1D -> BN -> ReLU, added to its input. Feature taps:
+    ``"stem"``, ``"block_1"`` ... ``"block_<num_blocks>"``, ``"head"`` and
+    ``"pool"``.
 
     Args:
         num_blocks: Residual blocks (receptive field
-            ``kernel_size + (kernel_size - 1) * (2**num_blocks - 1)``).
+            ``kernel_size + (kernel_size - 1) * (2**num_blocks - 1)``
+            samples with the default dilations and stem).
         filters: Channels throughout.
         kernel_size: Depthwise kernel size.
+        stem_stride: Stride of the stem convolution: 2 halves every
+            block's time steps, and so the activations a microcontroller
+            keeps (:mod:`~keras_ppg_kd.models.tcn_strided`).
+        dilations: One dilation per block; ``None``: ``1, 2, 4, ...``.
         dropout: Dropout before the classifier.
         protocol: The window protocol (input shape, classes); see
             :class:`~keras_ppg_kd.models.PPGModel`.
@@ -55,6 +61,8 @@ class TCN(PPGModel):
         filters: int = 32,
         kernel_size: int = 5,
         dropout: float = 0.1,
+        stem_stride: int = 1,
+        dilations: tuple[int, ...] | list[int] | None = None,
         protocol: WindowConfig | None = None,
         name: str | None = None,
         **kwargs,
@@ -64,20 +72,33 @@ class TCN(PPGModel):
             ("num_blocks", num_blocks),
             ("filters", filters),
             ("kernel_size", kernel_size),
+            ("stem_stride", stem_stride),
         ]:
             check_positive_int(arg, value)
         check_dropout(dropout)
+        dilations = tuple(
+            dilations
+            if dilations is not None
+            else (2**index for index in range(num_blocks))
+        )
+        if len(dilations) != num_blocks:
+            raise ValueError(
+                f"dilations must give one per block ({num_blocks}); "
+                f"received {list(dilations)}."
+            )
+        for value in dilations:
+            check_positive_int("dilations", value)
 
         # === Functional Model ===
         inputs = self._input(protocol)
-        x = self._conv_stem(inputs, filters, kernel_size)
+        x = self._conv_stem(inputs, filters, kernel_size, stem_stride)
         taps = {"stem": x}
         for index in range(num_blocks):
             prefix = f"block_{index + 1}"
             y = layers.DepthwiseConv1D(
                 kernel_size,
                 padding="same",
-                dilation_rate=2**index,
+                dilation_rate=dilations[index],
                 name=f"{prefix}_depthwise",
             )(x)
             y = layers.BatchNormalization(name=f"{prefix}_bn1")(y)
@@ -103,13 +124,14 @@ class TCN(PPGModel):
         self.filters = filters
         self.kernel_size = kernel_size
         self.dropout = dropout
+        self.stem_stride = stem_stride
+        self.dilations = dilations
 
     @property
     def receptive_field(self):
         """Input samples that reach one output position."""
-        return self.kernel_size + (self.kernel_size - 1) * (
-            2**self.num_blocks - 1
-        )
+        blocks = (self.kernel_size - 1) * sum(self.dilations)
+        return self.kernel_size + blocks * self.stem_stride
 
     def get_config(self):
         return {
@@ -118,4 +140,6 @@ class TCN(PPGModel):
             "filters": self.filters,
             "kernel_size": self.kernel_size,
             "dropout": self.dropout,
+            "stem_stride": self.stem_stride,
+            "dilations": list(self.dilations),
         }
