@@ -12,18 +12,7 @@ Usage: python examples/distill_synthetic.py [--teacher_blocks 6 --epochs 10]
 
 import pathlib
 
-# First, so that TensorFlow loads through the package's quiet import.
-import keras_ppg_kd  # noqa: F401
-
-# isort: split
-import keras
 from absl import app, flags
-
-from keras_ppg_kd import Distiller, HeartRateMAE, ResNet1D
-from keras_ppg_kd.data import train_test_split
-from keras_ppg_kd.datasets import load_windows, to_dataset
-from keras_ppg_kd.losses import DKD
-from keras_ppg_kd.models import trainable_parameters
 
 flags.DEFINE_integer("teacher_blocks", 6, "Teacher ResNet1D blocks.")
 flags.DEFINE_integer("student_blocks", 1, "Student ResNet1D blocks.")
@@ -37,6 +26,19 @@ FLAGS = flags.FLAGS
 
 
 def main(_):
+    # Imported here, not above, so that --help answers without TensorFlow;
+    # the package first, so that TensorFlow loads through its quiet import.
+    import keras_ppg_kd  # noqa: F401
+
+    # isort: split
+    import keras
+
+    from keras_ppg_kd import Distiller, HeartRateMAE, ResNet1D
+    from keras_ppg_kd.data import train_test_split
+    from keras_ppg_kd.datasets import load_windows, to_dataset
+    from keras_ppg_kd.losses import DKD
+    from keras_ppg_kd.models import trainable_parameters
+
     keras.utils.set_random_seed(0)
     windows = load_windows("synthetic_ppg")
     print(f"{len(windows)} windows; dropped: {dict(windows.dropped)}")

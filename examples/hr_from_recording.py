@@ -40,25 +40,7 @@ import sys
 import warnings
 
 import numpy as np
-import pandas as pd
 from absl import app, flags
-
-from keras_ppg_kd import pretrained
-from keras_ppg_kd.data import (
-    AccelerometerLagWarning,
-    Recording,
-    SyntheticConfig,
-    generate_recording,
-    heart_band_fraction,
-    rate_suspicion,
-    windows_from_recording,
-)
-from keras_ppg_kd.data.transforms import as_signal
-from keras_ppg_kd.deploy import LiteRTModel
-from keras_ppg_kd.heart_rate import logits_to_bpm
-from keras_ppg_kd.metrics import check_collapse
-from keras_ppg_kd.protocol import WindowConfig
-from keras_ppg_kd.tracking import HRTracker
 
 flags.DEFINE_string(
     "model",
@@ -94,6 +76,10 @@ FLAGS = flags.FLAGS
 
 def read_ppg(path, column=None):
     """One PPG signal from a ``.npy`` or ``.csv`` file (see module doc)."""
+    import pandas as pd
+
+    from keras_ppg_kd.data.transforms import as_signal
+
     if path.endswith(".npy"):
         return as_signal(np.load(path), where=path)
     table = pd.read_csv(path)
@@ -117,6 +103,8 @@ def read_ppg(path, column=None):
 
 def read_acc(path, length):
     """The ``(length, 3)`` accelerometer beside the PPG."""
+    import pandas as pd
+
     if path.endswith(".npy"):
         acc = np.load(path)
     else:
@@ -138,6 +126,8 @@ def _check_rate(ppg, fs, classes):
     (breathing and baseline swings dominate a finger on a phone camera);
     then refuse an ``fs`` that :func:`rate_suspicion` finds 2-4 times off.
     """
+    from keras_ppg_kd.data import heart_band_fraction, rate_suspicion
+
     pulse = heart_band_fraction(ppg, fs, classes)
     if pulse < 0.5:  # NaN: shorter than a stretch, said later
         # Above the band's lower edge (less half a class): breathing left
@@ -176,6 +166,11 @@ def _windows_warning_of_lag(recording, config):
     """The recording's windows; an accelerometer late or early against
     the PPG (``AccelerometerLagWarning``) is said in one line, and the
     windows go on."""
+    from keras_ppg_kd.data import (
+        AccelerometerLagWarning,
+        windows_from_recording,
+    )
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AccelerometerLagWarning)
         found = windows_from_recording(recording, config, labelled=False)
@@ -213,6 +208,22 @@ def main(argv):
 
 
 def _main(_):
+    # Imported here, not above, so that --help answers without TensorFlow.
+    import pandas as pd
+
+    from keras_ppg_kd import pretrained
+    from keras_ppg_kd.data import (
+        Recording,
+        SyntheticConfig,
+        generate_recording,
+        windows_from_recording,
+    )
+    from keras_ppg_kd.deploy import LiteRTModel
+    from keras_ppg_kd.heart_rate import logits_to_bpm
+    from keras_ppg_kd.metrics import check_collapse
+    from keras_ppg_kd.protocol import WindowConfig
+    from keras_ppg_kd.tracking import HRTracker
+
     truth = None
     model_path, tracker_path = FLAGS.model, FLAGS.tracker
     if FLAGS.model in pretrained.available() and not os.path.exists(

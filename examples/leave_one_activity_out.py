@@ -17,15 +17,6 @@ import time
 import numpy as np
 from absl import app, flags
 
-from keras_ppg_kd.data import SyntheticConfig
-from keras_ppg_kd.deploy import LiteRTModel, export_tflite
-from keras_ppg_kd.training.generalize import (
-    GeneralizingRecipe,
-    score,
-    synthetic_windows,
-    train_and_distill,
-)
-
 flags.DEFINE_list(
     "hold_out", ["arm_motion", "boxing"], "Activities never seen in training."
 )
@@ -35,6 +26,16 @@ FLAGS = flags.FLAGS
 
 
 def main(_):
+    # Imported here, not above, so that --help answers without TensorFlow.
+    from keras_ppg_kd.data import SyntheticConfig
+    from keras_ppg_kd.deploy import LiteRTModel, export_tflite
+    from keras_ppg_kd.training.generalize import (
+        GeneralizingRecipe,
+        score,
+        synthetic_windows,
+        train_and_distill,
+    )
+
     start = time.perf_counter()
     known = {name for name, _ in SyntheticConfig.activity_weights}
     unknown = set(FLAGS.hold_out) - known

@@ -27,28 +27,8 @@ import json
 import os
 import time
 
-# First, so that TensorFlow loads through the package's quiet import.
-import keras_ppg_kd  # noqa: F401
-
-# isort: split
-import keras
 import numpy as np
-import tensorflow as tf
 from absl import app, flags, logging
-
-from keras_ppg_kd import models
-from keras_ppg_kd.data.splits import participant_keys
-from keras_ppg_kd.deploy import (
-    LiteRTModel,
-    export_tflite,
-    inspect_tflite,
-    load_fits,
-)
-from keras_ppg_kd.deploy.planner import measured_interval
-from keras_ppg_kd.heart_rate import logits_to_bpm
-from keras_ppg_kd.study import PRESETS, report, run_sweep
-from keras_ppg_kd.study.plan import fold_masks, load_study_windows
-from keras_ppg_kd.tracking import HRTracker
 
 flags.DEFINE_string("out", "main_job_output", "Output folder.")
 flags.DEFINE_string("data_dir", None, "tfds data directory (tfds default).")
@@ -69,6 +49,10 @@ def check_shipped_laws(table, numbers, family, out):
     identified law, the study's measured mean at that size (and its 95 %
     interval) stands in.
     """
+    from keras_ppg_kd.deploy import load_fits
+    from keras_ppg_kd.deploy.planner import measured_interval
+    from keras_ppg_kd.study import report
+
     laws = load_fits()
     print(f"\n== 2b. this run beside the shipped laws ({laws.source})")
     if laws.family != family:
@@ -107,6 +91,22 @@ def check_shipped_laws(table, numbers, family, out):
 
 
 def main(_):
+    # Imported here, not above, so that --help answers without TensorFlow;
+    # the package first, so that TensorFlow loads through its quiet import.
+    import keras_ppg_kd  # noqa: F401
+
+    # isort: split
+    import keras
+    import tensorflow as tf
+
+    from keras_ppg_kd import models
+    from keras_ppg_kd.data.splits import participant_keys
+    from keras_ppg_kd.deploy import LiteRTModel, export_tflite, inspect_tflite
+    from keras_ppg_kd.heart_rate import logits_to_bpm
+    from keras_ppg_kd.study import PRESETS, report, run_sweep
+    from keras_ppg_kd.study.plan import fold_masks, load_study_windows
+    from keras_ppg_kd.tracking import HRTracker
+
     logging.set_verbosity(logging.WARNING)  # tfds progress stays, INFO goes
     tf.get_logger().setLevel("ERROR")  # retracing notes across many models
     start = time.perf_counter()

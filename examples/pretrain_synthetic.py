@@ -25,25 +25,8 @@ import pathlib
 import sys
 import time
 
-# First, so that TensorFlow loads through the package's quiet import.
-import keras_ppg_kd  # noqa: F401
-
-# isort: split
-import keras
 import numpy as np
 from absl import app, flags
-
-from keras_ppg_kd import Distiller, models, pretrained
-from keras_ppg_kd.data.augment import augmented_dataset
-from keras_ppg_kd.data.synthetic import SyntheticConfig
-from keras_ppg_kd.datasets import load_windows
-from keras_ppg_kd.heart_rate import logits_to_bpm
-from keras_ppg_kd.losses import DKD, HeartRateCrossEntropy
-from keras_ppg_kd.training.generalize import (
-    GeneralizingRecipe,
-    score,
-    synthetic_windows,
-)
 
 flags.DEFINE_enum("model", "teacher", ["teacher", "student"], "What to train.")
 flags.DEFINE_string("student", "resnet:1", "Student, '<family>:<size>'.")
@@ -64,6 +47,25 @@ FLAGS = flags.FLAGS
 
 
 def main(_):
+    # Imported here, not above, so that --help answers without TensorFlow;
+    # the package first, so that TensorFlow loads through its quiet import.
+    import keras_ppg_kd  # noqa: F401
+
+    # isort: split
+    import keras
+
+    from keras_ppg_kd import Distiller, models, pretrained
+    from keras_ppg_kd.data.augment import augmented_dataset
+    from keras_ppg_kd.data.synthetic import SyntheticConfig
+    from keras_ppg_kd.datasets import load_windows
+    from keras_ppg_kd.heart_rate import logits_to_bpm
+    from keras_ppg_kd.losses import DKD, HeartRateCrossEntropy
+    from keras_ppg_kd.training.generalize import (
+        GeneralizingRecipe,
+        score,
+        synthetic_windows,
+    )
+
     start = time.perf_counter()
     spc = pathlib.Path(FLAGS.spc_dir)
     if not (spc / "Training_data").is_dir():

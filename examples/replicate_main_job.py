@@ -16,23 +16,8 @@ import dataclasses
 import os
 import sys
 
-# First, so that TensorFlow loads through the package's quiet import.
-import keras_ppg_kd  # noqa: F401
-
-# isort: split
-import keras
 import numpy as np
 from absl import app, flags, logging
-
-from keras_ppg_kd.data import (
-    WindowSet,
-    generate_recording,
-    windows_from_recording,
-)
-from keras_ppg_kd.datasets import builder
-from keras_ppg_kd.heart_rate import logits_to_bpm
-from keras_ppg_kd.study import report
-from keras_ppg_kd.study.config import StudyConfig
 
 flags.DEFINE_string("run", "main_job_output", "A finished main job's folder.")
 flags.DEFINE_list("populations", ["1", "2", "777"], "Generator seeds.")
@@ -42,6 +27,12 @@ FLAGS = flags.FLAGS
 
 def population(seed, config):
     """``participants`` synthetic people like ``config``'s, from ``seed``."""
+    from keras_ppg_kd.data import (
+        WindowSet,
+        generate_recording,
+        windows_from_recording,
+    )
+
     synthetic = dataclasses.replace(
         config.synthetic, num_participants=FLAGS.participants, seed=seed
     )
@@ -57,19 +48,22 @@ def population(seed, config):
 
 def mae(model, windows):
     """HR MAE (BPM) of ``model`` on ``windows``."""
+    from keras_ppg_kd.heart_rate import logits_to_bpm
+
     logits = model.predict(windows.windows, batch_size=512, verbose=0)
     return float(np.mean(np.abs(logits_to_bpm(logits) - windows.hr_bpm)))
 
 
 def show(table, family):
     """The main job's table of ``table`` and its teacher's MAE."""
+    from keras_ppg_kd.study import report
+
     print(report.to_markdown(report.table2(table, family=family)[0]))
     teacher = table[table["role"] == "teacher"]["mae"].iloc[0]
     print(f"teacher {teacher:.2f}")
 
 
 def main(_):
-    logging.set_verbosity(logging.WARNING)  # tfds's INFO lines go
     sweep = os.path.join(FLAGS.run, "sweep")
     if not os.path.isfile(os.path.join(sweep, "study.json")):
         sys.exit(
@@ -77,6 +71,19 @@ def main(_):
             f"{FLAGS.run} ({sweep}/study.json missing); run "
             "python examples/main_job.py first, or pass --run"
         )
+    # Imported here, not above, so that --help and a missing run answer
+    # without TensorFlow; the package first, so that TensorFlow loads
+    # through its quiet import.
+    import keras_ppg_kd  # noqa: F401
+
+    # isort: split
+    import keras
+
+    from keras_ppg_kd.datasets import builder
+    from keras_ppg_kd.study import report
+    from keras_ppg_kd.study.config import StudyConfig
+
+    logging.set_verbosity(logging.WARNING)  # tfds's INFO lines go
     with open(os.path.join(sweep, "study.json")) as f:
         study = StudyConfig.from_json(f.read())
     dataset = study.datasets[0]

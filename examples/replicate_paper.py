@@ -42,57 +42,60 @@ import platform
 import statistics
 import time
 
-# First, so that TensorFlow loads through the package's quiet import.
-import keras_ppg_kd  # noqa: F401
-
-# isort: split
 import numpy as np
 from absl import app, flags
-
-from keras_ppg_kd.study.config import StudyConfig
-from keras_ppg_kd.study.plan import load_study_windows
-from keras_ppg_kd.study.sweep import run_sweep
 
 # The losses: the paper's one-hot CE and the package's ordinal targets.
 LOSSES = {"onehot": 0.0, "ordinal": 2.0}
 STRATEGIES = ("hard", "soft:temperature=2", "dkd", "feature")
-GRID = StudyConfig(
-    name="replication",
-    datasets=("synthetic_ppg/crowd",),
-    split="holdout",
-    test_fraction=0.6,
-    teachers=(12,),
-    students=(1, 2, 6, 10, "mlp:1", "mlp:2", "mlp:6", "mlp:10"),
-    strategies=STRATEGIES,
-    scratch=True,
-    epochs=8,
-    teacher_epochs=15,
-    batch_size=32,
-    learning_rate=1e-2,
-    schedule="cosine",
-    dropout=0.1,
-)
-PARTS = {
-    "grid": GRID,
-    "teachers": GRID.replace(
-        name="replication_teachers",
-        teachers=(2, 6),
-        students=(1, 2),
-        strategies=("dkd",),
-        scratch=False,
-    ),
-}
+# The grid's parts, each a sweep (their configs: part_configs()).
+PARTS = ("grid", "teachers")
 
 FLAGS = flags.FLAGS
 
 
+def part_configs():
+    """``{part: StudyConfig}`` of every part in ``PARTS``: the grid, and
+    the teachers' part of it (built here, not at import, so that the
+    command's ``--help`` and the page code need no TensorFlow)."""
+    from keras_ppg_kd.study.config import StudyConfig
+
+    grid = StudyConfig(
+        name="replication",
+        datasets=("synthetic_ppg/crowd",),
+        split="holdout",
+        test_fraction=0.6,
+        teachers=(12,),
+        students=(1, 2, 6, 10, "mlp:1", "mlp:2", "mlp:6", "mlp:10"),
+        strategies=STRATEGIES,
+        scratch=True,
+        epochs=8,
+        teacher_epochs=15,
+        batch_size=32,
+        learning_rate=1e-2,
+        schedule="cosine",
+        dropout=0.1,
+    )
+    return {
+        "grid": grid,
+        "teachers": grid.replace(
+            name="replication_teachers",
+            teachers=(2, 6),
+            students=(1, 2),
+            strategies=("dkd",),
+            scratch=False,
+        ),
+    }
+
+
 def configs(seeds, losses, parts, overrides=None):
     """``[(folder, StudyConfig), ...]`` in run order: seed, loss, part."""
+    every = part_configs()
     runs = []
     for seed in seeds:
         for loss in losses:
             for part in parts:
-                config = PARTS[part].replace(
+                config = every[part].replace(
                     seeds=(seed,), label_sigma=LOSSES[loss]
                 )
                 if overrides:
@@ -145,6 +148,10 @@ def measure_table3(path, blocks=(1, 2, 6, 10, 12), runs=30, batch=128):
         return json.loads(path.read_text())
     import tempfile  # noqa: PLC0415
 
+    # The package first, so that TensorFlow loads through its quiet import.
+    import keras_ppg_kd  # noqa: F401
+
+    # isort: split
     import numpy as np  # noqa: PLC0415
     import tensorflow as tf  # noqa: PLC0415
 
@@ -957,6 +964,15 @@ def main(_):
         raise app.UsageError(
             f"--seeds takes integers; received {FLAGS.seeds}"
         ) from None
+    # Imported here, not above, so that --help and a wrong flag answer
+    # without TensorFlow; the package first, so that TensorFlow loads
+    # through its quiet import.
+    import keras_ppg_kd  # noqa: F401
+
+    # isort: split
+    from keras_ppg_kd.study.plan import load_study_windows
+    from keras_ppg_kd.study.sweep import run_sweep
+
     overrides = dict(item.partition("=")[::2] for item in FLAGS.set)
     out = pathlib.Path(FLAGS.out)
     if not FLAGS.page_only:

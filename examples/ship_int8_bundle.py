@@ -26,19 +26,6 @@ import sys
 import numpy as np
 from absl import app, flags
 
-from keras_ppg_kd import pretrained
-from keras_ppg_kd.data import (
-    SyntheticConfig,
-    WindowSet,
-    generate_recording,
-    windows_from_recording,
-)
-from keras_ppg_kd.data.splits import participant_keys
-from keras_ppg_kd.datasets import load_windows
-from keras_ppg_kd.deploy import LiteRTModel, bundle, inspect_tflite
-from keras_ppg_kd.tracking import HRTracker
-from keras_ppg_kd.training.generalize import score, split_validation
-
 flags.DEFINE_string("name", "synthetic_tcn5", "A shipped student.")
 flags.DEFINE_string(
     "out",
@@ -63,6 +50,20 @@ def _sha256(path):
 
 
 def main(_):
+    # Imported here, not above, so that --help answers without TensorFlow.
+    from keras_ppg_kd import pretrained
+    from keras_ppg_kd.data import (
+        SyntheticConfig,
+        WindowSet,
+        generate_recording,
+        windows_from_recording,
+    )
+    from keras_ppg_kd.data.splits import participant_keys
+    from keras_ppg_kd.datasets import load_windows
+    from keras_ppg_kd.deploy import LiteRTModel, bundle, inspect_tflite
+    from keras_ppg_kd.tracking import HRTracker
+    from keras_ppg_kd.training.generalize import score, split_validation
+
     try:
         model = pretrained.load(FLAGS.name)
     except ValueError as error:  # not a shipped name: one line

@@ -29,26 +29,8 @@ import sys
 import tempfile
 import time
 
-# First, so that TensorFlow loads through the package's quiet import.
-import keras_ppg_kd  # noqa: F401
-
-# isort: split
-import keras
 import numpy as np
-import pandas as pd
 from absl import app, flags
-
-from keras_ppg_kd.data import k_fold
-from keras_ppg_kd.datasets import load_windows
-from keras_ppg_kd.deploy import LiteRTModel, export_tflite
-from keras_ppg_kd.heart_rate import logits_to_bpm
-from keras_ppg_kd.training.generalize import (
-    GeneralizingRecipe,
-    pretrain_teacher,
-    score,
-    synthetic_windows,
-    train_and_distill,
-)
 
 flags.DEFINE_string(
     "spc_dir", "../shared/data/ieee_spc2015", "Folder with Training_data/."
@@ -80,6 +62,8 @@ PLOTTED = {
 def load_table(path):
     """A per-participant table saved by ``--out``; exits with one line
     naming the file when it is not one."""
+    import pandas as pd
+
     try:
         table = pd.read_csv(path)
     except (OSError, ValueError) as error:  # pandas' parser errors too
@@ -156,13 +140,34 @@ def main(_):
         saved = pathlib.Path(FLAGS.plot_only)
         print(f"wrote {plot(load_table(saved), saved.with_suffix('.png'))}")
         return
-    start = time.perf_counter()
     if not (pathlib.Path(FLAGS.spc_dir) / "Training_data").is_dir():
         sys.exit(
             f"spc2015_cross_validation.py: error: no IEEE SPC 2015 "
             f"recordings in {FLAGS.spc_dir} (Training_data/ missing); "
             "download them (docs/data.md) and pass --spc_dir"
         )
+    # Imported here, not above, so that --help, --plot_only and missing
+    # data answer without TensorFlow; the package first, so that
+    # TensorFlow loads through its quiet import.
+    import keras_ppg_kd  # noqa: F401
+
+    # isort: split
+    import keras
+    import pandas as pd
+
+    from keras_ppg_kd.data import k_fold
+    from keras_ppg_kd.datasets import load_windows
+    from keras_ppg_kd.deploy import LiteRTModel, export_tflite
+    from keras_ppg_kd.heart_rate import logits_to_bpm
+    from keras_ppg_kd.training.generalize import (
+        GeneralizingRecipe,
+        pretrain_teacher,
+        score,
+        synthetic_windows,
+        train_and_distill,
+    )
+
+    start = time.perf_counter()
     try:
         recipe = GeneralizingRecipe().override(FLAGS.set)
     except ValueError as error:  # a wrong --set: one line

@@ -40,19 +40,6 @@ import time
 
 from absl import app, flags
 
-from keras_ppg_kd.datasets import (
-    load_unlabelled,
-    load_windows,
-    parse_manual_dir,
-)
-from keras_ppg_kd.deploy import LiteRTModel, bundle, inspect_tflite
-from keras_ppg_kd.tracking.hmm import MAX_LAG
-from keras_ppg_kd.training.generalize import (
-    GeneralizingRecipe,
-    score,
-    train_and_distill,
-)
-
 flags.DEFINE_list("datasets", ["ieee_spc2015"], "Datasets to train on.")
 flags.DEFINE_string(
     "manual_dir",
@@ -84,6 +71,20 @@ FLAGS = flags.FLAGS
 
 
 def _main():
+    # Imported here, not above, so that --help answers without TensorFlow.
+    from keras_ppg_kd.datasets import (
+        load_unlabelled,
+        load_windows,
+        parse_manual_dir,
+    )
+    from keras_ppg_kd.deploy import LiteRTModel, bundle, inspect_tflite
+    from keras_ppg_kd.tracking.hmm import MAX_LAG
+    from keras_ppg_kd.training.generalize import (
+        GeneralizingRecipe,
+        score,
+        train_and_distill,
+    )
+
     start = time.perf_counter()
     out = pathlib.Path(FLAGS.out)
     out.mkdir(parents=True, exist_ok=True)

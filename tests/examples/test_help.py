@@ -1,15 +1,18 @@
 """Every example answers ``--help`` with a readable usage text, writes
-under its own output folder, and fails on missing data with one line."""
+under its own output folder, and fails on missing data with one line;
+``--help``, a wrong flag and missing data answer without importing Keras
+or TensorFlow (seconds of CPU per process)."""
 
 import pathlib
 import re
 import subprocess
 import sys
+from typing import NamedTuple
 
 import pytest
 
-# Each example imports TensorFlow before it parses its flags (seconds each).
-pytestmark = pytest.mark.slow
+# Each example parses its flags before it imports TensorFlow (checked
+# below), so that every script here answers in a fraction of a second.
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 SCRIPTS = sorted(p.name for p in EXAMPLES.glob("*.py"))
 # Examples whose --out default is still inside the repository.
@@ -17,11 +20,25 @@ OUT_IN_REPOSITORY = set()
 # Examples whose usage lines a backslash-newline still joins.
 USAGE_JOINED = set()
 NOISE = ("I0000", "absl::InitializeLog", "oneDNN", "Traceback")
+# What an example must not import to parse its flags.
+HEAVY = {"keras", "tensorflow"}
+IMPORT_TIME = "import time:"
+
+
+class Run(NamedTuple):
+    """A finished example: its exit status, its output, its error output
+    without ``-X importtime``'s lines, and the modules those name."""
+
+    code: int
+    out: str
+    err: str
+    imported: frozenset
 
 
 def _start(name, *args, cwd):
+    """Start ``examples/<name>`` with ``args`` under ``-X importtime``."""
     return subprocess.Popen(
-        [sys.executable, str(EXAMPLES / name), *args],
+        [sys.executable, "-X", "importtime", str(EXAMPLES / name), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -29,17 +46,30 @@ def _start(name, *args, cwd):
     )
 
 
+def _finish(process):
+    """The :class:`Run` of a process from :func:`_start`."""
+    out, err = process.communicate(timeout=300)
+    lines = err.splitlines(keepends=True)
+    imported = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in lines
+        if line.startswith(IMPORT_TIME)
+    }
+    err = "".join(line for line in lines if not line.startswith(IMPORT_TIME))
+    return Run(process.returncode, out, err, frozenset(imported))
+
+
+def _run_all(*args, cwd):
+    """Every example with ``args``, run side by side: ``{name: Run}``."""
+    running = {name: _start(name, *args, cwd=cwd) for name in SCRIPTS}
+    return {name: _finish(process) for name, process in running.items()}
+
+
 @pytest.fixture(scope="module")
 def helps(tmp_path_factory):
     """``--help`` of every example, run side by side from a folder outside
-    the repository: ``{name: (returncode, stdout, stderr)}``."""
-    cwd = tmp_path_factory.mktemp("cwd")
-    running = {name: _start(name, "--help", cwd=cwd) for name in SCRIPTS}
-    done = {}
-    for name, process in running.items():
-        out, err = process.communicate(timeout=300)
-        done[name] = (process.returncode, out, err)
-    return done
+    the repository: ``{name: Run}``."""
+    return _run_all("--help", cwd=tmp_path_factory.mktemp("cwd"))
 
 
 def usage(text):
@@ -62,7 +92,7 @@ def _known(names, reason):
     "name", _known(USAGE_JOINED, "usage lines joined by a backslash-newline")
 )
 def test_help_is_readable_and_quiet(helps, name):
-    code, out, err = helps[name]
+    code, out, err, _ = helps[name]
     assert code in (0, 1) and out, err[-2000:]  # absl's --help exits 1
     block = usage(out)
     assert f"python examples/{name}" in block, out[:2000]
@@ -79,7 +109,7 @@ def test_help_is_readable_and_quiet(helps, name):
     "name", _known(OUT_IN_REPOSITORY, "its --out default is in docs/")
 )
 def test_outputs_default_to_a_folder_of_the_working_directory(helps, name):
-    _, out, _ = helps[name]
+    out = helps[name].out
     for flag in ("out", "output_dir"):
         found = re.search(rf"--{flag}: .*?\(default: '([^']*)'\)", out, re.S)
         if found:
@@ -88,6 +118,21 @@ def test_outputs_default_to_a_folder_of_the_working_directory(helps, name):
             assert default.parts[0] not in ("keras_ppg_kd", "docs", ".."), (
                 f"{name} writes into the repository by default: {default}"
             )
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_help_imports_neither_keras_nor_tensorflow(helps, name):
+    imported = helps[name].imported
+    assert "absl.flags" in imported, helps[name].err[-2000:]  # lines read
+    assert not HEAVY & imported, sorted(HEAVY & imported)
+
+
+def test_a_wrong_flag_is_said_before_keras_is_imported(tmp_path):
+    for name, run in _run_all("--no_such_flag", cwd=tmp_path).items():
+        assert run.code == 1, (name, run.out)
+        assert "Unknown command line flag 'no_such_flag'" in run.err, name
+        assert "absl.flags" in run.imported, (name, run.err[-2000:])
+        assert not HEAVY & run.imported, (name, sorted(HEAVY & run.imported))
 
 
 def test_missing_data_is_one_line(tmp_path):
@@ -102,8 +147,9 @@ def test_missing_data_is_one_line(tmp_path):
         ),
     }
     for name, process in runs.items():
-        out, err = process.communicate(timeout=300)
-        assert process.returncode != 0, (name, out)
+        code, out, err, imported = _finish(process)
+        assert code != 0, (name, out)
         lines = err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith(f"{name}: error: "), err
         assert "nowhere" in err or "nojob" in err
+        assert not HEAVY & imported, (name, sorted(HEAVY & imported))

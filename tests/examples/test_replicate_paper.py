@@ -203,6 +203,13 @@ def test_the_command_runs_resumes_and_writes_the_page(tmp_path):
     assert [c.stat().st_mtime_ns for c in cells] == stamps  # resumed
 
 
+def test_the_parts_flag_names_every_part():
+    replicate = _module()
+    assert tuple(replicate.part_configs()) == replicate.PARTS
+    names = [c.name for _, c in replicate.configs([0], ["onehot"], ["grid"])]
+    assert names == ["replication"]
+
+
 def test_a_wrong_choice_names_the_accepted_ones():
     with pytest.raises(Exception, match=r"--losses takes items of \['onehot'"):
         _module()._choices(
