@@ -140,7 +140,7 @@ def test_strided_tcn_halves_every_block_and_keeps_the_weights(tmp_path):
 
     loaded = keras.saving.load_model(tmp_path / "s.keras")
     assert loaded.get_config() == strided.get_config()
-    with pytest.raises(ValueError, match=r"one per block \(2\); received \[1\]"):
+    with pytest.raises(ValueError, match=r"per block \(2\); received \[1\]"):
         TCN(2, dilations=[1])
     with pytest.raises(ValueError, match="Received: dilations=0"):
         TCN(2, dilations=[1, 0])
