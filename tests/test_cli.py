@@ -8,17 +8,20 @@ import sys
 
 import pytest
 
+from tests import zygote
 from tests.study.test_report import results_table
 
 
-def cli(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "keras_ppg_kd.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-    )
+def cli(*args, cwd=None, fresh=False):
+    """``python -m keras_ppg_kd.cli *args``, forked from a process that
+    has imported TensorFlow (:mod:`tests.zygote`); ``fresh``: in a new
+    interpreter, for what a command prints while TensorFlow imports."""
+    command = [sys.executable, "-m", "keras_ppg_kd.cli", *args]
+    if fresh:
+        return subprocess.run(
+            command, capture_output=True, text=True, cwd=cwd, timeout=300
+        )
+    return zygote.run(command, cwd=cwd)
 
 
 def test_installed_script_help_version_and_stray_flags():
@@ -146,6 +149,7 @@ def test_own_folder_trains_distils_and_exports_through_the_cli(
         "--epochs=2",
         f"--out={out}",
         f"--tensorboard={tmp_path / 'tb'}",
+        fresh=True,  # what TensorFlow's import prints is checked below
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "tcn_1: MAE" in done.stdout
@@ -232,9 +236,9 @@ def test_sweep_config_overrides_and_verbosity(tmp_path):
     from keras_ppg_kd.study import PRESETS
 
     assert all(name in " ".join(helped.split()) for name in PRESETS)
-    done = cli("models", "--blocks=1", "--verbosity=0")
+    done = cli("models", "--blocks=1", "--verbosity=0", fresh=True)
     assert done.returncode == 0 and "oneDNN" in done.stderr
-    assert "oneDNN" not in cli("models", "--blocks=1").stderr
+    assert "oneDNN" not in cli("models", "--blocks=1", fresh=True).stderr
 
 
 def test_runs_record_their_split_and_distill_refuses_a_leaky_one(tmp_path):

@@ -2,7 +2,6 @@
 
 import pathlib
 import re
-import subprocess
 import sys
 
 import keras
@@ -17,6 +16,7 @@ from keras_ppg_kd.data import (
 )
 from keras_ppg_kd.heart_rate import logits_to_bpm
 from keras_ppg_kd.study import StudyConfig, report, run_sweep
+from tests import zygote
 
 SCRIPT = (
     pathlib.Path(__file__).resolve().parents[2]
@@ -48,11 +48,9 @@ def test_replicate_prints_the_job_table_and_each_population(tmp_path):
     )
     run = tmp_path / "run"
     table = run_sweep(config, run / "sweep", windows=people(4, seed=3))
-    done = subprocess.run(
+    done = zygote.run(
         [sys.executable, str(SCRIPT), f"--run={run}", "--populations=5"]
         + ["--participants=2"],
-        capture_output=True,
-        text=True,
         timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]

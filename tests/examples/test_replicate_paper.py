@@ -3,11 +3,12 @@
 import functools
 import importlib.util
 import pathlib
-import subprocess
 import sys
 
 import pandas as pd
 import pytest
+
+from tests import zygote
 
 SCRIPT = (
     pathlib.Path(__file__).resolve().parents[2]
@@ -185,7 +186,7 @@ def test_the_command_runs_resumes_and_writes_the_page(tmp_path):
         "--table3_blocks=1,2",
         "--table3_runs=1",
     ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    done = zygote.run(command, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     cells = sorted((out / "onehot" / "teachers" / "seed0" / "cells").glob("*"))
     assert [c.name for c in cells] == [
@@ -198,7 +199,7 @@ def test_the_command_runs_resumes_and_writes_the_page(tmp_path):
     assert page.startswith("# Replication")
     assert "| 2 (27K) |" in page  # Figure 1's table has the 2-block teacher
     stamps = [c.stat().st_mtime_ns for c in cells]
-    again = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    again = zygote.run(command, timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]
     assert [c.stat().st_mtime_ns for c in cells] == stamps  # resumed
 

@@ -2,12 +2,13 @@
 
 import json
 import pathlib
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 import scipy.io
+
+from tests import zygote
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 TINY = [
@@ -23,12 +24,9 @@ TINY = [
 
 
 def _run(script, *args):
-    return subprocess.run(
-        [sys.executable, str(EXAMPLES / script), *args],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    """``python examples/<script> *args`` (forked: :mod:`tests.zygote`)."""
+    command = [sys.executable, str(EXAMPLES / script), *args]
+    return zygote.run(command, timeout=900)
 
 
 @pytest.fixture(scope="module")
