@@ -54,6 +54,21 @@ CORE = (
 TENSORFLOW = keras_ppg_kd._backend.is_tensorflow()
 
 
+@pytest.fixture(autouse=True)
+def _environment_kept():
+    """Each test leaves the process environment as it found it.
+
+    ``ray.init`` sets ``PYTHONBREAKPOINT`` for good, and a changed
+    variable that is read at import sends every later command of
+    :mod:`tests.zygote` in that test process to a fresh interpreter.
+    """
+    before = dict(os.environ)
+    yield
+    if os.environ != before:
+        os.environ.clear()
+        os.environ.update(before)
+
+
 tensorflow_only = pytest.mark.skipif(
     not TENSORFLOW, reason="a TensorFlow feature; this run's backend is not"
 )
