@@ -1,7 +1,9 @@
 """The test zygote runs a command as its own interpreter would."""
 
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -39,3 +41,34 @@ def test_exit_status_working_directory_and_timeout(tmp_path):
         zygote.run(command + ["sleep"], env=env, timeout=2)
     done = zygote.run(command + ["3"], cwd=tmp_path, env=env)  # a new one
     assert done.returncode == 3
+
+
+def test_a_started_command_is_watched_and_killed_as_a_popen(tmp_path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "probe_lib.py").write_text("WHERE = 'lib'\n")
+    script = tmp_path / "probe.py"
+    script.write_text(
+        "import sys, time\n"
+        "import probe_lib\n"  # only on $PYTHONPATH
+        "print(probe_lib.WHERE, sys.argv[1:])\n"
+        "print('to stderr', file=sys.stderr)\n"
+        "if sys.argv[1] == 'sleep': time.sleep(30)\n"
+        "sys.exit(3)\n"
+    )
+    env = {"PYTHONPATH": str(tmp_path / "lib"), "PATH": "/usr/bin:/bin"}
+    command = [sys.executable, str(script)]
+    real = subprocess.run(
+        command + ["x"], capture_output=True, text=True, env=env
+    )
+    started = zygote.start(command + ["x"], cwd=tmp_path, env=env)
+    assert isinstance(started, zygote.Started) and started.pid > 0
+    assert started.communicate(timeout=60) == (real.stdout, real.stderr)
+    assert started.returncode == real.returncode == 3
+
+    sleeping = zygote.start(command + ["sleep"], env=env)
+    time.sleep(0.5)
+    assert sleeping.poll() is None
+    sleeping.send_signal(signal.SIGKILL)
+    assert sleeping.wait(timeout=10) == -signal.SIGKILL
+    with pytest.raises(subprocess.TimeoutExpired):  # and killed, unlike Popen
+        zygote.start(command + ["sleep"], env=env).communicate(timeout=1)

@@ -14,19 +14,26 @@ of that, or of what a command imports, run a real interpreter
 (``subprocess.run``). :func:`run` also falls back to one for any other
 command line, and where the environment differs from the zygote's in a
 variable read at import (``KERAS_*``, ``TF_*``, ``JAX_*``, ``XLA_*``,
-``PYTHON*``).
+``PYTHON*``; ``PYTHONPATH`` is applied to the command's ``sys.path`` as
+an interpreter would).
+
+:func:`start` is the same for a command the test watches while it runs
+(and may kill): a ``subprocess.Popen`` that starts without the import.
 """
 
 import atexit
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 _IMPORT_TIME = ("KERAS_", "TF_", "JAX_", "XLA_", "PYTHON", "CUDA_")
+_APPLIED = ("PYTHONPATH",)  # what the forked command applies itself
 _zygote = None
 
 
@@ -57,6 +64,97 @@ def run(command, cwd=None, env=None, timeout=300):
     return _Zygote.get().run(command, target, cwd, env, timeout)
 
 
+def start(command, cwd=None, env=None):
+    """``subprocess.Popen(command, ...)`` with stdout and stderr captured
+    (in files: a command the test does not read never blocks on a full
+    pipe), forked from the zygote where :func:`run` would fork.
+
+    Returns:
+        A :class:`Started`: ``pid``, ``returncode``, ``poll``, ``wait``,
+        ``send_signal``, ``kill`` and ``communicate`` (text stdout and
+        stderr), as a ``Popen``'s, except that ``communicate`` kills the
+        command when it times out (no command outlives its test).
+    """
+    command = [str(part) for part in command]
+    env = dict(os.environ if env is None else env)
+    target = _target(command)
+    if target is None or _differs(env) or not os.path.isdir("/proc"):
+        folder = tempfile.mkdtemp(prefix="zygote-")
+        with (
+            open(os.path.join(folder, "stdout"), "w") as out,
+            open(os.path.join(folder, "stderr"), "w") as err,
+        ):
+            popen = subprocess.Popen(
+                command, cwd=cwd, env=env, stdout=out, stderr=err
+            )
+        return Started(command, popen.pid, folder, popen)
+    return _Zygote.get().start(command, target, cwd, env)
+
+
+class Started:
+    """A command forked by :func:`start`, read as a ``Popen``.
+
+    A forked command's exit status is the one its process wrote as it
+    ended; killed by a signal it wrote none, and ``returncode`` is minus
+    the signal this object sent (minus ``SIGKILL`` if it sent none).
+    """
+
+    def __init__(self, args, pid, folder, popen=None):
+        self.args, self.pid, self.returncode = args, pid, None
+        self._folder, self._signal, self._popen = folder, None, popen
+
+    def poll(self):
+        if self._popen is not None:
+            self.returncode = self._popen.poll()
+        elif self.returncode is None and not _running(self.pid):
+            status = os.path.join(self._folder, "status")
+            if os.path.exists(status):
+                with open(status) as f:
+                    self.returncode = int(f.read())
+            else:
+                self.returncode = -(self._signal or signal.SIGKILL)
+        return self.returncode
+
+    def wait(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(self.args, timeout)
+            time.sleep(0.05)
+        return self.returncode
+
+    def send_signal(self, sig):
+        if self.poll() is None:
+            self._signal = sig
+            os.kill(self.pid, sig)
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+    def communicate(self, timeout=None):
+        try:
+            self.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            self.wait()
+            raise
+        outputs = []
+        for name in ("stdout", "stderr"):
+            with open(os.path.join(self._folder, name)) as f:
+                outputs.append(f.read())
+        shutil.rmtree(self._folder, ignore_errors=True)
+        return tuple(outputs)
+
+
+def _running(pid):
+    """Whether ``pid`` runs (a zombie has ended; Linux ``/proc``)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _target(command):
     """``("module", name, args)`` or ``("script", path, args)``, or None."""
     if len(command) < 2 or command[0] != sys.executable:
@@ -73,6 +171,7 @@ def _target(command):
 def _differs(env):
     """Whether ``env`` changes a variable read while the package imports."""
     keys = {k for k in {*env, *os.environ} if k.startswith(_IMPORT_TIME)}
+    keys -= set(_APPLIED)
     return any(env.get(k) != _Zygote.env.get(k) for k in keys)
 
 
@@ -121,6 +220,21 @@ class _Zygote:
                 stdout, stderr = f.read(), g.read()
         return subprocess.CompletedProcess(command, code, stdout, stderr)
 
+    def start(self, command, target, cwd, env):
+        folder = tempfile.mkdtemp(prefix="zygote-")
+        request = {
+            "target": target,
+            "cwd": os.fspath(cwd or os.getcwd()),
+            "env": env,
+            "stdout": os.path.join(folder, "stdout"),
+            "stderr": os.path.join(folder, "stderr"),
+            "status": os.path.join(folder, "status"),
+        }
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        pid = json.loads(self._line(60))["pid"]
+        return Started(command, pid, folder)
+
     def _line(self, timeout):
         ready, _, _ = select.select([self.process.stdout], [], [], timeout)
         line = ready and self.process.stdout.readline()
@@ -136,6 +250,12 @@ class _Zygote:
             self.process.wait()
 
 
+def _pythonpath(env):
+    """The ``sys.path`` entries an interpreter makes of ``$PYTHONPATH``."""
+    paths = env.get("PYTHONPATH", "").split(os.pathsep)
+    return [os.path.abspath(path) for path in paths if path]
+
+
 def _serve():
     """The zygote: import the package, then fork one child per request."""
     before = dict(os.environ)
@@ -148,8 +268,12 @@ def _serve():
     # own interpreter would set it too, where its environment has none.
     defaults = {k: v for k, v in os.environ.items() if k not in before}
     replies = os.fdopen(os.dup(1), "w")
+    started = set()  # commands of start(): reaped once they end
     for line in sys.stdin:
         request = json.loads(line)
+        for pid in list(started):
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                started.discard(pid)
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
@@ -157,6 +281,9 @@ def _serve():
             _child(request, defaults)
         replies.write(json.dumps({"pid": pid}) + "\n")
         replies.flush()
+        if "status" in request:
+            started.add(pid)
+            continue
         _, status = os.waitpid(pid, 0)
         code = os.waitstatus_to_exitcode(status)
         replies.write(json.dumps({"returncode": code}) + "\n")
@@ -174,6 +301,10 @@ def _child(request, defaults):
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(defaults | request["env"])
+        for entry in _pythonpath(_Zygote.env):  # the zygote's own
+            if entry in sys.path:
+                sys.path.remove(entry)
+        sys.path[1:1] = _pythonpath(os.environ)
         for fd, name in ((1, "stdout"), (2, "stderr")):
             os.dup2(os.open(request[name], os.O_WRONLY | os.O_CREAT), fd)
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # not the requests
@@ -200,6 +331,9 @@ def _child(request, defaults):
             sys.stdout.flush()
             sys.stderr.flush()
         finally:
+            if "status" in request:
+                with open(request["status"], "w") as f:
+                    f.write(str(code))
             os._exit(code)
 
 

@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import textwrap
 import time
@@ -22,6 +21,7 @@ from keras_ppg_kd import models
 from keras_ppg_kd.study import StudyConfig, plan_cells, run_sweep
 from keras_ppg_kd.study.cost import dry_run
 from keras_ppg_kd.study.plan import fold_masks, parse_shard
+from tests import zygote
 
 TINY_DATA = textwrap.dedent(
     """
@@ -184,12 +184,10 @@ def test_a_killed_sweep_resumes_without_loss_or_duplicates(tmp_path):
         )
     )
     root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
-    process = subprocess.Popen(
+    process = zygote.start(
         [sys.executable, str(script)],
         cwd=root,
         env={**os.environ, "PYTHONPATH": root},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
     )
     deadline = time.time() + 300
     cells = os.path.join(out, "cells")
