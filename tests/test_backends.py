@@ -9,7 +9,6 @@ TensorFlow with JAX.
 import importlib.util
 import os
 import pathlib
-import subprocess
 import sys
 
 import keras
@@ -18,6 +17,7 @@ import pytest
 
 from keras_ppg_kd import Distiller
 from keras_ppg_kd.models import ResNet1D
+from tests import zygote
 
 PROBE = pathlib.Path(__file__).with_name("backend_probe.py")
 BACKENDS = ["tensorflow", "jax"] + (
@@ -27,11 +27,13 @@ STRATEGIES = ("hard", "soft", "dkd", "feature")
 
 
 def _run(backend, *args, code=None):
-    env = {**os.environ, "KERAS_BACKEND": backend, "CUDA_VISIBLE_DEVICES": ""}
+    """The probe (or ``code``) on ``backend``, in a process of its own;
+    TensorFlow's is forked from the test zygote (:mod:`tests.zygote`)."""
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    if backend != "tensorflow":  # the TensorFlow CPU build sees no GPU
+        env["CUDA_VISIBLE_DEVICES"] = ""
     command = [sys.executable, "-c", code] if code else [sys.executable, *args]
-    done = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=900
-    )
+    done = zygote.run(command, env=env, timeout=900)
     assert done.returncode == 0, f"{backend}: {done.stderr[-3000:]}"
     return done.stdout
 

@@ -1,25 +1,24 @@
 """benchmarks/bench_tooling.py runs, and checks its own sameness claims."""
 
 import pathlib
-import subprocess
 import sys
 
 import pytest
+
+from tests import zygote
 
 pytest.importorskip("tflite_micro", reason="needs the 'micro' extra")
 SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def test_bench_tooling_prints_both_searches():
-    done = subprocess.run(
+    done = zygote.run(
         [
             sys.executable,
             str(SCRIPT / "bench_tooling.py"),
             "--repeats=1",
             "--windows=120",
         ],
-        capture_output=True,
-        text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
