@@ -106,7 +106,7 @@ class Started:
     def poll(self):
         if self._popen is not None:
             self.returncode = self._popen.poll()
-        elif self.returncode is None and not _running(self.pid):
+        elif self.returncode is None and not running(self.pid):
             status = os.path.join(self._folder, "status")
             if os.path.exists(status):
                 with open(status) as f:
@@ -146,7 +146,7 @@ class Started:
         return tuple(outputs)
 
 
-def _running(pid):
+def running(pid):
     """Whether ``pid`` runs (a zombie has ended; Linux ``/proc``)."""
     try:
         with open(f"/proc/{pid}/stat") as f:

@@ -157,14 +157,6 @@ def _children(pid):
     return found
 
 
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc (Linux)")
 def test_killing_a_parallel_sweep_stops_its_workers(tmp_path):
@@ -184,9 +176,9 @@ def test_killing_a_parallel_sweep_stops_its_workers(tmp_path):
     process.send_signal(signal.SIGKILL)
     process.wait()
     stop = time.time() + 15
-    while any(_alive(w) for w in workers) and time.time() < stop:
+    while any(zygote.running(w) for w in workers) and time.time() < stop:
         time.sleep(0.2)
-    assert not any(_alive(w) for w in workers)
+    assert not any(zygote.running(w) for w in workers)
     # the next run removes the dead run's job file and finishes
     rerun = _start(script)
     _, err = rerun.communicate(timeout=600)
