@@ -200,6 +200,11 @@ class WindowedPPGBuilder(
         if manual and self.MANUAL_DOWNLOAD_INSTRUCTIONS and self.is_prepared():
             before = self.info.metadata.get("source") or {}
             now = source_fingerprint(manual)
+            if not now["files"]:
+                # Before tfds clears the prepared data to make it again.
+                raise AssertionError(  # tfds's word for a missing folder
+                    f"Manual directory {manual} does not exist or is empty"
+                )
             if before.get("digest") != now["digest"]:
                 logging.warning(
                     "%s: the prepared data (%s) was made from %s (%s files); "

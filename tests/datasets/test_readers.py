@@ -245,6 +245,24 @@ def test_a_changed_or_other_folder_is_prepared_again(tmp_path, caplog):
     assert np.allclose(edited.hr_bpm, 90.0) and len(edited) < len(first)
 
 
+def test_a_mistyped_folder_is_one_error_and_keeps_the_prepared_windows(
+    tmp_path,
+):
+    from keras_ppg_kd.datasets import load_windows
+
+    study, data = tmp_path / "study", tmp_path / "tfds"
+    _own(study / "P01")
+    first = load_windows("ppg_folder", data_dir=data, manual_dir=str(study))
+    prepared = sorted(p.name for p in data.rglob("*") if p.is_file())
+    for wrong in (tmp_path / "stdy", tmp_path / "empty"):
+        (tmp_path / "empty").mkdir(exist_ok=True)
+        with pytest.raises(FileNotFoundError, match="missing or empty"):
+            load_windows("ppg_folder", data_dir=data, manual_dir=str(wrong))
+    assert sorted(p.name for p in data.rglob("*") if p.is_file()) == prepared
+    again = load_windows("ppg_folder", data_dir=data, manual_dir=str(study))
+    np.testing.assert_array_equal(again.windows, first.windows)
+
+
 @pytest.mark.parametrize(
     "scale, unit",
     [(1 / 60, "Hz"), (None, "RR intervals in ms"), (1 / 1000, "not a heart")],

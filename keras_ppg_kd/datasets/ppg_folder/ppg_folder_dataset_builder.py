@@ -27,7 +27,10 @@ class Builder(WindowedPPGBuilder):
         "1.0.0": "Initial release.",
         "1.1.0": RECORDING_RELEASE_NOTES["1.2.0"],
     }
-    HOMEPAGE = "https://github.com/keras-ppg-kd/keras-ppg-kd#your-own-data"
+    HOMEPAGE = (
+        "https://github.com/keras-ppg-kd/keras-ppg-kd/blob/main/docs/data.md"
+        "#your-own-data"
+    )
     MANUAL_DOWNLOAD_INSTRUCTIONS = (
         f"Point manual_dir at a folder laid out as:\n{_LAYOUT}"
     )
