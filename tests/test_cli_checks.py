@@ -65,3 +65,27 @@ def test_a_damaged_study_json_is_named(tmp_path):
     (tmp_path / "study.json").write_text('{"epochs": 3,')
     with pytest.raises(ValueError, match=r"study.json.*damaged"):
         SweepStore(str(tmp_path), config)
+
+
+def test_distill_names_a_teacher_whose_windows_the_data_does_not_give(
+    tmp_path,
+):
+    from keras_ppg_kd.models import ResNet1D
+    from keras_ppg_kd.protocol import PRESETS
+
+    ResNet1D(1, protocol=PRESETS["cancel_motion"]).save(tmp_path / "t.keras")
+    done = cli(
+        "distill",
+        f"--teacher={tmp_path / 't.keras'}",
+        "--model_id=tcn:5",
+        "--datasets=synthetic_ppg/small",
+        f"--data_dir={tmp_path / 'tfds'}",
+        f"--out={tmp_path / 'out'}",
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "--teacher reads PPG cleaned with the accelerometer" in done.stderr
+    assert (
+        "(cancel_motion), but --datasets=synthetic_ppg/small gives PPG "
+        "alone" in done.stderr
+    )
+    assert not (tmp_path / "out").exists()

@@ -3,6 +3,7 @@
 import pathlib
 import re
 
+import numpy as np
 import pytest
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
@@ -30,7 +31,10 @@ def test_readme_tour_runs(tmp_path, monkeypatch, capsys):
     shrunk = shrunk.replace('PRESETS["quick"]', TINY_STUDY)
     assert shrunk.count("epochs=1") >= 2 and TINY_STUDY in shrunk
     monkeypatch.chdir(tmp_path)
-    exec(compile(shrunk, str(README), "exec"), {})
+    scope = {}
+    exec(compile(shrunk, str(README), "exec"), scope)
+    bpm, test = np.asarray(scope["bpm"]), scope["test"]  # the int8 student's
+    assert bpm.shape == (len(test),) and ((bpm >= 30) & (bpm < 210)).all()
     assert (tmp_path / "student.keras").is_file()
     assert (tmp_path / "student.tflite").is_file()
     assert (tmp_path / "runs" / "quick" / "results.csv").is_file()

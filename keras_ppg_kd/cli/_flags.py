@@ -47,9 +47,9 @@ flags.DEFINE_string(
 flags.DEFINE_integer(
     "epochs",
     None,
-    "train/distill: epochs (1 or more); by default up to 300 with early "
-    "stopping on held-out training participants (--patience). sweep: "
-    "overrides.",
+    "train/distill: epochs (1 or more); by default at most 12 (train) or "
+    "15 (distill), 300 with --from_scratch, stopping early on held-out "
+    "training participants (--patience). sweep: overrides.",
     lower_bound=1,
     module_name=_CLI,
 )

@@ -4,6 +4,8 @@ Which shipped model ``--model_id`` starts from, the windows the recipe
 trains on, and the recipe's settings, callbacks and record.
 """
 
+from absl import app
+
 from keras_ppg_kd.cli._common import _holdout, _progress
 from keras_ppg_kd.cli._flags import FLAGS
 
@@ -78,6 +80,14 @@ def _recipe_holdout(teacher=None):
             FLAGS.datasets = _with_config(preset)
             why = " (the teacher's windows)"
         train, test = _holdout()
+        if train.config != teacher.protocol:
+            raise app.UsageError(
+                f"--teacher reads {_describe(teacher.protocol)} "
+                f"({preset or 'its own window protocol'}), but --datasets="
+                f"{','.join(FLAGS.datasets)} gives "
+                f"{_describe(train.config)}; give the datasets the teacher "
+                "trained on (its record beside it names them)"
+            )
     else:
         FLAGS.datasets = _with_config("cancel_motion")
         try:

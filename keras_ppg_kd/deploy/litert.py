@@ -502,16 +502,15 @@ class TFLiteReport:
                     else ""
                 )
             )
-        micro = (
+        arena = (
             f"TFLite Micro arena {self.micro_arena_kb:.1f} KB"
             if self.micro_arena_kb is not None
-            else f"TFLite Micro arena unknown ({self.micro_note})"
+            else f"arena ~{self.arena_kb:.1f} KB (an estimate: TFLite Micro "
+            f"arena unknown, {self.micro_note})"
         )
         return (
-            f"{os.path.basename(self.path)}: {self.size_kb:.1f} KB, arena "
-            f"~{self.arena_kb:.1f} KB (estimate; {micro}), input "
-            f"{self.input_dtype}, {ready}; "
-            f"{window}; ops: {ops}"
+            f"{os.path.basename(self.path)}: {self.size_kb:.1f} KB, {arena}, "
+            f"input {self.input_dtype}, {ready}; {window}; ops: {ops}"
         )
 
 
