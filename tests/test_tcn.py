@@ -51,6 +51,8 @@ def test_registry_resolves_identifiers_and_rejects_bad_ones():
     for bad in ("resnet", "lstm:2", "tcn:x"):
         with pytest.raises(ValueError, match="Unknown model"):
             models.get(bad)
+    with pytest.raises(ValueError, match="resnet takes a positive integer"):
+        models.get("resnet:six")
 
 
 @tensorflow_only  # LiteRT converts a TensorFlow graph

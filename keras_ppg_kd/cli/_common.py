@@ -126,9 +126,14 @@ def _save(model, result, train, test, command, extra=None):
         json.dump(record, f, indent=1)
     print(
         f"{model.name}: MAE {result.mae:.2f} BPM, RMSE {result.rmse:.2f} "
-        f"BPM, {result.params:,} parameters, {result.epochs} epochs, "
+        f"BPM, {result.params:,} parameters, {_epochs(result.epochs)}, "
         f"{result.wall_time_s:.0f} s -> {path}"
     )
+
+
+def _epochs(count):
+    """``"1 epoch"``, ``"12 epochs"``."""
+    return f"{count} epoch" + ("" if count == 1 else "s")
 
 
 def _record(command, train, test):
@@ -199,6 +204,6 @@ def _early_stopping(train, fit):
     print(
         f"early stopping on {len(np.unique(participant_keys(held)))} held-"
         f"out training participant(s) (patience {FLAGS.patience}, at most "
-        f"{fit['epochs']} epochs; --epochs trains a fixed number)"
+        f"{_epochs(fit['epochs'])}; --epochs trains a fixed number)"
     )
     return fit_on

@@ -6,7 +6,7 @@ trains on, and the recipe's settings, callbacks and record.
 
 from absl import app
 
-from keras_ppg_kd.cli._common import _holdout, _progress
+from keras_ppg_kd.cli._common import _epochs, _holdout, _progress
 from keras_ppg_kd.cli._flags import FLAGS
 
 
@@ -158,7 +158,7 @@ def _recipe_fit(train, epochs, label, say=True):
     if say:
         print(
             f"the epoch is chosen on {held} held-out training "
-            f"participant(s) (at most {epochs} epochs"
+            f"participant(s) (at most {_epochs(epochs)}"
             + ("" if FLAGS.epochs else f", patience {FLAGS.patience}")
             + ")"
         )

@@ -60,7 +60,12 @@ def parse(identifier: str | int) -> tuple[str, int]:
         family, size = DEFAULT_FAMILY, str(identifier)
     else:
         family, _, size = str(identifier).partition(":")
-    if family not in REGISTRY or not size.isdigit() or int(size) < 1:
+    if family in REGISTRY and not (size.isdigit() and int(size) >= 1):
+        raise ValueError(
+            f"Unknown model {identifier!r}: {family} takes a positive "
+            f"integer size after ':', e.g. '{family}:5'."
+        )
+    if family not in REGISTRY:
         raise ValueError(
             f"Unknown model {identifier!r}; use '<family>:<size>' with a "
             f"family from {sorted(REGISTRY)}, e.g. 'resnet:1' or 'tcn:5' "
