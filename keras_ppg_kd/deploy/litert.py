@@ -337,6 +337,12 @@ class LiteRTModel:
     def __init__(self, path: str | os.PathLike, num_threads: int = 1) -> None:
         if not os.path.isfile(path):
             raise FileNotFoundError(f"No LiteRT file at {path}")
+        with open(path, "rb") as f:
+            if f.read(8)[4:] != b"TFL3":  # the flatbuffer's file identifier
+                raise ValueError(
+                    f"{path} is not a LiteRT (.tflite) file; a .keras model "
+                    "becomes one with `keras-ppg-kd export`"
+                )
         self.path = path
         with _logs.quiet_native(_logs.LITERT_CHATTER):
             self.interpreter = interpreter_class()(

@@ -154,6 +154,14 @@ def test_hr_from_recording_names_a_missing_file_in_one_line(tmp_path):
     assert done.stderr.strip().endswith(
         f"error: No LiteRT file at {tmp_path / 'none.tflite'}"
     )
+    keras_file = tmp_path / "student.keras"
+    keras_file.write_bytes(b"PK\x03\x04 a zip, as .keras files are")
+    done = _run("hr_from_recording.py", f"--model={keras_file}")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().endswith(
+        f"error: {keras_file} is not a LiteRT (.tflite) file; a .keras model "
+        "becomes one with `keras-ppg-kd export`"
+    )
 
 
 def test_hr_from_recording_works_out_of_the_box_with_the_shipped_bundle():
