@@ -78,10 +78,17 @@ LITERT_CHATTER = re.compile(
 )
 
 
+# A glog-style line of TensorFlow's C++ ("I0000 00:00:... file.cc:12] ...")
+# and its severity.
+_NATIVE_LOG = re.compile(r"^([IWEF])\d{4} \d\d:\d\d:\d\d")
+
+
 @contextlib.contextmanager
 def quiet_native(chatter):
-    """Drop the lines native code writes to stderr that match ``chatter``
-    (kept in :data:`DROPPED`) unless ``TF_CPP_MIN_LOG_LEVEL`` is 0; every
+    """Drop the lines native code writes to stderr that match ``chatter``,
+    and its log lines below ``TF_CPP_MIN_LOG_LEVEL`` (which TensorFlow
+    ignores where it was imported before this package set it), keeping
+    them in :data:`DROPPED`; nothing is dropped at level 0, and every
     other line passes on when the block ends."""
     level = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0")
     if not level.isdigit() or int(level) < 1:
@@ -94,7 +101,9 @@ def quiet_native(chatter):
     finally:
         kept = []
         for line in "".join(log).splitlines():
-            (DROPPED if chatter.match(line) else kept).append(line)
+            native = _NATIVE_LOG.match(line)
+            below = native and "IWEF".index(native.group(1)) < int(level)
+            (DROPPED if below or chatter.match(line) else kept).append(line)
         if kept:
             print("\n".join(kept), file=sys.stderr)
 

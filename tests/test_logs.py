@@ -3,9 +3,11 @@ request (``TF_CPP_MIN_LOG_LEVEL=0`` or absl's ``--verbosity``)."""
 
 import logging
 import os
+import re
 import subprocess
 import sys
 
+import pytest
 from absl import logging as absl_logging
 
 from keras_ppg_kd import _logs
@@ -83,3 +85,24 @@ def test_tfds_bars_only_on_a_terminal(monkeypatch):
     tqdm_utils.disable_progress_bar()  # a user's choice stays
     with _logs.tfds_progress_on_terminal():
         assert tqdm_utils._active is False
+
+
+@pytest.mark.parametrize(
+    "level, shown", [("2", "E"), ("1", "WE"), ("0", "IWE")]
+)
+def test_native_log_lines_below_the_level_are_dropped(
+    monkeypatch, capfd, level, shown
+):
+    """As TensorFlow would, where it was imported before the package set
+    ``TF_CPP_MIN_LOG_LEVEL`` (a user's ``import keras`` first)."""
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", level)
+    lines = [
+        f"{s}0000 00:00:1796634540.331992   10286 x.cc:364] {s} line"
+        for s in "IWE"
+    ] + ["a line of our own"]
+    with _logs.quiet_native(re.compile("^never")):
+        os.write(2, ("\n".join(lines) + "\n").encode())
+    err = capfd.readouterr().err
+    for severity in "IWE":
+        assert (f"] {severity} line" in err) == (severity in shown), err
+    assert "a line of our own" in err
