@@ -40,7 +40,8 @@ def test_installed_script_help_version_and_stray_flags():
     assert "--quantization" not in done.stdout  # only sweep's own flags
     export_help = run("export", "--help").stdout
     assert "--quantization" in export_help
-    assert "--out: Output directory (every command). (required)" in export_help
+    out = "--out: Output directory (train, distill, export, sweep, report)."
+    assert out + " (required)" in export_help
     assert "(default: None)" not in export_help
     assert "``" not in run("--help").stdout  # no raw reST
     done = run("--version")

@@ -25,7 +25,8 @@ flags.DEFINE_list(
     ["synthetic_ppg/small"],
     "train/distill: dataset names[/config], e.g. synthetic_ppg/small, "
     "ppg_folder/ppg_acc, ppg_folder/cancel_motion; any registered builder "
-    "(an unknown name lists them).",
+    "(an unknown name lists them). export: the data to calibrate and check "
+    "on (by default the model's record names it).",
     module_name=_CLI,
 )
 flags.DEFINE_string(
@@ -61,12 +62,15 @@ flags.DEFINE_integer(
     module_name=_CLI,
 )
 flags.DEFINE_integer(
-    "seed", 0, "train/distill: seed of weights and split.", module_name=_CLI
+    "seed",
+    0,
+    "train/distill: seed of weights and split (export: of the split).",
+    module_name=_CLI,
 )
 flags.DEFINE_float(
     "test_fraction",
     0.2,
-    "train/distill: held-out share of participants.",
+    "train/distill/export: held-out share of participants.",
     module_name=_CLI,
 )
 flags.DEFINE_string(
@@ -98,7 +102,10 @@ flags.DEFINE_bool(
     module_name=_CLI,
 )
 flags.DEFINE_string(
-    "out", None, "Output directory (every command).", module_name=_CLI
+    "out",
+    None,
+    "Output directory (train, distill, export, sweep, report).",
+    module_name=_CLI,
 )
 flags.DEFINE_bool(
     "epoch_progress",
