@@ -124,10 +124,15 @@ def _main():
     trained = train_and_distill(
         windows, recipe, seed=FLAGS.seed, verbose=2, unlabelled=unlabelled
     )
+    chosen = {  # the log counts epochs from 0
+        who: "no epoch chosen" if e is None else f"epoch {e + 1}"
+        for who in ("teacher", "student")
+        for e in [trained.log.get(f"{who}_epoch")]
+    }
     print(
-        f"trained in {trained.log['wall_s']:.0f} s (teacher epoch "
-        f"{trained.log['teacher_epoch']}, student epoch "
-        f"{trained.log['student_epoch']}); {trained.tracker!r}"
+        f"trained in {trained.log['wall_s']:.0f} s (teacher: "
+        f"{chosen['teacher']}, student: {chosen['student']}); "
+        f"{trained.tracker!r}"
     )
     written = bundle(
         trained.student,
