@@ -146,11 +146,33 @@ class _LibraryChatter(logging.Filter):
 
 
 _FILTER = _LibraryChatter()
+_OWN_PATH = re.compile(r"[/\\]keras_ppg_kd[/\\]")
+
+
+class _PlainOwnLines(logging.Formatter):
+    """The package's own records as plain lines (``warning: ...`` for a
+    warning), as the commands print theirs; others as absl formats them
+    (``W1207 08:40:05.064572 ... file.py:204] ...``)."""
+
+    def __init__(self, absl_format):
+        super().__init__()
+        self.absl_format = absl_format
+
+    def format(self, record):
+        if not _OWN_PATH.search(record.pathname):
+            return self.absl_format.format(record)
+        text = record.getMessage()
+        if record.levelno >= logging.WARNING:
+            text = f"{record.levelname.lower()}: {text}"
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        return text
 
 
 def quiet_libraries():
     """Filter tfds's INFO lines and Keras's retracing notes out of the
-    ``absl`` and ``tensorflow`` loggers (once; idempotent)."""
+    ``absl`` and ``tensorflow`` loggers, and write the package's own
+    records as plain lines where absl writes them (once; idempotent)."""
     # absl's own logger class, which names the caller (the logging call
     # in tfds); a plain logger made here first would stand in its place.
     from absl import logging as absl_logging
@@ -161,6 +183,9 @@ def quiet_libraries():
     ):
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)
+    handler = absl_logging.get_absl_handler().python_handler
+    if not isinstance(handler.formatter, _PlainOwnLines):
+        handler.setFormatter(_PlainOwnLines(handler.formatter))
 
 
 @contextlib.contextmanager

@@ -106,3 +106,16 @@ def test_native_log_lines_below_the_level_are_dropped(
     for severity in "IWE":
         assert (f"] {severity} line" in err) == (severity in shown), err
     assert "a line of our own" in err
+
+
+def test_the_packages_own_log_lines_are_plain_under_absl():
+    formatter = absl_logging.get_absl_handler().python_handler.formatter
+    own, library = (
+        logging.LogRecord(
+            "absl", logging.WARNING, path, 204, "prepared %s", ("again",), None
+        )
+        for path in ("/x/keras_ppg_kd/datasets/base.py", "/x/tfds/core.py")
+    )
+    assert formatter.format(own) == "warning: prepared again"
+    assert formatter.format(library).startswith("W")  # absl's own format
+    assert "core.py:204] prepared again" in formatter.format(library)
