@@ -649,10 +649,13 @@ def _plot_sizes(frame, fits, path, recipe=None):
         ax.set_ylabel("int8 + causal tracker, MAE (BPM)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
+    runs = frame.groupby(["direction", "params"]).seed.nunique()
+    seeds = (
+        f"{runs.min()}-{runs.max()}" if runs.min() < runs.max() else runs.max()
+    )
     fig.suptitle(
-        "What size buys on another device\n(lines: the mean over "
-        f"{frame.seed.nunique()} seed(s); dots: each seed; dashes: a fitted "
-        "law)",
+        f"What size buys on another device\n(lines: the mean over {seeds} "
+        "seed(s) per point; dots: each seed; dashes: a fitted law)",
         fontsize=10,
     )
     fig.tight_layout()
