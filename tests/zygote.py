@@ -92,7 +92,7 @@ def start(command, cwd=None, env=None):
 
 
 class Started:
-    """A command forked by :func:`start`, read as a ``Popen``.
+    """A command :func:`start` started, read as a ``Popen``.
 
     A forked command's exit status is the one its process wrote as it
     ended; killed by a signal it wrote none, and ``returncode`` is minus
