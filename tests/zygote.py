@@ -79,7 +79,7 @@ def start(command, cwd=None, env=None):
     env = dict(os.environ if env is None else env)
     target = _target(command)
     if target is None or _differs(env) or not os.path.isdir("/proc"):
-        folder = tempfile.mkdtemp(prefix="zygote-")
+        folder = _folder()
         with (
             open(os.path.join(folder, "stdout"), "w") as out,
             open(os.path.join(folder, "stderr"), "w") as err,
@@ -142,8 +142,14 @@ class Started:
         for name in ("stdout", "stderr"):
             with open(os.path.join(self._folder, name)) as f:
                 outputs.append(f.read())
-        shutil.rmtree(self._folder, ignore_errors=True)
         return tuple(outputs)
+
+
+def _folder():
+    """A folder for a started command's output, removed at exit."""
+    folder = tempfile.mkdtemp(prefix="zygote-")
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 def running(pid):
@@ -221,7 +227,7 @@ class _Zygote:
         return subprocess.CompletedProcess(command, code, stdout, stderr)
 
     def start(self, command, target, cwd, env):
-        folder = tempfile.mkdtemp(prefix="zygote-")
+        folder = _folder()
         request = {
             "target": target,
             "cwd": os.fspath(cwd or os.getcwd()),
