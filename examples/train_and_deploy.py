@@ -124,14 +124,14 @@ def _main():
     trained = train_and_distill(
         windows, recipe, seed=FLAGS.seed, verbose=2, unlabelled=unlabelled
     )
-    chosen = {  # the log counts epochs from 0
-        who: "no epoch chosen" if e is None else f"epoch {e + 1}"
-        for who in ("teacher", "student")
-        for e in [trained.log.get(f"{who}_epoch")]
-    }
+
+    def chosen(who):  # the log counts epochs from 0
+        epoch = trained.log.get(f"{who}_epoch")
+        return "no epoch chosen" if epoch is None else f"epoch {epoch + 1}"
+
     print(
         f"trained in {trained.log['wall_s']:.0f} s (teacher: "
-        f"{chosen['teacher']}, student: {chosen['student']}); "
+        f"{chosen('teacher')}, student: {chosen('student')}); "
         f"{trained.tracker!r}"
     )
     written = bundle(

@@ -42,6 +42,7 @@ def deployed(tmp_path_factory, request):
     done = _run("train_and_deploy.py", *args)
     assert done.returncode == 0, done.stderr[-3000:]
     assert " - loss: " in done.stdout  # a progress line per epoch
+    assert "(teacher: epoch 1, student: epoch 1)" in done.stdout  # from 1
     return out, spc_dir
 
 
