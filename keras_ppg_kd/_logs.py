@@ -125,8 +125,8 @@ _LIBRARY_PATH = re.compile(r"[/\\](tensorflow|tensorflow_datasets)[/\\]")
 
 
 class _LibraryChatter(logging.Filter):
-    """Drops tfds's and TensorFlow's INFO records and Keras's retracing
-    notes."""
+    """Drops tfds's and TensorFlow's INFO records, tfds's notes on the
+    version folder it prepares and Keras's retracing notes."""
 
     def filter(self, record):
         if _show_everything():
@@ -135,10 +135,17 @@ class _LibraryChatter(logging.Filter):
             # tfds's, and TensorFlow's own (the SavedModel a LiteRT export
             # writes: "Sharding callback duration", "Assets written to")
             return not _LIBRARY_PATH.search(record.pathname)
+        message = record.getMessage()
+        if message.startswith("Variant folder") and _LIBRARY_PATH.search(
+            record.pathname
+        ):
+            # tfds scanning a version folder it is still writing, on every
+            # first preparation ("Variant folder .../1.1.0 has no
+            # dataset_info.json"): nothing a user can act on.
+            return False
         # "5 out of the last 5 calls to <function TensorFlowTrainer.
         # make_train_function...> triggered tf.function retracing": Keras's
         # own step functions, once per model; a user's function still warns.
-        message = record.getMessage()
         return not (
             "triggered tf.function retracing" in message
             and "TensorFlowTrainer" in message

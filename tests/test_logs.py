@@ -39,7 +39,14 @@ def test_tfds_info_goes_and_warnings_stay(monkeypatch):
         "/site-packages/tensorflow/python/checkpoint/functional_saver.py",
         "Sharding callback duration: 84 microseconds",
     )
+    scan = _record(  # on every first preparation
+        absl,
+        logging.WARNING,
+        "/site-packages/tensorflow_datasets/core/utils/file_utils.py",
+        "Variant folder /d/ppg_folder/default/1.1.0 has no dataset_info.json",
+    )
     assert not absl.filter(info) and not absl.filter(saver)
+    assert not absl.filter(scan)
     assert absl.filter(warning) and absl.filter(ours)
     tf = logging.getLogger("tensorflow")
     keras_note = _record(

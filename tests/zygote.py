@@ -138,6 +138,10 @@ class Started:
             self.kill()
             self.wait()
             raise
+        return self.output()
+
+    def output(self):
+        """``(stdout, stderr)`` as written so far (the command may run on)."""
         outputs = []
         for name in ("stdout", "stderr"):
             with open(os.path.join(self._folder, name)) as f:

@@ -120,43 +120,11 @@ def load_windows(
     parts = []
     for full_name in names:
         name = full_name.partition("/")[0]
-        found = builder(full_name, config, data_dir=data_dir)
-        manual = (
-            manual_dir.get(name)
-            if isinstance(manual_dir, dict)
-            else (manual_dir)
-        )
-        if manual is None and os.environ.get("PPG_DATA_DIR"):
-            manual = os.path.join(os.environ["PPG_DATA_DIR"], name)
-        try:
-            # tfds prints "Downloading and preparing dataset Unknown size"
-            # for local files; one line of ours says what happened instead.
-            # tfds's bars only on a terminal (in a log: ESC[A escapes).
-            with (
-                contextlib.redirect_stdout(io.StringIO()) as said,
-                _logs.tfds_progress_on_terminal(),
-            ):
-                found.download_and_prepare(
-                    download_config=tfds.download.DownloadConfig(
-                        manual_dir=manual
-                    )
-                )
-            if "prepared" in said.getvalue():
-                print(
-                    f"{name}: windows prepared once in {found.data_dir} "
-                    "(later runs reuse them)",
-                    file=sys.stderr,
-                )
-        except AssertionError as error:  # tfds's word for a missing folder
-            if "Manual directory" not in str(error):
-                raise
-            where = manual or "the default manual folder"
-            raise FileNotFoundError(
-                f"{name}: no raw files in {where} (missing or empty); pass "
-                f"the folder with the downloaded data as manual_dir (CLI: "
-                f"--manual_dir={name}=PATH). Layout and source: "
-                f"{found.HOMEPAGE or 'the builder README'}"
-            ) from None
+        with _one_preparer(builder(full_name, config, data_dir=data_dir)):
+            # Built again once no other process prepares these windows, so
+            # it sees what that process left.
+            found = builder(full_name, config, data_dir=data_dir)
+            _prepare(found, name, manual_dir)
         data = tfds.as_numpy(found.as_dataset(split="train", batch_size=-1))
         order = np.lexsort((data["start_time"], data["participant"]))
         windows = WindowSet(
@@ -172,6 +140,77 @@ def load_windows(
         windows.dropped.update(found.info.metadata.get("dropped_windows", {}))
         parts.append(windows)
     return WindowSet.concatenate(parts)
+
+
+@contextlib.contextmanager
+def _one_preparer(found):
+    """Hold the lock of ``found``'s prepared windows while in the block.
+
+    Two processes that prepare one dataset config at once (two workers of
+    a study, two terminals) would both write it, and the second to finish
+    would fail renaming its copy over the first. The lock (``flock``, on
+    a ``.lock`` file beside the version folders) makes the later one wait
+    and then reuse the windows; the system releases it when its holder
+    exits, killed or not.
+    """
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): one process at a time
+        yield
+        return
+    folder = os.path.dirname(os.fspath(found.data_dir))
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, ".lock"), "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(
+                f"{found.name}: another process is preparing {folder}; "
+                "waiting for it",
+                file=sys.stderr,
+            )
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _prepare(found, name, manual_dir):
+    """Prepare ``found`` (once) from its manual folder, or say what is
+    missing in one line."""
+    manual = (
+        manual_dir.get(name) if isinstance(manual_dir, dict) else manual_dir
+    )
+    if manual is None and os.environ.get("PPG_DATA_DIR"):
+        manual = os.path.join(os.environ["PPG_DATA_DIR"], name)
+    try:
+        # tfds prints "Downloading and preparing dataset Unknown size"
+        # for local files; one line of ours says what happened instead.
+        # tfds's bars only on a terminal (in a log: ESC[A escapes).
+        with (
+            contextlib.redirect_stdout(io.StringIO()) as said,
+            _logs.tfds_progress_on_terminal(),
+        ):
+            found.download_and_prepare(
+                download_config=tfds.download.DownloadConfig(manual_dir=manual)
+            )
+        if "prepared" in said.getvalue():
+            print(
+                f"{name}: windows prepared once in {found.data_dir} "
+                "(later runs reuse them)",
+                file=sys.stderr,
+            )
+    except AssertionError as error:  # tfds's word for a missing folder
+        if "Manual directory" not in str(error):
+            raise
+        where = manual or "the default manual folder"
+        raise FileNotFoundError(
+            f"{name}: no raw files in {where} (missing or empty); pass "
+            f"the folder with the downloaded data as manual_dir (CLI: "
+            f"--manual_dir={name}=PATH). Layout and source: "
+            f"{found.HOMEPAGE or 'the builder README'}"
+        ) from None
 
 
 def _text(values):

@@ -320,3 +320,47 @@ def test_a_noisy_ecg_reference_is_dropped_not_mislabelled(tmp_path):
     noisy, noisy_error = results[3.0]
     assert noisy.dropped["irregular_reference"] > 0.8 * len(clean)
     assert len(noisy) == 0 or noisy_error.max() < 10.0
+
+
+_LOAD = """
+import sys
+from keras_ppg_kd.datasets import load_windows
+found = load_windows("ppg_folder", data_dir=sys.argv[1], manual_dir=sys.argv[2])
+print(len(found), round(float(found.hr_bpm.mean()), 3))
+"""
+
+
+def test_two_processes_preparing_one_dataset_take_turns(tmp_path):
+    """The second waits for the first and reuses its windows; before, both
+    wrote them and the later one failed renaming its copy."""
+    import fcntl
+    import sys
+    import time
+
+    from keras_ppg_kd.datasets.loading import builder
+    from tests import zygote
+
+    study, data = tmp_path / "study", tmp_path / "tfds"
+    for index in range(4):
+        _own(study / f"P{index}", hr=60.0 + 10 * index, seconds=120)
+    script = tmp_path / "load.py"
+    script.write_text(_LOAD)
+    folder = os.path.dirname(builder("ppg_folder", data_dir=data).data_dir)
+    os.makedirs(folder)
+    command = [sys.executable, script, data, study]
+    with open(os.path.join(folder, ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a third process preparing
+        loaders = [zygote.start(command) for _ in range(2)]
+        deadline = time.monotonic() + 120
+        while not all("waiting for it" in p.output()[1] for p in loaders):
+            assert all(p.poll() is None for p in loaders), [
+                p.output() for p in loaders
+            ]
+            assert time.monotonic() < deadline, [p.output() for p in loaders]
+            time.sleep(0.1)
+        assert not any(data.rglob("dataset_info.json"))  # both still wait
+    results = [p.communicate(timeout=120) for p in loaders]
+    assert [p.returncode for p in loaders] == [0, 0], results
+    assert results[0][0] == results[1][0] == "228 75.0\n"
+    said = "".join(err for _, err in results)
+    assert said.count("windows prepared once") == 1, said
