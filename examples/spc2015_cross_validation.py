@@ -3,7 +3,7 @@ r"""Leave-one-participant-out on the real IEEE SPC 2015 recordings.
 For each of the twelve participants, the generalizing recipe
 (:mod:`keras_ppg_kd.training.generalize`) trains on the other eleven (two of
 them held out for model selection and tracker calibration): a ResNet1D
-teacher pre-trained on synthetic data, a DKD student (TCN(5) by default;
+teacher pre-trained on synthetic data, a DKD student (``tcns:5`` by default;
 ``--set student=resnet:1`` for the study's 1-block ResNet), its int8
 LiteRT file and the causal tracker. Prints per-participant MAE (BPM,
 against the ECG-derived ``BPM0``) of the spectral peak, teacher, student,

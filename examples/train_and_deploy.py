@@ -3,7 +3,8 @@ r"""Train on your data with the generalizing recipe and ship it to a watch.
 Trains a ResNet1D teacher (pre-trained on the built-in synthetic data,
 then on every labelled window of ``--datasets`` with synthetic windows mixed
 in, augmented, ordinal soft targets), distils the recipe's student (the
-shipped synthetic-pretrained TCN(5) by default; ``--set student=resnet:1``
+shipped synthetic-pretrained ``tcns:5`` by default, ``--set
+student=tcn:5`` without its stride-2 stem, ``--set student=resnet:1``
 for the study's 1-block ResNet) with DKD,
 exports it to int8 LiteRT, fits and calibrates the heart-rate tracker and
 exports its plain-C step (and, since the recipe cancels motion with the

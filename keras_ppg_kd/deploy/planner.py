@@ -591,11 +591,15 @@ def cross_device_note(student):
         if student in measured
         else f"none measured for {student}; the deployed students: "
     )
+    # A student measured apart from the card's page names its own.
+    pages = dict.fromkeys(
+        measured[name].get("results", data["card"]["results"]) for name in shown
+    )
     return (
         "on recordings of another device (int8 + causal tracker, mean MAE "
         f"per recording, {data['card']['seeds']} seeds): {lead}"
         + "; ".join(figures(name) for name in shown)
-        + f" ({data['card']['results']})"
+        + f" ({', '.join(pages)})"
     )
 
 

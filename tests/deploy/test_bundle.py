@@ -57,6 +57,7 @@ def test_the_files_are_those_the_steps_write_by_hand(parts, written, tmp_path):
         "int8",
         representative_data=windows.windows,
         protocol=windows.config,
+        order_for_micro=True,  # a watch's file: TFLM's smaller arena
     )
     tracker = tracker.replace(lag=1)
     tracker.save(tmp_path / "tracker.json")

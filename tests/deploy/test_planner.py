@@ -8,6 +8,7 @@ import pytest
 from keras_ppg_kd import scaling
 from keras_ppg_kd.deploy import Candidate, load_fits, plan
 from keras_ppg_kd.study import report
+from keras_ppg_kd.training.generalize import GeneralizingRecipe
 
 CANDIDATES = [
     Candidate("resnet:1", 16_628, 25.0, 19.0, 0.07),
@@ -153,6 +154,10 @@ def test_plan_gives_the_cross_device_figure_where_one_exists():
     assert "none measured" not in own and "PhysioNet wrist" in own
     other = cross_device_note("resnetw:24")
     assert "none measured for resnetw:24" in other and "tcn:5" in other
+    # The recipe's default, measured on a page of its own, names that page.
+    default = cross_device_note(GeneralizingRecipe().student)
+    assert "none measured" not in default
+    assert "cross_dataset/README.md#" in default
     # A user's fits.json says nothing about its people: no claim made.
     assert (
         load_fits(None).population

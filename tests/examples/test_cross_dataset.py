@@ -117,7 +117,7 @@ def test_unlabelled_students_adapt_on_one_half_and_score_the_other(
     summary = _run("cross_dataset.py", f"--out={tmp_path / 'out'}", "--summary")
     assert summary.returncode == 0, summary.stderr[-3000:]
     text = (tmp_path / "out" / "students.md").read_text()
-    assert "| wrist_to_spc | unlabelled | tcn:5 | 0 |" in text
+    assert "| wrist_to_spc | unlabelled | tcns:5 | 0 |" in text
     assert (tmp_path / "out" / "students.png").stat().st_size > 10_000
 
 

@@ -103,7 +103,11 @@ def test_every_card_has_one_parameter_count_its_input_and_its_file_hash(name):
             assert card[part]["sha256"] == hashlib.sha256(data).hexdigest()
 
 
-def test_the_default_student_ships_as_a_watch_bundle():
+def test_the_default_student_has_a_synthetic_start_and_tcn5_a_bundle():
+    default = GeneralizingRecipe().student
+    assert pretrained.student_name(default) in pretrained.available()
+    # The watch bundle stays TCN(5): zero-shot it reads SPC 2015 0.39 BPM
+    # better than synthetic_tcns5.
     name = pretrained.student_name("tcn:5")
     assert pretrained.int8_path(name).is_file()
     assert pretrained.tracker_path(name).is_file()

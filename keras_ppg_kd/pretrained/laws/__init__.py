@@ -41,7 +41,9 @@ def cross_device():
 
     Returns:
         ``{"card": {...}, "students": {"family:size": {"strategy",
-        "directions": {"SOURCE -> TARGET": {"mean", "sd", "seeds"}}}}}``:
+        "directions": {"SOURCE -> TARGET": {"mean", "sd", "seeds"}}}}}``
+        (a student measured apart also has its ``command`` and
+        ``results`` page):
         int8 + causal tracker, mean MAE per recording (BPM), trained on
         one real dataset and scored on another (``card`` names the
         command, date and results page).
