@@ -53,9 +53,9 @@ def cmd_export():
         _data_from_record(FLAGS.model)
     os.makedirs(out, exist_ok=True)
     train, test = _holdout()
-    # Named after the file (a shipped model: after the model), so that
-    # two files of one model (a student, its baseline) do not collide.
-    name = model.name if shipped else _stem(FLAGS.model)
+    # Named after the file or the shipped name, so that two files of one
+    # model (a student, its baseline, the shipped start) do not collide.
+    name = FLAGS.model if shipped else _stem(FLAGS.model)
     path = export_tflite(
         model,
         os.path.join(out, f"{name}_{FLAGS.quantization}.tflite"),
