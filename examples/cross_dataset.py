@@ -636,7 +636,7 @@ def _plot_sizes(frame, fits, path, recipe=None):
                 "*",
                 color="#e6550d",
                 markersize=14,
-                label="the recipe's student (synthetic start, DKD)",
+                label=f"{ours.student.iloc[0]} from its synthetic start (DKD)",
             )
         source, _, target = direction.partition("_to_")
         labels = {"spc": "SPC 2015", "wrist": "PhysioNet wrist"}

@@ -382,17 +382,17 @@ def test_train_and_distill_start_from_the_shipped_models(tmp_path):
         "distill",
         *data,
         f"--teacher={out / 'resnet1d_6.keras'}",
-        "--model_id=tcn:5",
+        "--model_id=tcns:5"  # the README quickstart's student,
         f"--out={out}",
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "starting from the shipped synthetic_tcn5" in done.stdout
+    assert "starting from the shipped synthetic_tcns5" in done.stdout
     assert "(the teacher's windows)" in done.stdout
     assert "teacher resnet1d_6 MAE" in done.stdout
     assert "without distillation (labels alone" in done.stdout
-    record = json.loads((out / "tcn_5.json").read_text())
-    assert record["start"] == "synthetic_tcn5"
-    student = keras.saving.load_model(out / "tcn_5.keras")
+    record = json.loads((out / "tcns_5.json").read_text())
+    assert record["start"] == "synthetic_tcns5"
+    student = keras.saving.load_model(out / "tcns_5.keras")
     baseline = keras.saving.load_model(out / record["baseline"])
     from keras_ppg_kd.training.recipes import evaluate
 
@@ -402,13 +402,13 @@ def test_train_and_distill_start_from_the_shipped_models(tmp_path):
     assert record["mae"] == pytest.approx(evaluate(student, test)[0])
     assert record["baseline_mae"] != record["mae"]  # two models
     # The baseline has a record of its own: export finds its data.
-    kept = json.loads((out / "tcn_5_no_distillation.json").read_text())
+    kept = json.loads((out / "tcns_5_no_distillation.json").read_text())
     assert kept["mae"] == record["baseline_mae"]
     assert kept["flags"]["datasets"] == ["ppg_folder/cancel_motion"]
     assert kept["test_participants"] == record["test_participants"]
     assert (out / record["tracker"]).is_file()
     for model in (student, baseline):
-        assert _distance(model, "synthetic_tcn5") < 0.1
+        assert _distance(model, "synthetic_tcns5") < 0.1
 
     scratch = tmp_path / "scratch"
     done = cli(
