@@ -382,7 +382,7 @@ def test_train_and_distill_start_from_the_shipped_models(tmp_path):
         "distill",
         *data,
         f"--teacher={out / 'resnet1d_6.keras'}",
-        "--model_id=tcns:5"  # the README quickstart's student,
+        "--model_id=tcns:5",  # the README quickstart's student
         f"--out={out}",
     )
     assert done.returncode == 0, done.stderr[-2000:]
