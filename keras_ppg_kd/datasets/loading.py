@@ -155,7 +155,7 @@ def _one_preparer(found):
     """
     try:
         import fcntl
-    except ImportError:  # no flock (Windows): one process at a time
+    except ImportError:  # no flock (Windows): no lock; prepare in one process
         yield
         return
     folder = os.path.dirname(os.fspath(found.data_dir))
