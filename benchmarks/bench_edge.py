@@ -1,6 +1,7 @@
 """Inference cost of ResNet1D / MLP students: the study's Table 3 and beyond.
 
-For ResNet1D 1/2/6/8/10/12 blocks, MLPs of matched size and the TCN:
+For ResNet1D 1/2/6/8/10/12 blocks, MLPs of matched size, the TCN and the
+recipe's default student (``tcns:5``, the TCN on a stride-2 stem):
 
 * Keras/TensorFlow inference (GPU when present, else CPU; the device is
   named): latency per window (batch 1) and per batch of 128, median of many
@@ -22,7 +23,7 @@ For ResNet1D 1/2/6/8/10/12 blocks, MLPs of matched size and the TCN:
   reference, beside the 1-block int8 student (target: < 10 % of it); and
   its fixed-lag step at each of ``--tracker_lags`` (``hrt_lag_step_int8``:
   MACs, ``sizeof(hrt_lag_state)``, time per window) beside the int8
-  students (target at lag 3: < 10 % of the default TCN(5)).
+  students (target at lag 3: < 10 % of the default student, ``tcns:5``).
 * The window protocol's motion cancellation (``cancel_motion``): its
   plain-C step (``gcc -O2``) and the NumPy one, per 200-sample window.
 
@@ -34,6 +35,7 @@ Usage: python benchmarks/bench_edge.py [--out bench_edge]
 import ctypes
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -64,6 +66,9 @@ flags.DEFINE_string("out", "bench_edge", "Output folder.")
 flags.DEFINE_list("blocks", ["1", "2", "6", "8", "10", "12"], "ResNet sizes.")
 flags.DEFINE_list("mlp_blocks", ["1", "2", "6"], "MLPs matching these.")
 flags.DEFINE_list("tcn_blocks", ["5"], "TCN sizes (blocks).")
+flags.DEFINE_list(
+    "tcns_blocks", ["5"], "Stride-2-stem TCN sizes (blocks; 5: the default)."
+)
 flags.DEFINE_integer("runs", 300, "Timed LiteRT invokes per file.")
 flags.DEFINE_float(
     "tracker_scale", 2.0, "Tracker transition scale (BPM per stride)."
@@ -464,6 +469,9 @@ def main(_):
     candidates += [
         (f"tcn{b}", models.get(f"tcn:{b}")) for b in FLAGS.tcn_blocks
     ]
+    candidates += [
+        (f"tcns{b}", models.get(f"tcns:{b}")) for b in FLAGS.tcns_blocks
+    ]
 
     rows = []
     for name, model in candidates:
@@ -549,24 +557,27 @@ def main(_):
     with open(os.path.join(FLAGS.out, "table3.md"), "w") as f:
         f.write(table + "\n")
     tracker_cost(by_name.get("resnet1", {}).get("i8_us"))
+    tcns = [f"tcns{b}" for b in FLAGS.tcns_blocks]
+    tcn = [f"tcn{b}" for b in FLAGS.tcn_blocks]
     tracker_lag_cost(
         {
             name: by_name[name]["i8_us"]
-            for name in (*(f"tcn{b}" for b in FLAGS.tcn_blocks), "resnet1")
+            for name in (*tcns, *tcn, "resnet1")
             if name in by_name
         }
     )
     cancel_motion_cost(
         {
             name: by_name[name]["i8_us"]
-            for name in ("resnet1", *(f"tcn{b}" for b in FLAGS.tcn_blocks))
+            for name in ("resnet1", *tcn, *tcns)
             if name in by_name
         }
     )
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for kind, marker in (("resnet", "o"), ("mlp", "s"), ("tcn", "^")):
-        sel = [r for r in rows if r["model"].startswith(kind)]
+    kinds = (("resnet", "o"), ("mlp", "s"), ("tcn", "^"), ("tcns", "v"))
+    for kind, marker in kinds:
+        sel = [r for r in rows if re.match(r"[a-z]+", r["model"])[0] == kind]
         p = [r["params"] for r in sel]
         left.plot(
             p, [r["i8_us"] for r in sel], marker + "-", label=f"{kind} int8"

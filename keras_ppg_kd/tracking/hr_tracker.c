@@ -55,8 +55,10 @@ static int hrt_argmax(const float *values) {
   return best;
 }
 
-int hrt_step_int8(const int8_t *logits, int steps, float *belief,
-                  float *scratch) {
+/* The belief after `steps` strides and a window whose largest logit is
+ * `top`: hrt_step_int8 without its argmax. */
+static void hrt_filter(const int8_t *logits, int top, int steps,
+                       float *belief, float *scratch) {
   if (steps <= 0) {
     hrt_reset(belief);
     steps = 1;
@@ -64,10 +66,6 @@ int hrt_step_int8(const int8_t *logits, int steps, float *belief,
   if (steps > HRT_MAX_STEPS) steps = HRT_MAX_STEPS;
   for (int s = 0; s < steps; ++s) {
     hrt_predict(belief, scratch);
-  }
-  int top = logits[0];
-  for (int c = 1; c < HRT_NUM_CLASSES; ++c) {
-    if (logits[c] > top) top = logits[c];
   }
   /* emission: softmax(scale * (q - zp) / T) = lut[top - q] / sum */
   float sum = 0.0f;
@@ -86,6 +84,15 @@ int hrt_step_int8(const int8_t *logits, int steps, float *belief,
   }
   const float inverse = 1.0f / sum;
   for (int c = 0; c < HRT_NUM_CLASSES; ++c) belief[c] *= inverse;
+}
+
+int hrt_step_int8(const int8_t *logits, int steps, float *belief,
+                  float *scratch) {
+  int top = logits[0];
+  for (int c = 1; c < HRT_NUM_CLASSES; ++c) {
+    if (logits[c] > top) top = logits[c];
+  }
+  hrt_filter(logits, top, steps, belief, scratch);
   return hrt_argmax(belief);
 }
 
@@ -167,34 +174,41 @@ static int hrt_lag_estimate(hrt_lag_state *state, int age) {
                          state->top[slot], state->steps[slot], scale);
   }
   float sums[4] = {0.0f, 0.0f, 0.0f, 0.0f}; /* four chains, not one */
+  int best = 0; /* the argmax, in the same pass */
+  float top = -1.0f;
   for (int c = 0; c < HRT_NUM_CLASSES; ++c) {
-    backward[c] *= forward[c] * scale;
-    sums[c & 3] += backward[c];
+    const float joint = backward[c] * (forward[c] * scale);
+    sums[c & 3] += joint;
+    if (joint > top) {
+      top = joint;
+      best = c;
+    }
   }
   const float sum = (sums[0] + sums[1]) + (sums[2] + sums[3]);
   /* Where they contradict beyond float range, the forward belief alone
    * (the posterior is a positive multiple of the joint: same argmax). */
-  return hrt_argmax(sum >= HRT_RESTART_BELOW ? backward : forward);
+  return sum >= HRT_RESTART_BELOW ? best : hrt_argmax(forward);
 }
 
 int hrt_lag_step_int8(hrt_lag_state *state, const int8_t *logits,
                       int steps) {
+  if (HRT_LAG == 0) {
+    return hrt_step_int8(logits, steps, state->belief[0], state->scratch);
+  }
   const int previous = state->newest;
   const int slot = (previous + 1) % (HRT_LAG + 1);
   float *belief = state->belief[slot];
   int top = logits[0];
-  if (HRT_LAG > 0) { /* a new slot: the last belief, this window's logits */
-    for (int c = 0; c < HRT_NUM_CLASSES; ++c) {
-      belief[c] = state->belief[previous][c];
-      state->logits[slot][c] = logits[c];
-      if (logits[c] > top) top = logits[c];
-    }
+  /* a new slot: the last belief, this window's logits */
+  for (int c = 0; c < HRT_NUM_CLASSES; ++c) {
+    belief[c] = state->belief[previous][c];
+    state->logits[slot][c] = logits[c];
+    if (logits[c] > top) top = logits[c];
   }
   state->newest = slot;
   state->steps[slot] = steps;
   state->top[slot] = top;
-  const int causal = hrt_step_int8(logits, steps, belief, state->scratch);
-  if (HRT_LAG == 0) return causal;
+  hrt_filter(logits, top, steps, belief, state->scratch); /* no argmax */
   state->pending += 1;
   if (state->pending <= HRT_LAG) return -1;
   state->pending -= 1;
