@@ -93,10 +93,8 @@ def bundle(
     Writes into ``out`` (created):
 
     - ``{name}_int8.tflite``: the student, full int8, calibrated on
-      ``representative_data``, with its protocol in the file, its
-      activations numbered for TFLite Micro's planner (the same outputs
-      in a smaller arena: ``tcns:5`` 18.4 KB instead of 21.5;
-      :func:`~keras_ppg_kd.deploy.export_tflite`);
+      ``representative_data``, with its protocol in the file, ordered for
+      TFLite Micro (``tcns:5``: an 18.4 KB arena, not 21.5; ``export_tflite``);
     - ``tracker_file``: the tracker's JSON;
     - ``tracker_c/`` (``c_sources``): the tracker's plain C for the int8
       file's output scale (:meth:`HRTracker.export_c`), and the plain-C
@@ -158,15 +156,14 @@ def bundle(
         student.save(folder / f"{name}.keras")
         entries["student"] = f"{name}.keras"
         written.append(folder / f"{name}.keras")
-    tflite = pathlib.Path(
-        export_tflite(
-            student,
-            str(folder / f"{name}_int8.tflite"),
-            "int8",
-            representative_data=representative_data,
-            protocol=protocol,
-            order_for_micro=True,
-        )
+    tflite = folder / f"{name}_int8.tflite"
+    export_tflite(
+        student,
+        tflite,
+        "int8",
+        representative_data=representative_data,
+        protocol=protocol,
+        order_for_micro=True,
     )
     entries["tflite"] = tflite.name
     written.append(tflite)
