@@ -28,11 +28,12 @@ and some 2 times off; see ``keras_ppg_kd.data.heart_band_fraction`` and
 ``--acc``, a warning where motion shows the accelerometer late or early
 against the PPG (``keras_ppg_kd.data.accelerometer_lag``).
 
-Usage: python examples/hr_from_recording.py --ppg rec.npy --fs 125
+Usage: python examples/hr_from_recording.py --ppg rec.npy --acc acc.npy \
+           --fs 125
        python examples/hr_from_recording.py \
            --model deploy_out/student_int8.tflite \
-           --tracker deploy_out/tracker.json --ppg rec.npy --fs 125 \
-           --out_csv hr.csv
+           --tracker deploy_out/tracker.json --ppg rec.npy --acc=none \
+           --fs 125 --out_csv hr.csv
 """
 
 import os

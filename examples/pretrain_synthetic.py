@@ -2,8 +2,8 @@ r"""Train the models that ship in the package, on synthetic data only.
 
 ``--model teacher``: a ResNet1D (``--blocks``, 6 as shipped) trained with
 cross-entropy on ordinal soft targets. ``--model student``: a student
-(``--student resnet:1`` or ``tcn:5``) distilled with DKD from the shipped
-teacher. Both see only the built-in synthetic data, augmented
+(``--student tcns:5``, ``tcn:5`` or ``resnet:1``) distilled with DKD from
+the shipped teacher. Both see only the built-in synthetic data, augmented
 (:mod:`keras_ppg_kd.data.augment`), for a fixed cosine schedule.
 
 Writes ``<out>/synthetic_<family><size>.keras`` and its model card
@@ -14,7 +14,7 @@ its minutes on the user's data; ``--out keras_ppg_kd/pretrained`` replaces
 them.
 
 Usage: python examples/pretrain_synthetic.py --model teacher
-       python examples/pretrain_synthetic.py --model student --student tcn:5
+       python examples/pretrain_synthetic.py --model student --student tcns:5
        python examples/pretrain_synthetic.py --model teacher --blocks 2 \
            --out docs/results/scaling_teachers/teachers
 """

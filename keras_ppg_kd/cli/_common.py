@@ -75,7 +75,7 @@ def _participants(windows):
 # What to try when a model has collapsed (metrics.check_collapse).
 _COLLAPSE_HINT = (
     "start from a shipped pre-trained model (leave out --from_scratch; "
-    "--model_id=resnet:6 for the teacher, tcn:5 for the student), train "
+    "--model_id=resnet:6 for the teacher, tcns:5 for the student), train "
     "fewer epochs, add participants, or check the recordings' reference "
     "and sampling rate."
 )

@@ -42,7 +42,8 @@ flags.DEFINE_string(
 flags.DEFINE_string(
     "model_id",
     "resnet:1",
-    "train/distill: the model to build, '<family>:<size>' (resnet, tcn, mlp).",
+    "train/distill: the model to build, '<family>:<size>' (resnet, resnetw, "
+    "tcn, tcns, tcnw, mlp).",
     module_name=_CLI,
 )
 flags.DEFINE_integer(
@@ -89,7 +90,8 @@ flags.DEFINE_bool(
     "train/distill: start from fresh weights with the study's settings "
     "(Adam 5e-4, one-hot labels, the windows as --datasets names them), "
     "instead of the shipped synthetic-pre-trained model of --model_id "
-    "(resnet:6, resnet:1; distill also tcn:5) fine-tuned gently on "
+    "(resnet:6, resnet:1; distill also tcns:5, tcn:5, tcnw:8, tcnw:12) "
+    "fine-tuned gently on "
     "motion-cancelled windows.",
     module_name=_CLI,
 )

@@ -1,14 +1,14 @@
-"""TCN with a stride-2 stem: the default student's blocks on half the steps.
+"""TCN with a stride-2 stem: TCN(5)'s blocks on half the steps.
 
 A microcontroller's tensor arena holds the activations alive at once: in
-the default TCN(5), three 200 x 32 int8 maps (19,200 bytes) at every
+TCN(5) (``"tcn:5"``), three 200 x 32 int8 maps (19,200 bytes) at every
 residual block, the floor of that graph. ``"tcns:<blocks>"`` is a
 :class:`~keras_ppg_kd.models.tcn.TCN` whose stem convolution steps by two
 samples, so every block works on 100 steps and its maps take half the
 bytes. Its dilations ``1, 2, 4, 8, 8`` (for 5 blocks) reach 189 samples
-(7.6 s at 25 Hz) against the default's 129. ``"tcns:5"`` has the default's
-parameters and operators; its arena is measured in
-``docs/results/benchmarks.md``.
+(7.6 s at 25 Hz) against TCN(5)'s 129. ``"tcns:5"``, with TCN(5)'s
+parameters and operators, is the recipe's default student; its arena and
+latency are measured in ``docs/results/benchmarks.md``.
 """
 
 from keras_ppg_kd.models.base import check_positive_int, register_family

@@ -2,7 +2,7 @@
 
 ``"tcnw:<filters>"`` is a 5-block :class:`TCN` with that many filters
 throughout: the same dilations (1-16), kernel and 129-sample reach (5 s,
-several beats) as the default student ``"tcn:5"``, which is ``"tcnw:32"``.
+several beats) as TCN(5) (``"tcn:5"``), which is ``"tcnw:32"``.
 Width changes only size, as ``"resnetw"`` does for ResNet1D: 8 filters
 give 2,444 trainable parameters against TCN(5)'s 13,076.
 

@@ -3,10 +3,12 @@
 ``synthetic_resnet6``: a 6-block ResNet1D teacher trained on the built-in
 synthetic data only; ``synthetic_resnet1`` and ``synthetic_tcn5``: a
 1-block ResNet1D and a 5-block TCN student distilled from it on the same
-data, and ``synthetic_tcnw8`` and ``synthetic_tcnw12`` the same TCN at 8
-and 12 filters (2.4K and 3.8K parameters; ``examples/pretrain_synthetic.py``
-rebuilds them). Each card gives the data, the recipe and the MAE on real
-recordings the model never saw.
+data, ``synthetic_tcns5`` the same TCN on a stride-2 stem (the start of
+the recipe's default student, ``tcns:5``), and ``synthetic_tcnw8`` and
+``synthetic_tcnw12`` the TCN at 8 and 12 filters (2.4K and 3.8K
+parameters; ``examples/pretrain_synthetic.py`` rebuilds them). Each card
+gives the data, the recipe and the MAE on real recordings the model
+never saw.
 """
 
 import hashlib
