@@ -154,10 +154,12 @@ def test_plan_gives_the_cross_device_figure_where_one_exists():
     assert "none measured" not in own and "PhysioNet wrist" in own
     other = cross_device_note("resnetw:24")
     assert "none measured for resnetw:24" in other and "tcn:5" in other
-    # The recipe's default, measured on a page of its own, names that page.
+    # The recipe's default, measured on a section of its own, names it,
+    # with its labels-alone baseline.
     default = cross_device_note(GeneralizingRecipe().student)
     assert "none measured" not in default
-    assert "cross_dataset/README.md#" in default
+    assert "distillation_on_device.md#the-default-student" in default
+    assert "trained without distillation" in default
     # A user's fits.json says nothing about its people: no claim made.
     assert (
         load_fits(None).population
