@@ -509,7 +509,8 @@ def write_students(out):
     lines += _lag_table(frame)
     (out / "students.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    _plot_students(frame[frame.variant == UNLABELLED], out / "students.png")
+    ablations = frame[frame.variant.str.startswith(UNLABELLED)]
+    _plot_students(ablations, out / "students.png")
     write_sizes(
         frame[frame.variant.str.startswith(SIZE + "_")],
         out,
@@ -703,7 +704,8 @@ def _spread(group, column):
 
 
 def _plot_students(frame, path):
-    """Bars (mean over seeds) and dots (seeds) per student and direction."""
+    """Bars (mean over seeds) and dots (seeds) per student and direction,
+    one colour per student model (``--unlabelled`` variants)."""
     if frame.empty:
         return
     import matplotlib
@@ -718,36 +720,59 @@ def _plot_students(frame, path):
         UNLABELLED: "DKD +\nunlabelled,\nother half",
         f"{UNLABELLED}_same": "DKD +\nunlabelled,\nsame half",
     }
+    colours = ["#3182bd", "#9ecae1", "#fd8d3c", "#74c476"]
+    models = sorted(frame.student.unique(), reverse=True)  # tcns:5 first
+    width = 0.8 / len(models)
     directions = sorted(frame.direction.unique())
     fig, axes = plt.subplots(
-        1, len(directions), figsize=(6.0 * len(directions), 4.6), sharey=False
+        1, len(directions), figsize=(6.5 * len(directions), 4.6)
     )
     for ax, direction in zip(np.atleast_1d(axes), directions, strict=True):
         group = frame[frame.direction == direction]
-        columns = [c for c in STUDENT_COLUMNS if c in group]
-        means = [group[c].mean() for c in columns]
-        ax.bar(range(len(columns)), means, color="#9ecae1", edgecolor="k")
-        for i, column in enumerate(columns):
-            ax.plot(np.full(len(group), i), group[column], "k.", markersize=8)
-            ax.annotate(
-                f"{means[i]:.2f}",
-                (i, means[i]),
-                ha="center",
-                va="bottom",
-                xytext=(0, 3),
-                textcoords="offset points",
-            )
+        columns = [
+            c for c in STUDENT_COLUMNS if c in group and group[c].notna().any()
+        ]
+        top = 0.0
+        for k, model in enumerate(models):
+            runs = group[group.student == model]
+            for i, column in enumerate(columns):
+                values = runs[column].dropna() if column in runs else []
+                if not len(values):
+                    continue
+                x = i + (k - (len(models) - 1) / 2) * width
+                mean = values.mean()
+                top = max(top, values.max())
+                ax.bar(
+                    x,
+                    mean,
+                    width,
+                    color=colours[k % len(colours)],
+                    edgecolor="k",
+                    label=model if i == 0 else None,
+                )
+                ax.plot(np.full(len(values), x), values, "k.", markersize=6)
+                ax.annotate(
+                    f"{mean:.2f}",
+                    (x, mean),
+                    ha="center",
+                    va="bottom",
+                    xytext=(0, 2),
+                    textcoords="offset points",
+                    fontsize=7,
+                )
         ax.set_xticks(range(len(columns)))
         ax.set_xticklabels([labels[c] for c in columns], fontsize=8)
         source, _, target = direction.partition("_to_")
         names = {"spc": "SPC 2015", "wrist": "PhysioNet wrist"}
         ax.set_title(f"{names[source]} → {names[target]}")
         ax.set_ylabel("int8 + causal tracker, MAE (BPM)")
-        ax.set_ylim(0, max(means) * 1.25)
+        ax.set_ylim(0, top * 1.2)
         ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize=8, title="student", title_fontsize=8)
     fig.suptitle(
-        f"Students on another device: bars the mean of {len(set(frame.seed))}"
-        " seeds, dots each seed"
+        "Students on another device: bars the mean over seeds "
+        f"({', '.join(str(s) for s in sorted(set(frame.seed)))}), dots "
+        "each seed"
     )
     fig.tight_layout()
     fig.savefig(path, dpi=120)
