@@ -736,8 +736,8 @@ def _plot_students(frame, path):
         for k, model in enumerate(models):
             runs = group[group.student == model]
             for i, column in enumerate(columns):
-                values = runs[column].dropna() if column in runs else []
-                if not len(values):
+                values = runs[column].dropna()
+                if values.empty:
                     continue
                 x = i + (k - (len(models) - 1) / 2) * width
                 mean = values.mean()

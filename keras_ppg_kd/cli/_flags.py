@@ -91,8 +91,7 @@ flags.DEFINE_bool(
     "(Adam 5e-4, one-hot labels, the windows as --datasets names them), "
     "instead of the shipped synthetic-pre-trained model of --model_id "
     "(resnet:6, resnet:1; distill also tcns:5, tcn:5, tcnw:8, tcnw:12) "
-    "fine-tuned gently on "
-    "motion-cancelled windows.",
+    "fine-tuned gently on motion-cancelled windows.",
     module_name=_CLI,
 )
 flags.DEFINE_bool(

@@ -42,9 +42,9 @@ def cmd_distill():
     By default a student that the package ships pre-trained on synthetic
     data (tcns:5, tcn:5, tcnw:8, tcnw:12, resnet:1) starts from it, with
     the recipe's gentle settings, and its tracker is calibrated and saved
-    beside it; --from_scratch trains fresh weights. The teacher and the student
-    trained on the labels alone (--baseline) are scored on the same
-    held-out participants.
+    beside it; --from_scratch trains fresh weights. The teacher and the
+    student trained on the labels alone (--baseline) are scored on the
+    same held-out participants.
     """
     import keras
 
