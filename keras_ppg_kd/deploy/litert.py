@@ -220,7 +220,9 @@ def export_tflite(
         representative_data,
         calibration_steps,
         tuple(model.input.shape[1:]),
-        getattr(model, "PER_CHANNEL", True) if per_channel is None else per_channel,
+        getattr(model, "PER_CHANNEL", True)
+        if per_channel is None
+        else per_channel,
     )
     spec = tf.TensorSpec(
         (batch_size, *model.input.shape[1:]), tf.float32, name="ppg"

@@ -164,4 +164,3 @@ class MicroTCN(PPGModel):
             "dilations": list(self.dilations),
             "dropout": self.dropout,
         }
-
