@@ -15,7 +15,9 @@ exported to int8 LiteRT, calibrated on random windows, and measured:
   Micro interpreter (``tflite-micro``) allocates and invokes the file, as
   exported and with ``order_for_micro=True`` (activation tensors renumbered
   for TFLM's planner, :func:`~keras_ppg_kd.deploy.arena.
-  order_for_micro_planner`), and whether both files give the same outputs.
+  order_for_micro_planner`), and whether both files give the same outputs;
+* ``int8_us``: the LiteRT interpreter's median time per window (batch
+  1, 1 thread) of the ordered file on this machine.
 
 Prints a Markdown table and writes it (and a CSV) to --out.
 
@@ -32,7 +34,12 @@ import pandas as pd
 from absl import app, flags
 
 from keras_ppg_kd import models
-from keras_ppg_kd.deploy import MicroModel, export_tflite, inspect_tflite
+from keras_ppg_kd.deploy import (
+    LiteRTModel,
+    MicroModel,
+    export_tflite,
+    inspect_tflite,
+)
 from keras_ppg_kd.deploy.planner import like_trained
 
 flags.DEFINE_list(
@@ -52,6 +59,7 @@ COLUMNS = [
     "micro_arena_bytes",
     "micro_arena_ordered_bytes",
     "same_outputs",
+    "int8_us",
 ]
 
 
@@ -85,6 +93,7 @@ def measure(identifier, folder, windows):
                 ops=len(report.ops),
             )
     row["same_outputs"] = bool(np.array_equal(outputs[False], outputs[True]))
+    row["int8_us"] = round(LiteRTModel(path).latency_us(), 1)
     return row
 
 

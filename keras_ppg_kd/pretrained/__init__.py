@@ -6,7 +6,8 @@ synthetic data only; ``synthetic_resnet1`` and ``synthetic_tcn5``: a
 data, ``synthetic_tcns5`` the same TCN on a stride-2 stem (the start of
 the recipe's default student, ``tcns:5``), and ``synthetic_tcnw8`` and
 ``synthetic_tcnw12`` the TCN at 8 and 12 filters (2.4K and 3.8K
-parameters; ``examples/pretrain_synthetic.py`` rebuilds them). Each card
+parameters), and ``synthetic_tcnm16`` the MicroTCN whose int8 file is
+under 8 KB (``examples/pretrain_synthetic.py`` rebuilds them). Each card
 gives the data, the recipe and the MAE on real recordings the model
 never saw.
 """
