@@ -17,7 +17,7 @@ heart rate is:
   answers one logit per class, so losses, trackers and export take it as
   any other student.
 
-``"tcnm:16"`` has 2,437 parameters; exported to int8 with per-tensor
+``"tcnm:16"`` has 2,309 trainable parameters; exported to int8 with per-tensor
 weight scales (``export_tflite(..., per_channel=False)``, which this
 family asks for through :attr:`MicroTCN.PER_CHANNEL`) its file is under
 8,192 bytes. ``docs/results/benchmarks.md`` has its size, arena and
