@@ -9,8 +9,8 @@ give 2,444 trainable parameters against TCN(5)'s 13,076.
 What the width does not shrink: the 180-class classifier (``filters x
 180`` weights, 180 biases) and, in an int8 LiteRT file, the per-channel
 scales and zero points of its 180 outputs and the flatbuffer's fixed cost
-of each of the ~47 tensors. An int8 ``tcnw:8`` file is 15.5 KB, of which
-3.5 KB are weights and biases (``tcnw:4``: 13.2 KB); its TensorFlow Lite
+of each of the ~47 tensors. An int8 ``tcnw:8`` file is 15.2 KB, of which
+3.5 KB are weights and biases (``tcnw:4``: 12.9 KB); its TensorFlow Lite
 Micro arena is 13.2 KB. ``docs/results/benchmarks.md`` has the measured
 sizes and arenas per width.
 """
