@@ -470,6 +470,7 @@ def _student_means(out):
                 "direction": csv.stem,
                 "variant": name,
                 "student": log["recipe"]["student"],
+                "overrides": ", ".join(log.get("overrides", [])),
                 "seed": log["seed"],
                 **mean.drop("windows").to_dict(),
             }
@@ -705,7 +706,8 @@ def _spread(group, column):
 
 def _plot_students(frame, path):
     """Bars (mean over seeds) and dots (seeds) per student and direction,
-    one colour per student model (``--unlabelled`` variants)."""
+    one colour per student model and recipe override (``--unlabelled``
+    variants)."""
     if frame.empty:
         return
     import matplotlib
@@ -721,7 +723,12 @@ def _plot_students(frame, path):
         f"{UNLABELLED}_same": "DKD +\nunlabelled,\nsame half",
     }
     colours = ["#3182bd", "#9ecae1", "#fd8d3c", "#74c476"]
-    models = sorted(frame.student.unique(), reverse=True)  # tcns:5 first
+    frame = frame.assign(
+        series=frame.student.where(
+            frame.overrides == "", frame.student + ", " + frame.overrides
+        )
+    )
+    models = sorted(frame.series.unique(), reverse=True)  # tcns:5 first
     width = 0.8 / len(models)
     directions = sorted(frame.direction.unique())
     fig, axes = plt.subplots(
@@ -734,7 +741,8 @@ def _plot_students(frame, path):
         ]
         top = 0.0
         for k, model in enumerate(models):
-            runs = group[group.student == model]
+            runs = group[group.series == model]
+            label = model
             for i, column in enumerate(columns):
                 values = runs[column].dropna()
                 if values.empty:
@@ -748,8 +756,9 @@ def _plot_students(frame, path):
                     width,
                     color=colours[k % len(colours)],
                     edgecolor="k",
-                    label=model if i == 0 else None,
+                    label=label,
                 )
+                label = None  # one legend entry per series
                 ax.plot(np.full(len(values), x), values, "k.", markersize=6)
                 ax.annotate(
                     f"{mean:.2f}",
@@ -766,9 +775,11 @@ def _plot_students(frame, path):
         names = {"spc": "SPC 2015", "wrist": "PhysioNet wrist"}
         ax.set_title(f"{names[source]} → {names[target]}")
         ax.set_ylabel("int8 + causal tracker, MAE (BPM)")
-        ax.set_ylim(0, top * 1.2)
+        ax.set_ylim(0, top * 1.45)  # room for the legend above the bars
         ax.grid(axis="y", alpha=0.3)
-        ax.legend(fontsize=8, title="student", title_fontsize=8)
+        ax.legend(
+            fontsize=8, title="student", title_fontsize=8, loc="upper left"
+        )
     fig.suptitle(
         "Students on another device: bars the mean over seeds "
         f"({', '.join(str(s) for s in sorted(set(frame.seed)))}), dots "
