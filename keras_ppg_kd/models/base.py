@@ -93,9 +93,14 @@ class PPGModel(keras.Model):
             distillation matches by default when this model is the student:
             a ResNet1D teacher's ``head`` feature map for students with a
             time axis; families without one override it.
+        PER_CHANNEL: Whether an int8 export gives each output channel of a
+            weight tensor its own scale (the converter's default) or one
+            per tensor (smaller files): what
+            :func:`~keras_ppg_kd.deploy.export_tflite` does by default.
     """
 
     DISTILLATION_TAPS = ("head", "head")
+    PER_CHANNEL = True
 
     @staticmethod
     def _protocol(protocol):
